@@ -1,0 +1,131 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The fields of a load-balancing rule. Defaults must match RULE_DEFAULTS in module_utils/rule.py
+    # (a unit test checks it).
+    DOCUMENTATION = r"""
+options:
+  name:
+    description:
+      - The rule's identifier. It names the rule's file (C(<name>.conf)) and its nginx upstream (C(antman_<name>)).
+      - 1 to 64 letters, digits, C(-) or C(_), starting with a letter or digit. Names that differ only
+        in case are the same name to nginx and are refused.
+    type: str
+    required: true
+  server_name:
+    description:
+      - The host name(s) users visit, as nginx C(server_name) values. Host names (V(my-balanced-page.local),
+        V(example.com)), leading or trailing wildcards (V(*.example.com), V(www.example.*)) or IPv4 addresses.
+      - Case-insensitive; stored lowercase, in the order given. Required when the rule is present.
+      - A server name may be used by one rule per O(server_port) only.
+    type: list
+    elements: str
+  server_port:
+    description:
+      - The port nginx listens on for this rule (1-65535).
+    type: int
+    default: 80
+  method:
+    description:
+      - How requests are spread over the upstreams.
+      - V(round_robin) is weighted round robin (nginx's smooth variant, exact with any number of workers).
+      - V(least_conn) sends each request to the upstream with the fewest active connections, weighted.
+      - V(ip_hash) keeps each client IP on one upstream (sticky); it cannot be combined with backup upstreams.
+    type: str
+    choices: [round_robin, least_conn, ip_hash]
+    default: round_robin
+  upstreams:
+    description:
+      - The antlets (or any servers) traffic is spread over. At least one must be neither O(upstreams[].backup)
+        nor O(upstreams[].down). Required when the rule is present. At most 128.
+    type: list
+    elements: dict
+    suboptions:
+      address:
+        description:
+          - V(host), V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). The port defaults to 80.
+          - Host names must resolve when nginx loads the configuration, or the change is refused and rolled back.
+          - Two upstreams of one rule cannot have the same address.
+        type: str
+        required: true
+      weight:
+        description:
+          - Relative share of requests (1-1000). Weights 3, 1, 1 send 3 of every 5 requests to the first.
+        type: int
+        default: 1
+      backup:
+        description:
+          - Used only when all the other (non-backup) upstreams are down or failed.
+        type: bool
+        default: false
+      down:
+        description:
+          - Kept in the rule but taken out of rotation (maintenance).
+        type: bool
+        default: false
+      max_fails:
+        description:
+          - Overrides the rule's O(max_fails) for this upstream.
+        type: int
+      fail_timeout:
+        description:
+          - Overrides the rule's O(fail_timeout) for this upstream.
+        type: str
+  connect_timeout:
+    description:
+      - How long nginx waits to connect to an upstream before trying the next one (nginx time, at most
+        V(75s); a bare number is seconds). An antlet whose link is cut, or that drops connections, costs
+        a request this long.
+      - nginx's own default is 60s, which stalls requests for a minute when an antlet disappears.
+    type: str
+    default: 1s
+  read_timeout:
+    description:
+      - How long nginx waits between two reads from (or writes to) an upstream before it counts the upstream
+        as failed and, for requests that may be retried, tries the next one. This bounds how long a request
+        can stall on a hung antlet.
+      - Trade-off, a short value cuts legitimately slow responses (a report that takes 20 s before its first
+        byte). Raise it per rule for such applications; it is per rule for that reason.
+      - nginx's own default is 60s, with which a hung antlet stalls a third of the requests (with three
+        upstreams) for a minute each.
+    type: str
+    default: 5s
+  max_fails:
+    description:
+      - Failed attempts within O(fail_timeout) after which an upstream is considered unavailable for
+        O(fail_timeout). V(0) disables the accounting (the upstream is never marked unavailable).
+    type: int
+    default: 1
+  fail_timeout:
+    description:
+      - The window for O(max_fails), and how long an upstream is then avoided before one request probes it
+        again (whole seconds, nginx time such as V(10s)).
+    type: str
+    default: 10s
+  next_upstream_tries:
+    description:
+      - How many upstreams a request may be tried on in total, V(0) for no limit.
+    type: int
+    default: 3
+  retry_non_idempotent:
+    description:
+      - Also retry POST, LOCK and PATCH requests on the next upstream after an error or timeout.
+      - Off by default because the failed upstream may already have acted on the request, which would
+        then run twice. Turn it on only for applications whose non-idempotent requests are safe to repeat.
+    type: bool
+    default: false
+  keepalive:
+    description:
+      - Idle connections to the upstreams each nginx worker keeps open for reuse. About doubles proxied
+        throughput. V(0) turns it off (a new connection per request).
+    type: int
+    default: 32
+"""

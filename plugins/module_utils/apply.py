@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The transaction: from a desired rule set to nginx serving it, or to nothing changed at all.
+
+Order of events for a change (every module goes through ``Applier.run``):
+
+1. before anything is touched: the request is already validated (the model); nginx is found,
+   its configuration includes ``rules_dir`` in http context, and it runs (if it is to be reloaded);
+2. under the rules directory's lock: recover from a run that died mid-change, read what is on
+   disk, compute the desired set and check it as a whole (clashes between rules);
+3. stage the complete new rule set as a new generation, switch ``rules_dir`` to it atomically,
+   ``nginx -t``, reload and wait for the new workers;
+4. on any failure in 3: switch back to the previous generation (byte-identical, it was never
+   modified), reload again if a reload had been attempted, and report nginx's own words and the
+   rule(s) at fault.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.antsle.antman.plugins.module_utils.nginx import NginxError
+from ansible_collections.antsle.antman.plugins.module_utils.render import render_rule, rule_file_name
+from ansible_collections.antsle.antman.plugins.module_utils.rules_dir import RulesDir, RulesDirError
+from ansible_collections.antsle.antman.plugins.module_utils.ruleset import check_rule_set
+from ansible_collections.antsle.antman.plugins.module_utils.store import read_snapshot
+
+CREATED, UPDATED, DELETED = "created", "updated", "deleted"
+
+
+class ApplyError(Exception):
+    """A change that could not be made; nothing was left changed. ``rules`` are the rules at fault."""
+
+    def __init__(self, message, rules=(), output=""):
+        super(ApplyError, self).__init__(message)
+        self.rules = list(rules)
+        self.output = output
+
+
+class Change:
+    def __init__(self, name, action, before, after, path):
+        self.name = name
+        self.action = action
+        self.before = before  # ManagedFile or None
+        self.after = after  # canonical rule or None
+        self.path = path
+        self.after_text = render_rule(after) if after is not None else None
+
+    def as_dict(self):
+        return {"name": self.name, "action": self.action}
+
+    def diff(self):
+        return {
+            "before": self.before.text if self.before else "",
+            "after": self.after_text or "",
+            "before_header": self.path if self.before else "/dev/null",
+            "after_header": self.path if self.after is not None else "/dev/null",
+        }
+
+
+class Outcome:
+    def __init__(self, snapshot, final_rules, changes, reloaded=False, recovered=False):
+        self.snapshot = snapshot
+        self.final_rules = final_rules
+        self.changes = changes
+        self.reloaded = reloaded
+        self.recovered = recovered
+
+    @property
+    def changed(self):
+        return bool(self.changes) or self.recovered
+
+
+def plan_changes(snapshot, desired, rules_dir):
+    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete})."""
+    changes = []
+    for name, rule in desired.items():
+        current = snapshot.managed.get(name)
+        path = os.path.join(rules_dir, rule_file_name(name))
+        if rule is None:
+            if current is not None:
+                changes.append(Change(name, DELETED, current, None, path))
+        elif current is None:
+            changes.append(Change(name, CREATED, None, rule, path))
+        elif current.text != render_rule(rule):
+            changes.append(Change(name, UPDATED, current, rule, path))
+    return changes
+
+
+def final_rule_set(snapshot, desired):
+    rules = snapshot.rules()
+    for name, rule in desired.items():
+        if rule is None:
+            rules.pop(name, None)
+        else:
+            rules[name] = rule
+    return rules
+
+
+class Applier:
+    """Applies desired rule sets to one rules directory of one nginx."""
+
+    def __init__(self, rules_dir, nginx, reload=True, check_mode=False, lock_timeout=300.0, on_step=None):
+        self.rules_dir = RulesDir(rules_dir)
+        self.nginx = nginx
+        self.reload = reload
+        self.check_mode = check_mode
+        self.lock_timeout = lock_timeout
+        self.on_step = on_step or (lambda step: None)
+
+    def preflight(self):
+        """Everything about the host that can be known before touching it."""
+        self.nginx.check_includes(self.rules_dir.path)
+        if self.reload:
+            self.nginx.require_running()
+
+    def run(self, compute):
+        """Apply the rule set ``compute(snapshot)`` returns ({name: rule or None}).
+
+        ``compute`` runs under the lock, on what is on disk at that moment."""
+        try:
+            self.preflight()
+            if self.check_mode:
+                return self._plan(compute)
+            with self.rules_dir.locked(self.lock_timeout):
+                recovered = self._recover()
+                outcome = self._plan(compute)
+                outcome.recovered = recovered
+                if outcome.changes:
+                    outcome.reloaded = self._commit(outcome.changes)
+                return outcome
+        except (NginxError, RulesDirError) as error:
+            raise ApplyError(str(error), output=getattr(error, "output", ""))
+
+    def _plan(self, compute):
+        snapshot = read_snapshot(self.rules_dir.current_dir() or self.rules_dir.path)
+        desired = compute(snapshot)
+        final_rules = final_rule_set(snapshot, desired)
+        changes = plan_changes(snapshot, desired, self.rules_dir.path)
+        check_rule_set(final_rules.values(), changing=set(c.name for c in changes))
+        return Outcome(snapshot, final_rules, changes)
+
+    def _recover(self):
+        """A previous run died mid-change: go back to its previous generation, and make sure the
+        running nginx serves what is on disk again."""
+        if not self.rules_dir.recover():
+            self.rules_dir.remove_stale_generations()
+            return False
+        if self.reload and self.nginx.master_pid():
+            self.nginx.test()
+            self.nginx.reload()
+        return True
+
+    def _commit(self, changes):
+        self.rules_dir.ensure_layout()
+        writes = dict((rule_file_name(c.name), c.after_text.encode("utf-8")) for c in changes if c.after is not None)
+        deletes = set(rule_file_name(c.name) for c in changes if c.after is None)
+        previous = self.rules_dir.current_dir()
+        staged = self.rules_dir.stage(writes, deletes)
+        self.on_step("staged")
+        self.rules_dir.write_journal(previous, staged)
+        self.on_step("journaled")
+        self.rules_dir.point_to(staged)
+        self.on_step("switched")
+        try:
+            self.nginx.test()
+            self.on_step("validated")
+        except NginxError as error:
+            self._roll_back(previous, staged, reload_again=False)
+            raise self._blame(error, changes)
+        reloaded = False
+        if self.reload:
+            try:
+                self.nginx.reload()
+                reloaded = True
+                self.on_step("reloaded")
+            except NginxError as error:
+                self._roll_back(previous, staged, reload_again=True)
+                raise self._blame(error, changes)
+        self.rules_dir.remove_journal()
+        self.rules_dir.discard(previous)
+        self.on_step("finished")
+        return reloaded
+
+    def _roll_back(self, previous, staged, reload_again):
+        self.rules_dir.point_to(previous)
+        self.rules_dir.remove_journal()
+        self.rules_dir.discard(staged)
+        if reload_again and self.nginx.master_pid():
+            try:
+                self.nginx.reload()
+            except NginxError:
+                pass  # nginx kept its previous configuration; the reported error is the real one
+
+    def _blame(self, error, changes):
+        names = sorted(set(os.path.basename(f)[:-len(".conf")] for f in error.files
+                           if os.path.dirname(os.path.abspath(f)) in (self.rules_dir.path,)))
+        changed = set(c.name for c in changes)
+        at_fault = [n for n in names if n in changed] or sorted(changed)
+        label = "rule" if len(at_fault) == 1 else "rules"
+        return ApplyError("%s %s: %s; every rule file was restored and nginx keeps serving the previous rules"
+                          % (label, ", ".join("'%s'" % n for n in at_fault), error), at_fault, error.output)

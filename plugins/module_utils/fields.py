@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Field-level parsing of rule values.
+
+Every function takes a raw value as it may come from a playbook, inventory or extra-vars
+(strings, numbers, booleans, or something of the wrong type) and returns the canonical value,
+or raises FieldError naming what is wrong with it. Nothing here knows about rules as a whole.
+
+Whatever passes these functions is safe to place in nginx configuration text: host names,
+addresses and times are checked against strict grammars that contain none of nginx's
+syntax characters (whitespace, quotes, ``;``, ``{``, ``}``, ``$``, ``#``, ``\\``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import json
+import re
+
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+from ansible.module_utils.six import string_types
+
+NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+DIGITS_RE = re.compile(r"\A[0-9]+\Z")
+TIME_RE = re.compile(r"\A([0-9]{1,9})(ms|s|m|h)?\Z")
+DECIMAL_SECONDS_RE = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,3})\Z")
+TIME_UNITS_MS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, None: 1000}
+MAX_SHOWN = 80
+
+
+class FieldError(ValueError):
+    """A value that is not acceptable for its field. The message describes the value."""
+
+
+def show(value):
+    """A printable, single-line, bounded rendering of a bad value for error messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=True, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN] + "...(%d characters)" % len(text)
+    return text
+
+
+def parse_int(value, minimum, maximum):
+    """An integer in [minimum, maximum]; numeric strings and integral floats are accepted as
+    Ansible's own ``type: int`` accepts them, booleans are not."""
+    if isinstance(value, bool):
+        raise FieldError("%s is a boolean, expected an integer" % show(value))
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise FieldError("%s is not an integer" % show(value))
+        value = int(value)
+    elif isinstance(value, string_types):
+        text = value.strip()
+        if not DIGITS_RE.match(text.lstrip("-")) or len(text) > 20:
+            raise FieldError("%s is not an integer" % show(value))
+        value = int(text)
+    elif not isinstance(value, int):
+        raise FieldError("%s is a %s, expected an integer" % (show(value), type(value).__name__))
+    if value < minimum or value > maximum:
+        raise FieldError("%s is out of range (%d-%d)" % (show(value), minimum, maximum))
+    return value
+
+
+def parse_bool(value):
+    """A boolean, accepting the spellings Ansible accepts (yes/no, true/false, on/off, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (string_types, int)) and not isinstance(value, float):
+        key = value.lower() if isinstance(value, string_types) else value
+        if key in BOOLEANS_TRUE:
+            return True
+        if key in BOOLEANS_FALSE:
+            return False
+    raise FieldError("%s is not a boolean" % show(value))
+
+
+def parse_choice(value, choices):
+    if not isinstance(value, string_types) or value not in choices:
+        raise FieldError("%s is not one of %s" % (show(value), ", ".join(choices)))
+    return value
+
+
+def parse_name(value):
+    """A rule name: it becomes a file name and part of nginx identifiers."""
+    if not isinstance(value, string_types) or not NAME_RE.match(value):
+        raise FieldError(
+            "%s is not a valid rule name (1-64 letters, digits, '-' or '_', starting with a letter or digit)"
+            % show(value))
+    return value
+
+
+def is_hostname(text):
+    """RFC 1123 host name, lowercase, at most 253 characters; the last label is not all digits
+    (so a malformed IPv4 address is never taken for a host name)."""
+    if not text or len(text) > 253:
+        return False
+    labels = text.split(".")
+    if not all(LABEL_RE.match(label) for label in labels):
+        return False
+    return not DIGITS_RE.match(labels[-1])
+
+
+def is_ipv4(text):
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_server_name(value):
+    """One server name: a host name, ``*.domain``, ``name.*`` or an IPv4 address. Lowercased."""
+    if not isinstance(value, string_types):
+        raise FieldError("%s is a %s, expected a host name" % (show(value), type(value).__name__))
+    text = value.lower()
+    if text.isascii() and (is_hostname(text) or is_ipv4(text)):
+        return text
+    if text.isascii() and text.startswith("*.") and is_hostname(text[2:]):
+        return text
+    if text.isascii() and text.endswith(".*") and is_hostname(text[:-2]) and not is_ipv4(text[:-2]):
+        return text
+    raise FieldError(
+        "%s is not a host name, a wildcard (*.example.com, www.example.*) or an IPv4 address" % show(value))
+
+
+def parse_server_names(value):
+    """A server name or a list of them, canonical: a list, lowercase, order kept, no duplicates."""
+    if isinstance(value, string_types):
+        return [parse_server_name(value)]
+    items = value
+    if not isinstance(items, (list, tuple)):
+        raise FieldError("%s is a %s, expected a host name or a list of them" % (show(value), type(value).__name__))
+    if not items:
+        raise FieldError("the list is empty, give at least one host name")
+    names = []
+    for index, item in enumerate(items):
+        try:
+            name = parse_server_name(item)
+        except FieldError as error:
+            raise FieldError("[%d]: %s" % (index, error))
+        if name in names:
+            raise FieldError("[%d]: %s is listed twice" % (index, show(item)))
+        names.append(name)
+    return names
+
+
+def parse_port(text, original):
+    if not DIGITS_RE.match(text) or len(text) > 5 or not 1 <= int(text) <= 65535:
+        raise FieldError("%s has an invalid port (1-65535)" % show(original))
+    return int(text)
+
+
+def parse_address(value, default_port=80):
+    """An upstream address: ``host``, ``host:port``, ``a.b.c.d[:port]``, ``[v6][:port]`` or a bare
+    IPv6 address. Canonical form always carries the port: ``host:port`` / ``[v6]:port``."""
+    if not isinstance(value, string_types):
+        raise FieldError("%s is a %s, expected an address such as 10.1.1.102:80" % (show(value), type(value).__name__))
+    text = value.lower()
+    problem = "%s is not an address of the form host, host:port or [ipv6]:port" % show(value)
+    if not text.isascii():
+        raise FieldError(problem)
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise FieldError(problem)
+        port = parse_port(rest[1:], value) if rest else default_port
+        return "[%s]:%d" % (parse_ipv6(host, value), port)
+    if text.count(":") >= 2:
+        return "[%s]:%d" % (parse_ipv6(text, value), default_port)
+    host, sep, port_text = text.partition(":")
+    port = parse_port(port_text, value) if sep else default_port
+    if not (is_ipv4(host) or is_hostname(host)):
+        raise FieldError(problem)
+    return "%s:%d" % (host, port)
+
+
+def parse_ipv6(text, original):
+    try:
+        address = ipaddress.IPv6Address(text)
+    except ValueError:
+        raise FieldError("%s is not a valid IPv6 address" % show(original))
+    if address.scope_id:
+        raise FieldError("%s: scoped IPv6 addresses are not supported" % show(original))
+    return address.compressed
+
+
+def parse_time_ms(value, minimum_ms, maximum_ms):
+    """An nginx time: ``500ms``, ``5s``, ``1m``, ``1h``; a bare number means seconds (decimals allowed
+    down to milliseconds). Returns milliseconds."""
+    if isinstance(value, bool):
+        raise FieldError("%s is a boolean, expected a time such as 5s" % show(value))
+    if isinstance(value, (int, float)):
+        value = repr(value) if isinstance(value, float) else str(value)
+    if not isinstance(value, string_types):
+        raise FieldError("%s is a %s, expected a time such as 5s" % (show(value), type(value).__name__))
+    text = value.strip()
+    match = TIME_RE.match(text)
+    decimal = DECIMAL_SECONDS_RE.match(text)
+    if match:
+        milliseconds = int(match.group(1)) * TIME_UNITS_MS[match.group(2)]
+    elif decimal:
+        milliseconds = int(decimal.group(1)) * 1000 + int(decimal.group(2).ljust(3, "0"))
+    else:
+        raise FieldError("%s is not a time (examples: 500ms, 5s, 1m)" % show(value))
+    if not minimum_ms <= milliseconds <= maximum_ms:
+        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
+    return milliseconds
+
+
+def format_time(milliseconds):
+    """Canonical nginx time text for a number of milliseconds."""
+    if milliseconds % 1000:
+        return "%dms" % milliseconds
+    return "%ds" % (milliseconds // 1000)
+
+
+def parse_time(value, minimum_ms, maximum_ms, whole_seconds=False):
+    milliseconds = parse_time_ms(value, minimum_ms, maximum_ms)
+    if whole_seconds and milliseconds % 1000:
+        raise FieldError("%s must be a whole number of seconds" % show(value))
+    return format_time(milliseconds)

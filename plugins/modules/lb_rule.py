@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lb_rule
+short_description: Manage one load-balancing rule of an antsle host
+version_added: 0.1.0
+description:
+  - Creates, edits or deletes one antMan-style load-balancing rule. nginx on the antsle host then
+    spreads the traffic for the rule's O(server_name) and O(server_port) over its O(upstreams)
+    (antlets), with weights, backup upstreams and failover.
+  - Each rule is one file in O(rules_dir). A change is validated with C(nginx -t) and takes effect at
+    once through a reload, or is rolled back completely.
+  - Everything is validated before anything is touched; errors name the field and the bad value.
+  - To manage the whole rule set in one step (one validation and one reload for any number of
+    rules), use M(antsle.antman.lb_rules).
+author:
+  - antsle.antman developers
+extends_documentation_fragment:
+  - antsle.antman.attributes
+  - antsle.antman.rule
+  - antsle.antman.host
+  - antsle.antman.apply
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff is the rule's nginx configuration text.
+  platform:
+    platforms: posix
+options:
+  state:
+    description:
+      - V(present) creates the rule or makes it exactly what is given (fields not given take their defaults).
+      - V(absent) deletes it; only O(name) is used.
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: antsle.antman.lb_rules
+  - module: antsle.antman.lb_rule_info
+  - name: nginx upstream module
+    description: Semantics of weight, backup, down, max_fails and fail_timeout.
+    link: https://nginx.org/en/docs/http/ngx_http_upstream_module.html
+"""
+
+EXAMPLES = r"""
+- name: Create a rule, as on antMan's Load Balancing page
+  antsle.antman.lb_rule:
+    name: my-balanced-page
+    server_name: my-balanced-page.local
+    upstreams:
+      - address: 10.1.1.102:80
+        weight: 3
+      - address: 10.1.1.103
+      - address: 10.1.1.104
+        backup: true
+
+- name: Edit it, the change takes effect at once (fields not given go back to their defaults)
+  antsle.antman.lb_rule:
+    name: my-balanced-page
+    server_name: [my-balanced-page.local, www.example.com]
+    read_timeout: 30s
+    upstreams:
+      - address: 10.1.1.102:80
+        weight: 3
+      - address: 10.1.1.103
+        down: true
+      - address: 10.1.1.104
+        backup: true
+
+- name: Delete it
+  antsle.antman.lb_rule:
+    name: my-balanced-page
+    state: absent
+"""
+
+RETURN = r"""
+rule:
+  description:
+    - The rule in canonical form (lowercase names, addresses with ports, every field present).
+    - For O(state=absent), the rule that was deleted, or V(null) if there was none.
+  returned: always
+  type: dict
+  sample:
+    name: my-balanced-page
+    server_name: [my-balanced-page.local]
+    server_port: 80
+    method: round_robin
+    upstreams:
+      - {address: "10.1.1.102:80", weight: 3, backup: false, down: false, max_fails: null, fail_timeout: null}
+    connect_timeout: 1s
+    read_timeout: 5s
+    max_fails: 1
+    fail_timeout: 10s
+    next_upstream_tries: 3
+    retry_non_idempotent: false
+    keepalive: 32
+config_file:
+  description: Path of the rule's nginx file.
+  returned: always
+  type: str
+  sample: /etc/nginx/antman.d/my-balanced-page.conf
+reloaded:
+  description: Whether nginx was reloaded (only when something changed and O(reload=true)).
+  returned: always
+  type: bool
+  sample: true
+rules:
+  description: On failure, the rule(s) nginx refused.
+  returned: failure
+  type: list
+  elements: str
+nginx_output:
+  description: On failure caused by nginx, its own message.
+  returned: failure
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, host_options, rule_options
+from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
+from ansible_collections.antsle.antman.plugins.module_utils.single_rule import apply_single_rule
+
+
+def main():
+    argument_spec = rule_options()
+    argument_spec.update(host_options())
+    argument_spec.update(apply_options())
+    argument_spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[("state", "present", ("server_name", "upstreams"))],
+        supports_check_mode=True,
+    )
+    run_module(module, apply_single_rule)
+
+
+if __name__ == "__main__":
+    main()

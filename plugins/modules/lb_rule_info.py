@@ -1,0 +1,126 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lb_rule_info
+short_description: List the load-balancing rules of an antsle host, optionally probing their upstreams
+version_added: 0.1.0
+description:
+  - Reads every rule managed by this collection back from O(rules_dir) (or one, by O(name)) and returns
+    them in canonical form, the form M(antsle.antman.lb_rule) and M(antsle.antman.lb_rules) accept.
+  - With O(probe=true) it also tries a TCP connection to every upstream, from the antsle host, and reports
+    whether it was accepted and how long it took. The C(antsle.antman.rules) playbook prints this as a table.
+  - Fails if O(rules_dir) is not included from the http context of O(nginx_conf).
+author:
+  - antsle.antman developers
+extends_documentation_fragment:
+  - antsle.antman.attributes
+  - antsle.antman.host
+  - ansible.builtin.action_common_attributes.info_module
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  name:
+    description:
+      - Return only the rule of this name (an empty list if there is none).
+    type: str
+  probe:
+    description:
+      - Probe every upstream with a TCP connection, concurrently.
+    type: bool
+    default: false
+  probe_timeout:
+    description:
+      - Seconds to wait for each probe connection.
+    type: float
+    default: 1.0
+seealso:
+  - module: antsle.antman.lb_rule
+  - module: antsle.antman.lb_rules
+"""
+
+EXAMPLES = r"""
+- name: List every rule
+  antsle.antman.lb_rule_info:
+  register: lb
+
+- name: One rule, with the reachability of its upstreams
+  antsle.antman.lb_rule_info:
+    name: my-balanced-page
+    probe: true
+  register: lb
+
+- name: Show which upstreams are unreachable
+  ansible.builtin.debug:
+    msg: "{{ item.0.name }} -> {{ item.1.address }}: {{ item.1.probe_error }}"
+  loop: "{{ lb.rules | subelements('upstreams') }}"
+  when: not item.1.reachable
+"""
+
+RETURN = r"""
+rules:
+  description:
+    - The managed rules in canonical form, sorted by name.
+    - With O(probe=true), each upstream also has C(reachable) (bool), C(connect_ms) (float, V(null) if
+      unreachable) and C(probe_error) (str or V(null)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - name: my-balanced-page
+      server_name: [my-balanced-page.local]
+      server_port: 80
+      method: round_robin
+      upstreams:
+        - {address: "10.1.1.102:80", weight: 3, backup: false, down: false, max_fails: null, fail_timeout: null,
+           reachable: true, connect_ms: 0.21, probe_error: null}
+      connect_timeout: 1s
+      read_timeout: 5s
+      max_fails: 1
+      fail_timeout: 10s
+      next_upstream_tries: 3
+      retry_non_idempotent: false
+      keepalive: 32
+out_of_sync:
+  description: Names of managed rules whose file differs from what the rule renders to (edited by hand); the next apply rewrites them.
+  returned: always
+  type: list
+  elements: str
+unmanaged:
+  description: Files in O(rules_dir) that this collection does not manage.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.antsle.antman.plugins.module_utils.argspec import host_options
+from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
+from ansible_collections.antsle.antman.plugins.module_utils.rule_info import gather_rules
+
+
+def main():
+    argument_spec = host_options()
+    argument_spec.update(
+        name=dict(type="str"),
+        probe=dict(type="bool", default=False),
+        probe_timeout=dict(type="float", default=1.0),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_module(module, gather_rules)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+# Shared shell settings for the scripts in this directory. Source it, do not run it.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ANTMAN_VENV:-$ROOT/.venv}"
+BUILD="$ROOT/build"
+# The collection placed where Ansible and ansible-test expect it (a copy: ansible-test needs a real path).
+COLLECTIONS="$BUILD/collections"
+TREE="$COLLECTIONS/ansible_collections/antsle/antman"
+export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
+export PATH="$VENV/bin:$PATH"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+
+log() { printf '\n== %s\n' "$*"; }
+
+sync_tree() {
+  mkdir -p "$TREE"
+  # tar instead of rsync: nothing beyond coreutils/tar is needed on a fresh machine.
+  (cd "$ROOT" && tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude=./tests/output \
+      --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
+      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) | (cd "$TREE" && tar -xf -)
+  # Remove files that no longer exist in the checkout.
+  (cd "$TREE" && find . -type f ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
+    while read -r file; do [ -e "$ROOT/$file" ] || rm -f "$TREE/$file"; done
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what it needs (scripts/setup.sh), then runs
+# every stage in scripts/stages/ in order. All stages run; the exit status is non-zero if any failed.
+# Run one or more stages only: scripts/test.sh 10 30   (stage number prefixes)
+source "$(dirname "$0")/lib.sh"
+"$ROOT/scripts/setup.sh"
+
+failed=()
+summary=()
+started_all=$SECONDS
+for stage in "$ROOT"/scripts/stages/*.sh; do
+  name="$(basename "$stage" .sh)"
+  if [ "$#" -gt 0 ]; then
+    wanted=no
+    for prefix in "$@"; do [[ "$name" == "$prefix"* ]] && wanted=yes; done
+    [ "$wanted" = yes ] || continue
+  fi
+  log "stage $name"
+  started=$SECONDS
+  if bash "$stage"; then result=passed; else result=FAILED; failed+=("$name"); fi
+  summary+=("$(printf '%-40s %-7s %4ds' "$name" "$result" $((SECONDS - started)))")
+done
+log "summary (total $((SECONDS - started_all))s)"
+printf '%s\n' "${summary[@]}"
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED stages: ${failed[*]}"
+  exit 1
+fi
+echo "all stages passed"

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
+
+Usage: backend.py NAME HOST PORT [--delay SECONDS]
+Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``. Keep-alive is
+supported and each response is written in one piece (no Nagle/delayed-ACK stalls). Stop it with
+SIGTERM, crash it with SIGKILL, hang it with SIGSTOP (it then accepts connections, in the kernel's
+backlog, but never answers: a hung antlet).
+"""
+import asyncio
+import signal
+import socket
+import sys
+
+
+async def handle(reader, writer, name, delay):
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method = lines[0].split(" ", 1)[0]
+            length, close = 0, False
+            for line in lines[1:]:
+                key, _, value = line.partition(":")
+                key = key.strip().lower()
+                if key == "content-length":
+                    length = int(value.strip() or 0)
+                elif key == "connection" and value.strip().lower() == "close":
+                    close = True
+            if length:
+                await reader.readexactly(length)
+            if delay:
+                await asyncio.sleep(delay)
+            body = ("%s\n" % name).encode()
+            response = (
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Antlet: %s\r\n"
+                "X-Method: %s\r\nConnection: %s\r\n\r\n" % (len(body), name, method, "close" if close else "keep-alive")
+            ).encode() + body
+            writer.write(response)
+            await writer.drain()
+            if close:
+                break
+    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    name, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    delay = float(sys.argv[sys.argv.index("--delay") + 1]) if "--delay" in sys.argv else 0.0
+    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay), host, port, backlog=1024,
+                                        reuse_address=True)
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+    loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    print("ready", flush=True)
+    async with server:
+        await stop
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

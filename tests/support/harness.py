@@ -1,0 +1,177 @@
+"""Test world on loopback: a private nginx, backends ("antlets") on 127.0.x.y addresses, a client.
+
+Used by tests/functional and by the benchmarks. Nothing here touches the system nginx: every
+instance has its own prefix directory, configuration, pid file and logs.
+"""
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BACKEND = os.path.join(HERE, "backend.py")
+
+NGINX_CONF = """\
+worker_processes {workers};
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log notice;
+events {{ worker_connections 4096; }}
+http {{
+    log_format antman '$remote_addr "$host" "$request" $status upstream=$upstream_addr '
+                      'upstream_status=$upstream_status time=$request_time';
+    access_log {prefix}/access.log antman;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    include {rules_dir}/*.conf;
+}}
+"""
+
+
+def run_command(args):
+    """The (rc, stdout, stderr) runner module_utils expect, outside Ansible."""
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def nginx_binary():
+    for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return "nginx"
+
+
+class NginxInstance:
+    """A private nginx whose http context includes ``rules_dir``."""
+
+    def __init__(self, prefix, workers=2, include_rules=True):
+        self.prefix = str(prefix)
+        self.rules_dir = os.path.join(self.prefix, "antman.d")
+        self.conf = os.path.join(self.prefix, "nginx.conf")
+        self.pid_file = os.path.join(self.prefix, "nginx.pid")
+        self.error_log = os.path.join(self.prefix, "error.log")
+        self.access_log = os.path.join(self.prefix, "access.log")
+        self.binary = nginx_binary()
+        os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
+        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir)
+        if not include_rules:
+            text = text.replace("    include %s/*.conf;\n" % self.rules_dir, "")
+        with open(self.conf, "w") as handle:
+            handle.write(text)
+
+    def start(self):
+        rc, out, err = run_command([self.binary, "-c", self.conf])
+        if rc != 0:
+            raise RuntimeError("nginx failed to start: %s" % err)
+        deadline = time.monotonic() + 5
+        while self.master_pid() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def master_pid(self):
+        try:
+            with open(self.pid_file) as handle:
+                pid = int(handle.read().strip() or 0)
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        pid = self.master_pid()
+        if pid:
+            os.kill(pid, signal.SIGQUIT)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    return
+                time.sleep(0.02)
+            os.kill(pid, signal.SIGKILL)
+
+    def workers(self):
+        pid = self.master_pid()
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], stdout=subprocess.PIPE,
+                             universal_newlines=True).stdout
+        return sorted(int(p) for p in out.split())
+
+    def applier(self, check_mode=False, reload=True, on_step=None):
+        from ansible_collections.antsle.antman.plugins.module_utils.apply import Applier
+        from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx
+        nginx = Nginx(self.binary, self.conf, run_command, skip_dirs=[self.rules_dir])
+        return Applier(self.rules_dir, nginx, reload=reload, check_mode=check_mode, lock_timeout=30, on_step=on_step)
+
+    def snapshot_files(self):
+        """{file name: bytes} of everything in the rules directory now."""
+        if not os.path.isdir(self.rules_dir):
+            return {}
+        result = {}
+        for name in sorted(os.listdir(self.rules_dir)):
+            with open(os.path.join(self.rules_dir, name), "rb") as handle:
+                result[name] = handle.read()
+        return result
+
+
+class Backend:
+    """One antlet stand-in process on host:port answering with its name."""
+
+    def __init__(self, name, host, port, delay=0.0):
+        self.name, self.host, self.port, self.delay = name, host, port, delay
+        self.proc = None
+
+    @property
+    def address(self):
+        return "%s:%d" % (self.host, self.port)
+
+    def start(self):
+        args = [sys.executable, BACKEND, self.name, self.host, str(self.port)]
+        if self.delay:
+            args += ["--delay", str(self.delay)]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc.stdout.readline()
+        return self
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+
+    def hang(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+
+def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):
+    """One request on a new connection: (status, body text)."""
+    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=b"x" if method == "POST" else None, headers={"Host": host_header})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace").strip()
+    finally:
+        connection.close()
+
+
+def distribution(port, host_header, count):
+    """Counter of which backend answered ``count`` sequential requests (non-200 counted by status)."""
+    seen = Counter()
+    for _ in range(count):
+        status, body = get(port, host_header)
+        seen[body if status == 200 else "status-%d" % status] += 1
+    return seen
