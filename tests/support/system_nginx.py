@@ -5,12 +5,15 @@
   system_nginx.py restore NAME   put /etc/nginx back byte for byte, and nginx's state: stopped if it
                                  was not running before, otherwise running the restored configuration
   system_nginx.py running        exit 0 if the system nginx runs
+  system_nginx.py pids           JSON: {"master": pid or null, "workers": [pids]} of the system nginx
+  system_nginx.py fingerprint    JSON: {path: sha256 of content, or "-> target" for links} under /etc/nginx
 
 The demo and the scenarios configure the machine's own nginx (/etc/nginx, /run/nginx.pid) with the
 collection's role, as a user would. The snapshot makes that reversible: an interrupted run leaves
 its snapshot behind, and the next save keeps it (it is the state before the first run), so a later
 restore still returns to the original. Snapshots live in /var/lib/antman-test/NAME/.
 """
+import hashlib
 import json
 import os
 import re
@@ -53,16 +56,51 @@ def master_pid():
         return None
 
 
+def worker_pids(master):
+    workers = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    stat = handle.read()
+            except (IOError, OSError):
+                continue
+            fields = stat[stat.rfind(")") + 2:].split()
+            if fields[1] == str(master) and fields[0] != "Z":
+                workers.append(int(entry))
+    return sorted(workers)
+
+
+def fingerprint(root=ETC):
+    """Every file and link under ``root`` (hidden generation directories included) and its content."""
+    result = {}
+    for directory, dirs, files in os.walk(root):
+        for name in sorted(dirs + files):
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                result[path] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    result[path] = hashlib.sha256(handle.read()).hexdigest()
+    return result
+
+
 def stop(timeout=10.0):
     pid = master_pid()
     if pid is None:
         return False
+    workers = worker_pids(pid)
     os.kill(pid, signal.SIGQUIT)  # graceful: finish requests in flight
     deadline = time.monotonic() + timeout
     while master_pid() == pid and time.monotonic() < deadline:
         time.sleep(0.05)
     if master_pid() == pid:
-        os.kill(pid, signal.SIGKILL)
+        # Workers of a killed master would keep the listening sockets: kill them too.
+        for victim in [pid] + workers:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     return True
 
 
@@ -120,8 +158,15 @@ def restore(name):
 def main(argv):
     if len(argv) == 1 and argv[0] == "running":
         return 0 if master_pid() else 1
+    if len(argv) == 1 and argv[0] == "pids":
+        master = master_pid()
+        print(json.dumps({"master": master, "workers": worker_pids(master) if master else []}))
+        return 0
+    if len(argv) == 1 and argv[0] == "fingerprint":
+        print(json.dumps(fingerprint(), sort_keys=True))
+        return 0
     if len(argv) != 2 or argv[0] not in ("save", "restore") or not NAME_RE.match(argv[1]):
-        print("usage: system_nginx.py save|restore NAME  |  system_nginx.py running", file=sys.stderr)
+        print("usage: system_nginx.py save|restore NAME | running | pids | fingerprint", file=sys.stderr)
         return 2
     return save(argv[1]) if argv[0] == "save" else restore(argv[1])
 
