@@ -21,6 +21,7 @@ author:
   - antsle.antman developers
 extends_documentation_fragment:
   - antsle.antman.attributes
+  - antsle.antman.rule.config
   - antsle.antman.host
   - antsle.antman.apply
 attributes:
@@ -34,11 +35,9 @@ attributes:
 options:
   config:
     description:
-      - The rules. Each item has the rule fields of M(antsle.antman.lb_rule), with the same meaning,
-        validation and defaults - C(name), C(server_name), C(server_port), C(method), C(upstreams)
-        (each C(address), C(weight), C(backup), C(down), C(max_fails), C(fail_timeout)),
-        C(connect_timeout), C(read_timeout), C(max_fails), C(fail_timeout), C(next_upstream_tries),
-        C(retry_non_idempotent), C(keepalive).
+      - The rules. Each item has the rule fields of M(antsle.antman.lb_rule), with the same meaning
+        and validation. Defaults apply when a rule is created or replaced; with O(state=merged), a field an
+        item does not mention keeps the rule's current value.
       - Every item is validated before anything is touched; errors name the item, the field and the value.
       - Rule names must be unique in the list.
       - For O(state=deleted) only C(name) is used.
@@ -191,7 +190,7 @@ rules:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, host_options
+from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, config_options, host_options
 from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
 from ansible_collections.antsle.antman.plugins.module_utils.resource import STATES
 from ansible_collections.antsle.antman.plugins.module_utils.resource_module import run_lb_rules
@@ -200,8 +199,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.resource_module impo
 def main():
     argument_spec = host_options()
     argument_spec.update(apply_options())
+    argument_spec.update(config_options())
     argument_spec.update(
-        config=dict(type="list", elements="dict"),
         state=dict(type="str", default="merged", choices=list(STATES)),
         running_config=dict(type="str"),
     )
