@@ -21,4 +21,4 @@ def test_top_level_fragment_matches_lb_rule_argspec():
 def test_config_fragment_is_derived_and_matches_lb_rules_argspec():
     config = yaml.safe_load(ModuleDocFragment.CONFIG)["options"]["config"]["suboptions"]
     assert doc_types(config) == spec_types(config_options()["config"]["options"])
-    assert "default" not in ModuleDocFragment.CONFIG
+    assert "\ndefault:" not in ModuleDocFragment.CONFIG and " default: " not in ModuleDocFragment.CONFIG
