@@ -27,6 +27,7 @@ failed=()
 results=()
 current=""
 trap '[ -n "$current" ] && destroy "$current"' EXIT
+trap 'exit 143' TERM INT  # so that the EXIT trap runs when the stage is stopped
 for scenario in "${scenarios[@]}"; do
   remaining=$((deadline - SECONDS))
   if [ "$remaining" -le 0 ]; then
