@@ -70,7 +70,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.collections import is_sequence
-from ansible.module_utils.six import string_types
 
 from ansible_collections.antsle.antman.plugins.module_utils.fields import FieldError, parse_address, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError, normalize_rule, rule_name_of
@@ -83,9 +82,9 @@ UPSTREAM_INDEX_RE = re.compile(r"^upstreams\[(\d+)\]")
 
 def group_names(value):
     """``upstream_group`` as a list of group names."""
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return [value]
-    if is_sequence(value) and value and all(isinstance(item, string_types) for item in value):
+    if is_sequence(value) and value and all(isinstance(item, str) for item in value):
         return list(value)
     raise FieldError("%s is not a group name or a list of group names" % show(value))
 
