@@ -28,16 +28,17 @@ def edit_loop(nginx, port, addresses, edits, pause):
     return done
 
 
-def run(tiny=False, edits=20, connections=32, pause=0.3):
+def run(tiny=False, edits=20, connections=32, pause=0.3, margin=1.0):
     if tiny:
-        edits, connections, pause = 3, 8, 0.1
+        edits, connections, pause, margin = 3, 8, 0.1, 0.3
     section = common.Section(
         "4. Reload under load: rule edits through the collection",
         ["edits (reloads)", "apply time median / max", "requests", "raw failures (first attempt)",
          "failed, browser-like", "5xx"],
         "%d keep-alive connections sending GETs back to back (closed loop) through the generated rule, "
-        "from 1 s before the first edit to 1 s after the last; %d edits, %.1f s apart, each applied "
-        "with Applier.run (stage, nginx -t, reload, wait for the new workers)." % (connections, edits, pause),
+        "from %g s before the first edit to %g s after the last; %d edits, %g s apart, each applied "
+        "with Applier.run (stage, nginx -t, reload, wait for the new workers)." % (connections, margin, margin, edits,
+                                                                                   pause),
         short="reload")
     with common.time_bound(edits * (pause + 10) + 60), common.world() as (stack, scratch):
         backends = common.start_backends(stack, 3, 35)
@@ -49,12 +50,12 @@ def run(tiny=False, edits=20, connections=32, pause=0.3):
         common.wait_serving(port, "reload.bench.test")
 
         async def edits_in_thread(loop, t0):
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(margin)
             return await loop.run_in_executor(None, edit_loop, nginx, port, addresses, edits, pause)
 
         records, elapsed, applied = run_closed_loop(Target("127.0.0.1", port, "reload.bench.test"), connections,
                                                     duration=edits * (pause + 8) + 5, timeout=30,
-                                                    background=edits_in_thread, tail=1.0)
+                                                    background=edits_in_thread, tail=margin)
     raw = [r for r in records if r.raw_failed]
     failed = [r for r in records if r.failed]
     server_errors = [r for r in records if r.outcome.startswith("http 5")]

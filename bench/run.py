@@ -2,7 +2,7 @@
 """Run every benchmark scenario and write one markdown report (also printed).
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
-    python bench/run.py [--tiny] [--only dataplane,crash,hang,reload,control] [--results DIR]
+    python bench/run.py [--tiny] [--only dataplane,crash,hang,slow,reload,control] [--results DIR]
 
 --tiny runs each scenario for a second or two (the smoke test uses it; its numbers mean nothing).
 Benchmarks print numbers; they pass or fail nothing (the exit status is non-zero only when a
@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
 
-SCENARIOS = ("dataplane", "crash", "hang", "reload", "control")
+SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control")
 CONTROL_PLANE = os.path.join(common.BENCH, "control_plane.py")
 CONTROL_PLANE_TIMEOUT = 900
 

@@ -32,7 +32,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert text in result.stdout
     found = sections(text)
     titles = sorted(found)
-    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "4", "5"], titles
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5"], titles
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
@@ -52,8 +52,13 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
             continue
         assert int(row[2]) > 0 and NUMBER.match(row[3]) and NUMBER.match(row[5]) and int(row[7]) >= 0, row
 
+    (slow,) = by_number["3b"]
+    assert slow[1].startswith("1 x ") and re.match(r"^(\d{3}|\w+) after [\d.]+ s$", slow[2]), slow
+    assert int(slow[3]) > 0 and NUMBER.match(slow[4]), slow
+
     (reload,) = by_number["4"]
     assert re.match(r"^3 \(\d\)$", reload[0]) and int(reload[2]) > 0 and NUMBER.match(reload[4]), reload
 
     targets = found["Targets"][1:]
     assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload"}, targets
+    assert "skipped in --tiny mode" in text.split("## 5.")[1]
