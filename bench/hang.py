@@ -127,8 +127,8 @@ def run(tiny=False, rate=200, duration=24.0, hang_at=2.0, post_every=10, timeout
                                    "<= %s (read_timeout + 1 s)" % common.ms(limit), None if tiny else slowest <= limit)
     section.note("A hung upstream is only known to be hung when a request to it times out: until then "
                  "round robin keeps sending it its share, so about rate x 1/3 x read_timeout requests wait "
-                 "read_timeout before nginx retries them on another upstream; afterwards one request per "
-                 "fail_timeout (10 s) probes it and waits again. With a link cut, new connections wait "
+                 "read_timeout before nginx retries them on another upstream; afterwards one request about "
+                 "every fail_timeout + read_timeout probes it and waits again. With a link cut, new connections wait "
                  "connect_timeout (1 s) and only requests on already open keep-alive connections wait read_timeout.")
     section.note("POSTs are not retried after they were sent (the upstream may have acted on them): a POST "
                  "that reached the hung upstream fails with 504 after read_timeout, unless the rule sets "

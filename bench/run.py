@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run every benchmark scenario and write one markdown report (also printed).
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
