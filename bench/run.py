@@ -14,6 +14,7 @@ import platform
 import subprocess
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -121,7 +122,8 @@ def main(argv=None):
             began = time.monotonic()
             try:
                 sections.append(scenario(name, args.tiny)())
-            except (common.ScenarioTimeout, RuntimeError, OSError, subprocess.SubprocessError) as error:
+            except Exception as error:  # report it and go on with the other scenarios (cleanup already ran)
+                traceback.print_exc()
                 failures.append((name, "%s: %s" % (type(error).__name__, error)))
             print("   %s done in %.0f s" % (name, time.monotonic() - began), file=sys.stderr, flush=True)
     except (KeyboardInterrupt, common.Stopped):
