@@ -32,7 +32,7 @@ sys.path.insert(0, _collection_path())
 
 from harness import Backend, NginxInstance, StaticBackend, free_port, nginx_binary  # noqa: E402,F401
 
-from ansible_collections.antsle.antman.plugins.module_utils.rule import RULE_DEFAULTS, normalize_rule  # noqa: E402,F401
+from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule  # noqa: E402,F401
 
 
 class ScenarioTimeout(Exception):
