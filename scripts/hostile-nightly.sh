@@ -3,7 +3,7 @@
 # Every property test runs ANTMAN_NIGHTLY_FACTOR (default 50) times its normal number of examples,
 # with a fresh random seed each run; a failure prints the example and a @reproduce_failure blob.
 # With the default factor: about 195,000 generated rules and 150 generated rule sets of 40 rules
-# through nginx -t; roughly 25-30 minutes on one core of this machine kind.
+# through nginx -t; about 22 minutes on one (shared) core of this machine kind.
 #   scripts/hostile-nightly.sh                 # everything
 #   ANTMAN_NIGHTLY_FACTOR=5 scripts/hostile-nightly.sh -k hostile_field   # a quick, focused run
 source "$(dirname "$0")/lib.sh"
