@@ -271,8 +271,10 @@ def tls_rules(nginx, backends, certificates):
     return nginx, ports, a, b, web, shop
 
 
-# Killed while writing the key, or at any step after staging (see KILL_POINTS).
-TLS_KILL_POINTS = [("mid-write-key", "old", "old")] + [point for point in KILL_POINTS if point[0] != "mid-write"]
+# Killed while writing the key, or at one step of each kind (see KILL_POINTS): files old and
+# served old, files new and served old, both new.
+TLS_KILL_POINTS = [("mid-write-key", "old", "old")] + [point for point in KILL_POINTS
+                                                       if point[0] in ("journaled", "mid-switch", "switched", "reloaded")]
 
 
 @pytest.mark.parametrize("kill_at, on_disk, served", TLS_KILL_POINTS, ids=[k[0] for k in TLS_KILL_POINTS])
