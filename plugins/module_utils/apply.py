@@ -106,8 +106,11 @@ def desired_files(rule, rules_dir, current):
 
 
 def plan_changes(snapshot, desired, rules_dir):
-    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete})."""
-    changes = []
+    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete}).
+
+    RuleError if a rule's file (or its certificate or key) would replace a file the collection
+    does not manage: such files are reported, never touched."""
+    changes, problems = [], []
     for name, rule in desired.items():
         current = snapshot.managed.get(name)
         have = current.files() if current is not None else {}
@@ -116,12 +119,17 @@ def plan_changes(snapshot, desired, rules_dir):
                 changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
             continue
         want = desired_files(rule, rules_dir, current)
+        for taken in sorted(set(want) & set(snapshot.unmanaged)):
+            problems.append("rule '%s': %s is in %s but not managed by antsle.antman; it is never overwritten "
+                            "(move it away, or give the rule another name)" % (name, taken, rules_dir))
         writes = dict((f, data) for f, data in want.items() if have.get(f) != data[0])
         deletes = set(have) - set(want)
         if current is None:
             changes.append(Change(name, CREATED, None, rule, rules_dir, writes))
         elif writes or deletes:
             changes.append(Change(name, UPDATED, current, rule, rules_dir, writes, deletes))
+    if problems:
+        raise RuleError(problems)
     return changes
 
 

@@ -31,6 +31,8 @@ DECIMAL_SECONDS_RE = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,3})\Z")
 TIME_MAX_NUMBER = 10 ** 9  # TIME_RE takes at most 9 digits; larger numbers are refused before str()
 TIME_UNITS_MS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, None: 1000}
 MAX_SHOWN = 80
+# In the header line of every PEM private key ("-----BEGIN [RSA |EC |ENCRYPTED ]PRIVATE KEY-----").
+PRIVATE_KEY_MARK = "PRIVATE KEY-----"
 # nginx reads an upstream address that starts with "unix:" as a UNIX socket path, whatever follows.
 UNIX_SOCKET_HOST = "unix"
 
@@ -40,7 +42,8 @@ class FieldError(ValueError):
 
 
 def show(value):
-    """A printable, single-line, bounded rendering of a bad value for error messages."""
+    """A printable, single-line, bounded rendering of a bad value for error messages. A value that
+    holds a PEM private key (given in the wrong field, say) is described, never shown."""
     try:
         text = json.dumps(value, ensure_ascii=True, sort_keys=True, default=repr)
     except (TypeError, ValueError, RecursionError):
@@ -49,6 +52,8 @@ def show(value):
         except (ValueError, RecursionError):
             # an integer beyond Python's digit limit, or a structure nested deeper than the stack
             text = "<%s too large or too deeply nested to show>" % type(value).__name__
+    if PRIVATE_KEY_MARK in text:
+        return "<%s holding a private key, not shown>" % type(value).__name__
     if len(text) > MAX_SHOWN:
         text = text[:MAX_SHOWN] + "...(%d characters)" % len(text)
     return text
@@ -270,6 +275,9 @@ def parse_pem(value, kind):
     if not isinstance(value, string_types) or not value.isascii() or not pattern.search(value):
         what = "a PEM certificate" if kind == "certificate" else "an unencrypted PEM private key"
         raise FieldError("is not %s (content not shown)" % what)
+    if kind == "certificate" and PRIVATE_KEY_MARK in value:
+        # the certificate file is world-readable (0644): a key in it would be too
+        raise FieldError("holds a private key (content not shown); give the key as key_content only")
     return value.encode("ascii")
 
 

@@ -7,7 +7,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.six import string_types
 from ansible_collections.antsle.antman.plugins.module_utils.apply import Applier, ApplyError
+from ansible_collections.antsle.antman.plugins.module_utils.fields import PRIVATE_KEY_MARK
 from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx, NginxError
 from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError
 
@@ -17,6 +20,30 @@ def make_applier(module):
     nginx = Nginx(params["nginx_binary"], params["nginx_conf"], module.run_command, skip_dirs=[params["rules_dir"]])
     return Applier(params["rules_dir"], nginx, reload=params["reload"], check_mode=module.check_mode,
                    lock_timeout=params["lock_timeout"])
+
+
+class AntmanModule(AnsibleModule):
+    """AnsibleModule that treats every option value holding a PEM private key as ``no_log``, wherever
+    it was given (``key_content`` is ``no_log`` already; a key pasted into ``tls.key``, into
+    ``certificate_content`` or under a misspelt option is not). Registered as soon as the arguments
+    are read, before Ansible validates them: its own errors (an unsupported option, a wrong type)
+    return ``invocation`` with the key masked too."""
+
+    def _load_params(self):
+        super(AntmanModule, self)._load_params()
+        hide_private_keys(self)
+
+
+def hide_private_keys(module):
+    pending = [module.params]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, string_types) and PRIVATE_KEY_MARK in value:
+            module.no_log_values.add(value)
 
 
 def run_module(module, operation):

@@ -18,7 +18,8 @@ def check_rule_set(rules, changing=()):
     - two rules whose names differ only in case: nginx compares upstream names case-insensitively;
     - one server name on one port in two http rules (the redirect of ``redirect_http`` counts as
       one on port 80): nginx only warns ("conflicting server name") and serves the first it read;
-    - http rules on one port that disagree on TLS: nginx makes the port TLS for all of them;
+    - http rules on one port that disagree on TLS (the redirect of ``redirect_http`` is plain HTTP on
+      port 80): nginx makes the port TLS for all of them;
     - a TCP port used by an http rule and a tcp rule, or by two tcp rules (two udp rules likewise):
       nginx cannot listen twice.
     """
@@ -38,11 +39,13 @@ def check_rule_set(rules, changing=()):
                                 % (name, transport, port, owner[0], owner[1]))
         if rule["protocol"] != "http":
             continue
-        tls = bool(rule.get("tls"))
-        owner, owner_tls = tls_on_port.setdefault(rule["server_port"], (name, tls))
-        if owner_tls != tls:
-            problems.append("rule '%s': server_port %d is %s in rule '%s'; all http rules on a port must agree on tls"
-                            % (name, rule["server_port"], "TLS" if owner_tls else "plain HTTP", owner))
+        for port, tls, what in http_servers(rule):
+            owner, owner_tls, owner_what = tls_on_port.setdefault(port, (name, tls, what))
+            if owner_tls != tls:
+                problems.append("rule '%s': %s is %s in rule '%s'%s; all http rules on a port must agree on tls"
+                                % (name, "server_port %d" % port if what == "server_port" else "redirect_http (port 80)",
+                                   "TLS" if owner_tls else "plain HTTP", owner,
+                                   " (its redirect_http)" if owner_what == "redirect_http" else ""))
         for port, server_name in server_names(rule):
             owner = names_on_port.setdefault((server_name, port), name)
             if owner != name:
@@ -64,6 +67,15 @@ def listening_ports(rule):
     if rule.get("redirect_http"):
         ports.append((80, "tcp"))
     return ports
+
+
+def http_servers(rule):
+    """(port, tls, what) of each http server block of a rule: its own, and the plain port-80 server
+    of ``redirect_http`` (nginx makes a port TLS for every server on it if one says ``ssl``)."""
+    servers = [(rule["server_port"], bool(rule.get("tls")), "server_port")]
+    if rule.get("redirect_http"):
+        servers.append((80, False, "redirect_http"))
+    return servers
 
 
 def server_names(rule):

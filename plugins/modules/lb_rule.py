@@ -148,9 +148,8 @@ nginx_output:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, host_options, rule_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
+from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
 from ansible_collections.antsle.antman.plugins.module_utils.single_rule import apply_single_rule
 
 
@@ -159,7 +158,7 @@ def main():
     argument_spec.update(host_options())
     argument_spec.update(apply_options())
     argument_spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
-    module = AnsibleModule(
+    module = AntmanModule(
         argument_spec=argument_spec,
         required_if=[("state", "present", ("upstreams",))],
         supports_check_mode=True,

@@ -105,9 +105,8 @@ unmanaged:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.antsle.antman.plugins.module_utils.argspec import host_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
+from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
 from ansible_collections.antsle.antman.plugins.module_utils.rule_info import gather_rules
 
 
@@ -118,7 +117,7 @@ def main():
         probe=dict(type="bool", default=False),
         probe_timeout=dict(type="float", default=1.0),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AntmanModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, gather_rules)
 
 

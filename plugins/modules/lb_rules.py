@@ -189,9 +189,8 @@ rules:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, config_options, host_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import run_module
+from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
 from ansible_collections.antsle.antman.plugins.module_utils.resource import STATES
 from ansible_collections.antsle.antman.plugins.module_utils.resource_module import run_lb_rules
 
@@ -204,8 +203,8 @@ def main():
         state=dict(type="str", default="merged", choices=list(STATES)),
         running_config=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "parsed", ("running_config",))])
+    module = AntmanModule(argument_spec=argument_spec, supports_check_mode=True,
+                          required_if=[("state", "parsed", ("running_config",))])
     run_module(module, run_lb_rules)
 
 

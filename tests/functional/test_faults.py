@@ -5,6 +5,7 @@ is clear, and the next run repairs whatever a killed run left."""
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -12,11 +13,11 @@ import time
 import pytest
 
 from fault_tools import fill_inodes, finish, immutable, remount, run_apply, run_module, tmpfs, tree
-from harness import NginxInstance, free_port, get
+from harness import NginxInstance, free_port, get, https_get, make_certificate
 
 from ansible_collections.antsle.antman.plugins.module_utils.apply import ApplyError
 from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx
-from ansible_collections.antsle.antman.plugins.module_utils.render import render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.render import DEFAULT_RULES_DIR, render_rule, rule_file_name
 from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
 
 
@@ -25,9 +26,19 @@ def raw_rule(name, port, backend, **fields):
                      upstreams=[{"address": backend.address}]), **fields)
 
 
-def files_of(*raw_rules):
-    """The rule files a set of raw rules must produce, byte for byte."""
-    return dict(("%s.conf" % r["name"], render_rule(normalize_rule(r)).encode()) for r in raw_rules)
+def files_of(*raw_rules, **options):
+    """The files a set of raw rules must produce, byte for byte: each rule's nginx file, and the
+    certificate and key of rules that give them as content. ``rules_dir``: where nginx reads them."""
+    rules_dir = options.get("rules_dir", DEFAULT_RULES_DIR)
+    files = {}
+    for raw in raw_rules:
+        rule = normalize_rule(raw)
+        files[rule_file_name(rule)] = render_rule(rule, rules_dir).encode()
+        tls = raw.get("tls") or {}
+        if tls.get("key_content"):
+            files[rule["name"] + ".crt"] = tls["certificate_content"].encode()
+            files[rule["name"] + ".key"] = tls["key_content"].encode()
+    return files
 
 
 def override(nginx, *raw_rules, **kwargs):
@@ -219,6 +230,96 @@ def test_killed_while_adopting_a_plain_rules_directory_loses_nothing(nginx, back
     assert answer(web["server_port"], "web.local") == a.name
 
 
+# -- certificate and key files written beside a rule -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """Two certificates for shop.local, each from a test CA of its own: {"old": ..., "new": ...},
+    each {ca, certificate, key, tls (as content)}."""
+    made = {}
+    for label in ("old", "new"):
+        paths = make_certificate(tmp_path_factory.mktemp("tls-%s" % label), "shop.local")
+        with open(paths["certificate"]) as certificate, open(paths["key"]) as key:
+            paths["tls"] = {"certificate_content": certificate.read(), "key_content": key.read()}
+        made[label] = paths
+    return made
+
+
+def https_answer(port, certificates):
+    """Which certificate nginx presents for shop.local on ``port`` and the backend that answers."""
+    for label, paths in sorted(certificates.items()):
+        try:
+            status, body = https_get(port, "shop.local", paths["ca"], timeout=5)
+        except ssl.SSLCertVerificationError:
+            continue
+        except OSError as error:
+            return type(error).__name__
+        return label, (body if status == 200 else "status-%d" % status)
+    return "no certificate of the test"
+
+
+@pytest.fixture
+def tls_rules(nginx, backends, certificates):
+    """nginx serving web (http) and shop (https, the old certificate, written from content) through a."""
+    a, b = backends(2)
+    ports = dict(web=free_port(), shop=free_port())
+    web = raw_rule("web", ports["web"], a)
+    shop = raw_rule("shop", ports["shop"], a, tls=certificates["old"]["tls"])
+    override(nginx, web, shop)
+    assert https_answer(ports["shop"], certificates) == ("old", a.name)
+    return nginx, ports, a, b, web, shop
+
+
+# Killed while writing the key, or at one step of each kind (see KILL_POINTS): files old and
+# served old, files new and served old, both new.
+TLS_KILL_POINTS = [("mid-write-key", "old", "old")] + [point for point in KILL_POINTS
+                                                       if point[0] in ("journaled", "mid-switch", "switched", "reloaded")]
+
+
+@pytest.mark.parametrize("kill_at, on_disk, served", TLS_KILL_POINTS, ids=[k[0] for k in TLS_KILL_POINTS])
+def test_killed_while_changing_a_certificate_leaves_all_old_or_all_new_files(tls_rules, certificates, kill_at,
+                                                                              on_disk, served):
+    nginx, ports, a, b, web, shop = tls_rules
+    before = nginx.snapshot_files()
+    request = [dict(web, upstreams=[{"address": b.address}]),
+               dict(shop, upstreams=[{"address": b.address}], tls=certificates["new"]["tls"])]
+    code, _ = run_apply(spec(nginx, *request, kill_at=kill_at))
+    assert code == -9
+    assert nginx.snapshot_files() == (before if on_disk == "old" else files_of(*request, rules_dir=nginx.rules_dir))
+    assert https_answer(ports["shop"], certificates) == (("old", a.name) if served == "old" else ("new", b.name))
+
+    repair = [request[0], dict(request[1], read_timeout="7s")]
+    code, result = run_apply(spec(nginx, *repair))
+    assert code == 0 and result["changed"], result
+    assert nginx.snapshot_files() == files_of(*repair, rules_dir=nginx.rules_dir)
+    assert os.stat(os.path.join(nginx.rules_dir, "shop.key")).st_mode & 0o777 == 0o600
+    assert_settled(nginx.rules_dir)
+    assert https_answer(ports["shop"], certificates) == ("new", b.name)
+
+
+@pytest.mark.parametrize("broken", ["not-a-certificate", "key-of-another-certificate"])
+def test_a_certificate_nginx_cannot_load_changes_nothing(tls_rules, certificates, broken):
+    """The model checks the form of PEM content; nginx -t checks the certificate and key."""
+    nginx, ports, a, b, web, shop = tls_rules
+    before, master = nginx.snapshot_files(), nginx.master_pid()
+    tls = dict(certificates["new"]["tls"])
+    if broken == "not-a-certificate":
+        tls["certificate_content"] = "-----BEGIN CERTIFICATE-----\nTm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+        nginx_says = 'cannot load certificate "%s/shop.crt"' % nginx.rules_dir
+    else:
+        tls["key_content"] = certificates["old"]["tls"]["key_content"]
+        nginx_says = "key values mismatch"
+    with pytest.raises(ApplyError) as error:
+        override(nginx, dict(web, upstreams=[{"address": b.address}]), dict(shop, tls=tls))
+    assert error.value.rules == ["shop"] and nginx_says in str(error.value), str(error.value)
+    assert "every rule file was restored" in str(error.value)
+    assert nginx.snapshot_files() == before and nginx.master_pid() == master
+    assert_settled(nginx.rules_dir)
+    assert https_answer(ports["shop"], certificates) == ("old", a.name)
+    assert answer(ports["web"], "web.local") == a.name
+
+
 # -- runs at the same time -------------------------------------------------------------------
 
 
@@ -366,11 +467,11 @@ def test_rules_dir_under_a_file_is_a_clear_error(tmp_path, backends):
 def test_immutable_rules_dir_parent_is_a_clear_error_and_changes_nothing(three_rules):
     nginx, ports, a, b, (web, api, old) = three_rules
     parent = os.path.dirname(nginx.rules_dir)
-    before = tree(parent)
+    before = tree(parent, skip_logs=True)
     with immutable(parent):
         result = run_module("lb_rule", module_args(nginx, **raw_rule("new", ports["new"], b)))
         assert result["failed"] and result["msg"].startswith("cannot write in %s: Operation not permitted" % parent)
-        assert tree(parent) == before
+        assert tree(parent, skip_logs=True) == before
         assert answer(ports["web"], "web.local") == a.name
     result = run_module("lb_rule", module_args(nginx, **raw_rule("new", ports["new"], b)))
     assert result["changed"] and answer(ports["new"], "new.local") == b.name
@@ -437,9 +538,10 @@ def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp
 # -- modes and commands ------------------------------------------------------------------------
 
 
-def test_files_and_directories_are_never_world_writable_whatever_the_umask(three_rules):
+def test_files_and_directories_are_never_world_writable_whatever_the_umask(three_rules, certificates):
     nginx, ports, a, b, (web, api, old) = three_rules
-    code, _ = run_apply(spec(nginx, web, api, raw_rule("new", ports["new"], b), kill_at="validated", umask=0))
+    shop = raw_rule("shop", free_port(), b, tls=certificates["new"]["tls"])
+    code, _ = run_apply(spec(nginx, web, api, raw_rule("new", ports["new"], b), shop, kill_at="validated", umask=0))
     assert code == -9  # leaves the journal and both generations, to be checked too
     parent = os.path.dirname(nginx.rules_dir)
     modes = dict((name, os.lstat(os.path.join(parent, name))) for name in os.listdir(parent))
@@ -452,8 +554,10 @@ def test_files_and_directories_are_never_world_writable_whatever_the_umask(three
         assert oct(modes[name].st_mode & 0o777) == "0o755" and modes[name].st_uid == os.getuid()
         for entry in os.listdir(os.path.join(parent, name)):
             info = os.lstat(os.path.join(parent, name, entry))
-            assert oct(info.st_mode & 0o777) == "0o644" and info.st_uid == os.getuid(), entry
-    code, result = run_apply(spec(nginx, web, api, umask=0))
+            expected = "0o600" if entry.endswith(".key") else "0o644"  # a private key: its owner only
+            assert oct(info.st_mode & 0o777) == expected and info.st_uid == os.getuid(), entry
+    assert "shop.key" in os.listdir(nginx.rules_dir)
+    code, result = run_apply(spec(nginx, web, api, shop, umask=0))
     assert code == 0 and result["changed"]
     checked = 0
     for top in [n for n in os.listdir(parent) if "antman.d" in n]:
@@ -461,8 +565,9 @@ def test_files_and_directories_are_never_world_writable_whatever_the_umask(three
             for path in [directory] + [os.path.join(directory, n) for n in dirs + names]:
                 if not os.path.islink(path):
                     assert not os.lstat(path).st_mode & 0o022, path  # neither group nor world may write
+                    assert not (path.endswith(".key") and os.lstat(path).st_mode & 0o077), path  # nor read a key
                     checked += 1
-    assert checked >= 4
+    assert checked >= 6
 
 
 def test_every_command_is_an_argument_list_without_user_text(three_rules):

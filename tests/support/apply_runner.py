@@ -5,7 +5,8 @@
 SPEC: {"prefix": nginx prefix, "rules_dir": optional rules_dir (default the instance's),
        "rules": [raw rules], "override": delete managed rules not in "rules",
        "kill_at": a step of Applier (staged, journaled, switched, validated, reloaded, finished)
-                  or "mid-write" (half of a rule file written), "mid-switch" (temporary link made,
+                  or "mid-write" (half of a rule file written), "mid-write-key" (half of a key
+                  file written, tls given as content), "mid-switch" (temporary link made,
                   not renamed), "adopting" (plain directory renamed, link not made yet),
        "pause_at": step, or "start" (before taking the lock), "ready_file": created on reaching it,
        "go_file": waited for before going on,
@@ -33,11 +34,12 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def install_mid_write_kill():
+def install_mid_write_kill(suffix):
+    """Die with half of the first file ending in ``suffix`` written."""
     original = rules_dir_module.write_file
 
     def write_half_then_die(path, data, mode):
-        if path.endswith(".conf"):
+        if path.endswith(suffix):
             original(path, data[:len(data) // 2], mode)
             die()
         original(path, data, mode)
@@ -79,7 +81,9 @@ def main():
         nginx.rules_dir = spec["rules_dir"]
     kill_at = spec.get("kill_at")
     if kill_at == "mid-write":
-        install_mid_write_kill()
+        install_mid_write_kill(".conf")
+    elif kill_at == "mid-write-key":
+        install_mid_write_kill(".key")
     elif kill_at == "mid-switch":
         install_mid_switch_kill()
     elif kill_at == "adopting":

@@ -11,12 +11,13 @@ BASE = {"name": "web", "server_name": "web.local", "upstreams": [{"address": "10
 
 
 class Case:
-    def __init__(self, case_id, fields, error, module_error=None, upstream=None):
+    def __init__(self, case_id, fields, error, module_error=None, upstream=None, secret=None):
         self.id = case_id
         self.fields = fields
         self.upstream = upstream  # fields merged into upstreams[0]
         self.error = error
         self.module_error = module_error or error
+        self.secret = secret  # text of a private key that must show nowhere (message, module result)
 
     def raw(self):
         raw = dict(BASE, **self.fields)
@@ -26,6 +27,15 @@ class Case:
 
 
 ANSIBLE_DICT_ERROR = "dictionary requested, could not parse JSON or key=value"
+ANSIBLE_KEY_VALUE_ERROR = 'unable to evaluate string in the "key=value" format as dictionary'
+# Ansible's own errors that do not name the option (its argument spec fails before the module runs).
+ANSIBLE_UNNAMED_ERRORS = (ANSIBLE_DICT_ERROR, ANSIBLE_KEY_VALUE_ERROR)
+# PEM texts of the shape the model accepts (it checks the form; nginx -t checks the content).
+CERT = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydA==\n-----END CERTIFICATE-----\n"
+SECRET = "TOPSECRETKEYMATERIAL"
+KEY = "-----BEGIN PRIVATE KEY-----\n%sabc123==\n-----END PRIVATE KEY-----\n" % SECRET
+PATHS = {"certificate": "/etc/ssl/web.pem", "key": "/etc/ssl/private/web.key"}
+CONTENT = {"certificate_content": CERT, "key_content": KEY}
 
 
 def shown(value):
@@ -73,6 +83,14 @@ TEXT_FIELDS = [
         "web.local", "5s")}]}, "upstreams[0].fail_timeout: %s is not a time", None),
     ("method", lambda v: {"method": v.replace("web.local", "round_robin")}, "method: %s is not one of",
      "value of method must be one of: round_robin, least_conn, ip_hash, got: %s"),
+    ("protocol", lambda v: {"protocol": v.replace("web.local", "tcp")}, "protocol: %s is not one of",
+     "value of protocol must be one of: http, tcp, udp, got: %s"),
+    # tls paths are written into nginx's ssl_certificate / ssl_certificate_key directives (the
+    # injected value last: it is the one the expected message shows)
+    ("tls-certificate", lambda v: {"tls": {"key": PATHS["key"], "certificate": v.replace("web.local", "/etc/ssl/web.pem")}},
+     "tls.certificate: %s is not an absolute path", None),
+    ("tls-key", lambda v: {"tls": dict(PATHS, key=v.replace("web.local", "/etc/ssl/web.key"))},
+     "tls.key: %s is not an absolute path", None),
 ]
 
 
@@ -94,7 +112,7 @@ def injection_cases():
             value = leaf(fields)
             module_error = None
             if module_template:
-                module_error = module_template % (value if field == "method" else shown(value))
+                module_error = module_template % (value if field in ("method", "protocol") else shown(value))
             cases.append(Case("inject-%s-%d" % (field, index), fields, template % shown(value), module_error))
     return cases
 
@@ -283,7 +301,148 @@ HAND_WRITTEN = [
          "Unsupported parameters for", upstream={"proxy_pass": "http://evil"}),
 ]
 
-CASES = injection_cases() + HAND_WRITTEN
+STREAM = {"protocol": "tcp", "server_name": None, "server_port": 2222}
+PROTOCOLS_ERROR = "value of protocols must be one or more of: TLSv1.2, TLSv1.3. Got no match for: %s found in tls"
+
+# protocol, tls, redirect_http (http rules only; tcp and udp rules go to nginx's stream context)
+PROTOCOL_TLS_REDIRECT = [
+    Case("protocol-uppercase", {"protocol": "TCP"}, 'protocol: "TCP" is not one of http, tcp, udp',
+         "value of protocol must be one of: http, tcp, udp, got: TCP"),
+    Case("protocol-stream", {"protocol": "stream"}, 'protocol: "stream" is not one of',
+         "value of protocol must be one of: http, tcp, udp, got: stream"),
+    Case("protocol-https", {"protocol": "https"}, 'protocol: "https" is not one of',
+         "value of protocol must be one of: http, tcp, udp, got: https"),
+    Case("protocol-list", {"protocol": ["tcp"]}, 'protocol: ["tcp"] is not one of',
+         "value of protocol must be one of: http, tcp, udp, got: ['tcp']"),
+    Case("protocol-dict", {"protocol": {"tcp": True}}, 'protocol: {"tcp": true} is not one of',
+         "value of protocol must be one of: http, tcp, udp, got: {'tcp': True}"),
+    Case("protocol-bool", {"protocol": True}, "protocol: true is not one of",
+         "value of protocol must be one of: http, tcp, udp, got: True"),
+    # http-only fields given to a tcp or udp rule: refused, never silently dropped
+    Case("tcp-server-name", {"protocol": "tcp"}, "server_name: does not apply to protocol tcp"),
+    Case("udp-server-name-list", {"protocol": "udp", "server_name": ["a.local", "b.local"]},
+         "server_name: does not apply to protocol udp"),
+    Case("tcp-tls", dict(STREAM, tls=PATHS), "tls: does not apply to protocol tcp"),
+    Case("tcp-tls-content", dict(STREAM, tls=CONTENT), "tls: does not apply to protocol tcp", secret=SECRET),
+    Case("udp-tls-empty", dict(STREAM, protocol="udp", tls={}), "tls: does not apply to protocol udp"),
+    Case("tcp-keepalive-0", dict(STREAM, keepalive=0), "keepalive: does not apply to protocol tcp"),
+    Case("tcp-keepalive-injection", dict(STREAM, keepalive="8; root /"), "keepalive: does not apply to protocol tcp",
+         "argument 'keepalive' is of type str and we were unable to convert to int"),
+    Case("tcp-redirect-false", dict(STREAM, redirect_http=False), "redirect_http: does not apply to protocol tcp"),
+    Case("udp-retry-non-idempotent", dict(STREAM, protocol="udp", retry_non_idempotent=True),
+         "retry_non_idempotent: does not apply to protocol udp"),
+    Case("udp-every-http-field", dict(STREAM, protocol="udp", server_name="a.local", keepalive=1, redirect_http=True,
+                                      retry_non_idempotent=False, tls=PATHS),
+         "server_name: does not apply to protocol udp; retry_non_idempotent: does not apply to protocol udp; "
+         "keepalive: does not apply to protocol udp; tls: does not apply to protocol udp; "
+         "redirect_http: does not apply to protocol udp"),
+    Case("tcp-port-0", dict(STREAM, server_port=0), "server_port: 0 is out of range (1-65535)"),
+    Case("udp-hash-with-backup", dict(STREAM, protocol="udp", method="ip_hash", upstreams=[
+        {"address": "10.0.0.1:53"}, {"address": "10.0.0.2:53", "backup": True}]),
+        "upstreams: backup upstreams (10.0.0.2:53) cannot be used with method 'ip_hash'"),
+    # tls paths: only absolute paths of plain characters reach nginx
+    Case("tls-path-traversal", {"tls": dict(PATHS, certificate="/etc/nginx/../../etc/shadow")},
+         'tls.certificate: "/etc/nginx/../../etc/shadow" is not an absolute path'),
+    Case("tls-path-dot", {"tls": dict(PATHS, key="/etc/ssl/./web.key")}, 'tls.key: "/etc/ssl/./web.key" is not an'),
+    Case("tls-path-relative", {"tls": dict(PATHS, certificate="certs/web.pem")},
+         'tls.certificate: "certs/web.pem" is not an absolute path'),
+    Case("tls-path-home", {"tls": dict(PATHS, key="~/web.key")}, 'tls.key: "~/web.key" is not an absolute path'),
+    Case("tls-path-variable", {"tls": dict(PATHS, certificate="/etc/ssl/$ssl_server_name.pem")},
+         'tls.certificate: "/etc/ssl/$ssl_server_name.pem" is not an absolute path'),
+    Case("tls-path-data-uri", {"tls": dict(PATHS, certificate="data:" + CERT)},
+         'tls.certificate: "data:-----BEGIN CERTIFICATE-----\\nMIIB'),
+    Case("tls-path-engine", {"tls": dict(PATHS, key="engine:pkcs11:id_45")},
+         'tls.key: "engine:pkcs11:id_45" is not an absolute path'),
+    Case("tls-path-space", {"tls": dict(PATHS, certificate="/etc/ssl/my cert.pem")},
+         'tls.certificate: "/etc/ssl/my cert.pem" is not an absolute path'),
+    Case("tls-path-unicode", {"tls": dict(PATHS, certificate="/etc/ssl/caf\u00e9.pem")},
+         'tls.certificate: "/etc/ssl/caf\\u00e9.pem" is not an absolute path'),
+    Case("tls-path-trailing-slash", {"tls": dict(PATHS, key="/etc/ssl/private/")},
+         'tls.key: "/etc/ssl/private/" is not an absolute path'),
+    Case("tls-path-root", {"tls": dict(PATHS, key="/")}, 'tls.key: "/" is not an absolute path'),
+    Case("tls-path-too-long", {"tls": dict(PATHS, certificate="/" + "a" * 4096)},
+         'tls.certificate: "/%s...(4099 characters) is not an absolute path' % ("a" * 78)),
+    Case("tls-path-dict", {"tls": dict(PATHS, certificate={"path": "/a.pem"})},
+         'tls.certificate: {"path": "/a.pem"} is a dict, expected an absolute path',
+         "tls.certificate: \"{'path': '/a.pem'}\" is not an absolute path"),
+    # tls as a whole
+    Case("tls-string", {"tls": "/etc/ssl/web.pem"}, 'tls: "/etc/ssl/web.pem" is a str, expected a mapping',
+         ANSIBLE_DICT_ERROR),
+    Case("tls-list", {"tls": ["/etc/ssl/web.pem", "/etc/ssl/web.key"]}, "tls: [", ANSIBLE_DICT_ERROR),
+    Case("tls-empty", {"tls": {}}, "tls: give certificate and key (paths on the host), or certificate_content and "
+         "key_content (given: nothing)"),
+    Case("tls-certificate-only", {"tls": {"certificate": "/etc/ssl/web.pem"}}, "(given: certificate)"),
+    Case("tls-paths-and-content", {"tls": dict(PATHS, **CONTENT)},
+         "(given: certificate, certificate_content, key, key_content)", secret=SECRET),
+    Case("tls-path-and-key-content", {"tls": {"certificate": "/etc/ssl/web.pem", "key_content": KEY}},
+         "(given: certificate, key_content)", secret=SECRET),
+    Case("tls-unknown-field", {"tls": dict(PATHS, ciphers="NULL")}, 'tls: unsupported field "ciphers"',
+         "Unsupported parameters for"),
+    Case("tls-protocols-sslv3", {"tls": dict(PATHS, protocols=["SSLv3"])},
+         'tls.protocols: "SSLv3" is not one of TLSv1.2, TLSv1.3', PROTOCOLS_ERROR % "SSLv3"),
+    Case("tls-protocols-injection", {"tls": dict(PATHS, protocols=["TLSv1.2; ssl_ciphers NULL"])},
+         'tls.protocols: "TLSv1.2; ssl_ciphers NULL" is not one of', PROTOCOLS_ERROR % "TLSv1.2; ssl_ciphers NULL"),
+    Case("tls-protocols-lowercase", {"tls": dict(PATHS, protocols="tlsv1.3")},
+         'tls.protocols: "tlsv1.3" is not one of', PROTOCOLS_ERROR % "tlsv1.3"),
+    Case("tls-protocols-empty", {"tls": dict(PATHS, protocols=[])}, "tls.protocols: [] is not a non-empty list"),
+    Case("tls-sha256-uppercase", {"tls": {"certificate_sha256": "A" * 64, "key_sha256": "b" * 64}},
+         'tls.certificate_sha256: "%s" is not a sha256 hex digest' % ("A" * 64)),
+    Case("tls-sha256-short", {"tls": {"certificate_sha256": "a" * 64, "key_sha256": "b" * 63}},
+         'tls.key_sha256: "%s" is not a sha256 hex digest' % ("b" * 63)),
+    # content: PEM texts written to files of their own; messages never show them
+    Case("tls-content-not-pem", {"tls": dict(CONTENT, certificate_content="hello; include /etc/shadow;")},
+         "tls.certificate_content: is not a PEM certificate (content not shown)", secret=SECRET),
+    Case("tls-content-path-given", {"tls": dict(CONTENT, certificate_content="/etc/ssl/web.pem")},
+         "tls.certificate_content: is not a PEM certificate", secret=SECRET),
+    Case("tls-content-key-as-certificate", {"tls": dict(CONTENT, certificate_content=KEY)},
+         "tls.certificate_content: is not a PEM certificate (content not shown)", secret=SECRET),
+    Case("tls-content-certificate-as-key", {"tls": dict(CONTENT, key_content=CERT)},
+         "tls.key_content: is not an unencrypted PEM private key (content not shown)"),
+    Case("tls-content-key-in-certificate", {"tls": dict(CONTENT, certificate_content=CERT + KEY)},
+         "tls.certificate_content: holds a private key (content not shown); give the key as key_content only",
+         secret=SECRET),
+    Case("tls-content-encrypted-key", {"tls": dict(CONTENT, key_content=KEY.replace(" PRIVATE", " ENCRYPTED PRIVATE"))},
+         "tls.key_content: is not an unencrypted PEM private key (content not shown)", secret=SECRET),
+    Case("tls-content-unicode-certificate", {"tls": dict(CONTENT, certificate_content=CERT.replace("MIIB", "MII\u0392"))},
+         "tls.certificate_content: is not a PEM certificate", secret=SECRET),
+    Case("tls-content-unicode-key", {"tls": dict(CONTENT, key_content=KEY.replace("abc", "\u0430bc"))},
+         "tls.key_content: is not an unencrypted PEM private key (content not shown)", secret=SECRET),
+    Case("tls-content-broken-body", {"tls": dict(CONTENT, key_content=KEY.replace("abc", "a;c"))},
+         "tls.key_content: is not an unencrypted PEM private key (content not shown)", secret=SECRET),
+    Case("tls-content-number", {"tls": dict(CONTENT, key_content=12345)},
+         "tls.key_content: is not an unencrypted PEM private key (content not shown)"),
+    # a private key pasted where it does not belong is refused without being shown
+    Case("tls-key-pasted-as-key-path", {"tls": dict(PATHS, key=KEY)},
+         "tls.key: <str holding a private key, not shown> is not an absolute path", secret=SECRET),
+    Case("tls-key-pasted-as-certificate-path", {"tls": dict(PATHS, certificate=KEY)},
+         "tls.certificate: <str holding a private key, not shown> is not an absolute path", secret=SECRET),
+    Case("tls-key-pasted-as-digest", {"tls": {"certificate_sha256": "a" * 64, "key_sha256": KEY}},
+         "tls.key_sha256: <str holding a private key, not shown> is not a sha256 hex digest", secret=SECRET),
+    Case("tls-key-pasted-as-tls", {"tls": KEY}, "tls: <str holding a private key, not shown> is a str",
+         ANSIBLE_KEY_VALUE_ERROR, secret=SECRET),
+    Case("key-pasted-as-server-name", {"server_name": KEY},
+         "server_name: <str holding a private key, not shown> is not a host name",
+         "server_name[0]: <str holding a private key, not shown> is not a host name", secret=SECRET),
+    Case("key-pasted-as-address", {}, "upstreams[0].address: <str holding a private key, not shown> is not an",
+         upstream={"address": KEY}, secret=SECRET),
+    Case("key-pasted-under-unknown-tls-field", {"tls": {"certificate_content": CERT, "key_contents": KEY}},
+         'tls: unsupported field "key_contents"', "Unsupported parameters for", secret=SECRET),
+    # redirect_http: a plain port-80 server that redirects to the rule's https
+    Case("redirect-without-tls", {"server_port": 443, "redirect_http": True},
+         "redirect_http: true needs tls (it redirects port 80 to this rule's https)"),
+    Case("redirect-on-port-80", {"tls": PATHS, "redirect_http": True},
+         "redirect_http: true needs a server_port other than 80 (the redirect listens on 80)"),
+    Case("redirect-maybe", {"tls": PATHS, "server_port": 443, "redirect_http": "maybe"},
+         'redirect_http: "maybe" is not a boolean',
+         "argument 'redirect_http' is of type str and we were unable to convert to bool"),
+    Case("redirect-injection", {"tls": PATHS, "server_port": 443, "redirect_http": "yes; return 200 pwned"},
+         'redirect_http: "yes; return 200 pwned" is not a boolean',
+         "argument 'redirect_http' is of type str and we were unable to convert to bool"),
+    Case("redirect-number", {"tls": PATHS, "server_port": 443, "redirect_http": 2}, "redirect_http: 2 is not a boolean",
+         "argument 'redirect_http' is of type int and we were unable to convert to bool"),
+]
+
+CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT
 # Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
 # fail in the JSON encoder of the controller long before the module runs).
 MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}

@@ -16,21 +16,35 @@ ZONE_SIZE = "256k"
 FORWARDED = (("Host", "$host"), ("X-Real-IP", "$remote_addr"),
              ("X-Forwarded-For", "$proxy_add_x_forwarded_for"), ("X-Forwarded-Proto", "$scheme"))
 # The only arguments the renderer may write that contain anything beyond a plain token: the
-# fixed forwarded headers' variables and the empty Connection header value.
+# fixed forwarded headers' variables, the empty Connection header value, the client address the
+# stream module hashes for ip_hash (and a redirect's target, allowed per rule).
 FIXED_ARGS = frozenset(value for _, value in FORWARDED) | {""}
-SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/-]+\Z")
+SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "
+DEFAULT_RULES_DIR = "/etc/nginx/antman.d"
 
 
 def directive(name, *args, **block):
     return (name, tuple(args), block.get("block"))
 
 
-def expected_tree(rule):
-    """[(directive, args, block or None)] nginx must read from a rule's file (comments apart)."""
+def is_stream(rule):
+    return rule["protocol"] in ("tcp", "udp")
+
+
+def expected_file_name(rule):
+    """http rules go into nginx's http context (``*.conf``), tcp and udp rules into its stream context."""
+    return rule["name"] + (".stream" if is_stream(rule) else ".conf")
+
+
+def expected_upstream(rule):
     upstream = "antman_" + rule["name"]
-    servers = []
+    block = [directive("zone", upstream, ZONE_SIZE)]
+    if rule["method"] == "ip_hash" and is_stream(rule):
+        block.append(directive("hash", "$remote_addr"))  # the stream module has no ip_hash
+    elif rule["method"] != "round_robin":
+        block.append(directive(rule["method"]))
     for item in rule["upstreams"]:
         max_fails = item["max_fails"] if item["max_fails"] is not None else rule["max_fails"]
         fail_timeout = item["fail_timeout"] if item["fail_timeout"] is not None else rule["fail_timeout"]
@@ -38,14 +52,14 @@ def expected_tree(rule):
                 "fail_timeout=%s" % fail_timeout]
         args += ["backup"] if item["backup"] else []
         args += ["down"] if item["down"] else []
-        servers.append(directive("server", *args))
-    upstream_block = [directive("zone", upstream, ZONE_SIZE)]
-    if rule["method"] != "round_robin":
-        upstream_block.append(directive(rule["method"]))
-    upstream_block += servers
-    if rule["keepalive"]:
-        upstream_block.append(directive("keepalive", str(rule["keepalive"])))
-    location = [directive("proxy_pass", "http://" + upstream)]
+        block.append(directive("server", *args))
+    if not is_stream(rule) and rule["keepalive"]:
+        block.append(directive("keepalive", str(rule["keepalive"])))
+    return directive("upstream", upstream, block=block)
+
+
+def expected_location(rule):
+    location = [directive("proxy_pass", "http://antman_" + rule["name"])]
     if rule["keepalive"]:
         location += [directive("proxy_http_version", "1.1"), directive("proxy_set_header", "Connection", "")]
     location += [directive("proxy_set_header", header, value) for header, value in FORWARDED]
@@ -58,12 +72,51 @@ def expected_tree(rule):
         directive("proxy_next_upstream", *conditions),
         directive("proxy_next_upstream_tries", str(rule["next_upstream_tries"])),
     ]
-    server_block = [
-        directive("listen", str(rule["server_port"])),
-        directive("server_name", *rule["server_name"]),
-        directive("location", "/", block=location),
-    ]
-    return [directive("upstream", upstream, block=upstream_block), directive("server", block=server_block)]
+    return directive("location", "/", block=location)
+
+
+def expected_tls(rule, rules_dir):
+    """Certificate and key: the paths given, or the files the collection writes beside the rule."""
+    tls = rule["tls"]
+    if "certificate" in tls:
+        certificate, key = tls["certificate"], tls["key"]
+    else:
+        certificate = "%s/%s.crt" % (rules_dir.rstrip("/"), rule["name"])
+        key = "%s/%s.key" % (rules_dir.rstrip("/"), rule["name"])
+    return [directive("ssl_certificate", certificate), directive("ssl_certificate_key", key),
+            directive("ssl_protocols", *tls["protocols"])]
+
+
+def redirect_target(rule):
+    """``https://$host`` plus the rule's port unless it is https's own (443), then the request URI."""
+    port = "" if rule["server_port"] == 443 else ":%d" % rule["server_port"]
+    return "https://$host%s$request_uri" % port
+
+
+def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR):
+    """[(directive, args, block or None)] nginx must read from a rule's file (comments apart): in
+    http context for an http rule, in stream context for tcp and udp."""
+    if is_stream(rule):
+        server = [
+            directive("listen", *([str(rule["server_port"])] + (["udp"] if rule["protocol"] == "udp" else []))),
+            directive("proxy_pass", "antman_" + rule["name"]),
+            directive("proxy_connect_timeout", rule["connect_timeout"]),
+            directive("proxy_timeout", rule["read_timeout"]),
+            directive("proxy_next_upstream", "on"),
+            directive("proxy_next_upstream_tries", str(rule["next_upstream_tries"])),
+        ]
+        return [expected_upstream(rule), directive("server", block=server)]
+    tls = rule["tls"]
+    server = [directive("listen", *([str(rule["server_port"])] + (["ssl"] if tls else []))),
+              directive("server_name", *rule["server_name"])]
+    server += expected_tls(rule, rules_dir) if tls else []
+    server.append(expected_location(rule))
+    tree = [expected_upstream(rule), directive("server", block=server)]
+    if rule["redirect_http"]:
+        tree.append(directive("server", block=[
+            directive("listen", "80"), directive("server_name", *rule["server_name"]),
+            directive("return", "301", redirect_target(rule))]))
+    return tree
 
 
 def simplify(parsed):
@@ -78,22 +131,22 @@ def simplify(parsed):
     return tree
 
 
-def parse_text(text):
-    """nginx's reading of ``text`` as the content of an http { } block, via crossplane (strict:
-    unknown directives, wrong contexts and wrong argument counts are errors)."""
+def parse_text(text, context="http"):
+    """nginx's reading of ``text`` as the content of an http { } (or stream { }) block, via
+    crossplane (strict: unknown directives, wrong contexts and wrong argument counts are errors)."""
     handle, path = tempfile.mkstemp(suffix=".conf", prefix="antman-oracle-")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write("http {\n%s}\n" % text)
+            stream.write("%s {\n%s}\n" % (context, text))
         payload = crossplane.parse(path, single=True, comments=True, strict=True)
     finally:
         os.unlink(path)
     if payload["status"] != "ok":
         raise AssertionError("crossplane refused the rendered text: %r\n%s" % (payload["errors"], text))
     (config,) = payload["config"]
-    (http,) = simplify(config["parsed"])
-    assert http[0] == "http" and http[1] == (), http
-    return http[2]
+    (block,) = simplify(config["parsed"])
+    assert block[0] == context and block[1] == (), block
+    return block[2]
 
 
 def all_args(tree):
@@ -107,18 +160,21 @@ def all_args(tree):
                 yield pair
 
 
-def check_rendered(rule, text):
+def check_rendered(rule, text, rules_dir=DEFAULT_RULES_DIR):
     """Assert that ``text`` is exactly the configuration ``rule`` implies, and nothing else."""
     assert text.isascii() and "\r" not in text and "\0" not in text, repr(text)
-    tree = parse_text(text)
+    assert "PRIVATE KEY" not in text and "-----BEGIN" not in text, "PEM content in a rule file"
+    tree = parse_text(text, "stream" if is_stream(rule) else "http")
     comments = [entry for entry in tree if entry[0] == "#"]
     assert tree[:2] == comments, "comments must be the two header lines, before everything: %r" % (tree,)
     assert comments[0][1] == HEADER_NOTE % rule["name"], comments
     assert comments[1][1].startswith(HEADER_RULE), comments
     assert json.loads(comments[1][1][len(HEADER_RULE):]) == rule, "header JSON does not hold the rule"
-    assert tree[2:] == expected_tree(rule), "directives differ:\n%r\n%r" % (tree[2:], expected_tree(rule))
+    expected = expected_tree(rule, rules_dir)
+    assert tree[2:] == expected, "directives differ:\n%r\n%r" % (tree[2:], expected)
+    allowed = FIXED_ARGS | ({redirect_target(rule)} if rule.get("redirect_http") else set())
     for name, arg in all_args(tree[2:]):
-        assert arg in FIXED_ARGS or SAFE_ARG.match(arg), "unsafe argument %r of %s" % (arg, name)
+        assert arg in allowed or SAFE_ARG.match(arg), "unsafe argument %r of %s" % (arg, name)
     for name, args, _ in tree[2][2]:
         if name == "server":
             # ngx_parse_url() reads "unix:..." as a UNIX socket path, whatever the rule meant

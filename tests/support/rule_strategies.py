@@ -3,7 +3,9 @@ values.
 
 Valid strategies draw ``(raw, canonical)`` pairs: an input as a playbook could give it (any case,
 ports left out, times in any unit, numbers as strings...) and the canonical value the model must
-turn it into, built from the same parts rather than by calling the model.
+turn it into, built from the same parts rather than by calling the model. Rules are http (with or
+without tls, see tls_strategies.py, and redirect_http), tcp or udp; the canonical form of each
+protocol holds only its own fields, with its own read_timeout default.
 
 Hostile strategies draw values meant to be refused: nginx syntax and shell metacharacters spliced
 into valid values, the whole of Unicode (control characters, lone surrogates, homographs), very
@@ -17,6 +19,9 @@ import string
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+
+from ansible_collections.antsle.antman.tests.support.tls_strategies import (
+    hostile_tls, hostile_tls_values, reference_tls, tls_pair)
 
 NIGHTLY = os.environ.get("HYPOTHESIS_PROFILE") == "nightly"
 NIGHTLY_FACTOR = int(os.environ.get("ANTMAN_NIGHTLY_FACTOR", "50"))
@@ -197,11 +202,17 @@ RULE_FIELD_PAIRS = {
     "next_upstream_tries": int_pair(0, 100),
     "retry_non_idempotent": BOOL,
     "keepalive": int_pair(0, 1024),
+    "redirect_http": BOOL,
 }
+PROTOCOLS = ("http", "tcp", "udp")
+# Fields an http rule has and a tcp or udp (nginx stream) rule has not.
+HTTP_ONLY = ("server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http")
 RULE_DEFAULTS = {
-    "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "read_timeout": "5s", "max_fails": 1,
-    "fail_timeout": "10s", "next_upstream_tries": 3, "retry_non_idempotent": False, "keepalive": 32,
+    "protocol": "http", "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "max_fails": 3,
+    "fail_timeout": "10s", "next_upstream_tries": 3, "retry_non_idempotent": False, "keepalive": 32, "tls": None,
+    "redirect_http": False,
 }
+READ_TIMEOUT_DEFAULTS = {"http": "5s", "tcp": "600s", "udp": "10s"}
 UPSTREAM_FIELD_PAIRS = {
     "weight": int_pair(1, 1000),
     "backup": BOOL,
@@ -210,10 +221,20 @@ UPSTREAM_FIELD_PAIRS = {
     "fail_timeout": time_pair(1000, 3600000, whole_seconds=True),
 }
 UPSTREAM_DEFAULTS = {"weight": 1, "backup": False, "down": False, "max_fails": None, "fail_timeout": None}
-RULE_ORDER = ("name", "server_name", "server_port", "method", "upstreams", "connect_timeout", "read_timeout",
-              "max_fails", "fail_timeout", "next_upstream_tries", "retry_non_idempotent", "keepalive")
+RULE_ORDER = ("name", "protocol", "server_name", "server_port", "method", "upstreams", "connect_timeout",
+              "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "retry_non_idempotent", "keepalive",
+              "tls", "redirect_http")
 UPSTREAM_ORDER = ("address", "weight", "backup", "down", "max_fails", "fail_timeout")
 ABSENT = object()
+
+
+def rule_order(protocol):
+    """The fields of a canonical rule of ``protocol``, in order."""
+    return tuple(key for key in RULE_ORDER if protocol == "http" or key not in HTTP_ONLY)
+
+
+def default_of(key, protocol):
+    return READ_TIMEOUT_DEFAULTS[protocol] if key == "read_timeout" else RULE_DEFAULTS[key]
 
 
 def optional(pairs, default):
@@ -221,9 +242,12 @@ def optional(pairs, default):
     return st.one_of(st.just((ABSENT, default)), st.just((None, default)), pairs)
 
 
-RULE_FIELD_OPTIONAL = dict((key, optional(pairs, RULE_DEFAULTS[key])) for key, pairs in RULE_FIELD_PAIRS.items())
+RULE_FIELD_OPTIONAL = dict(((key, protocol), optional(pairs, default_of(key, protocol)))
+                           for key, pairs in RULE_FIELD_PAIRS.items() for protocol in PROTOCOLS)
 UPSTREAM_FIELD_OPTIONAL = dict((key, optional(pairs, UPSTREAM_DEFAULTS[key]))
                                for key, pairs in UPSTREAM_FIELD_PAIRS.items())
+# http is the default protocol: spelled out, or left out, or None.
+PROTOCOL_SPELLINGS = {"http": st.sampled_from([ABSENT, None, "http"]), "tcp": st.just("tcp"), "udp": st.just("udp")}
 
 
 @st.composite
@@ -244,14 +268,33 @@ def upstream_lists(address, max_upstreams):
     return st.lists(upstream_pair(address), min_size=1, max_size=max_upstreams, unique_by=lambda p: p[1]["address"])
 
 
+TLS = optional(tls_pair(), None)
+
+
 @st.composite
-def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_upstreams=6):
-    """(raw rule, canonical rule) for a rule the model must accept."""
+def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_upstreams=6, protocols=PROTOCOLS,
+              tls=TLS):
+    """(raw rule, canonical rule) for a rule the model must accept. http rules are drawn as often
+    as tcp and udp together."""
+    protocol = draw(st.sampled_from(protocols + tuple(p for p in protocols if p == "http")))
     raw, canonical = {}, {}
     raw["name"], canonical["name"] = draw(name)
-    raw["server_name"], canonical["server_name"] = draw(server_name)
+    spelling = draw(PROTOCOL_SPELLINGS[protocol])
+    if spelling is not ABSENT:
+        raw["protocol"] = spelling
+    canonical["protocol"] = protocol
+    for key in HTTP_ONLY:
+        if protocol != "http" and draw(st.integers(0, 3)) == 0:
+            raw[key] = None  # Ansible passes unset options as None: that is not giving them
+    if protocol == "http":
+        raw["server_name"], canonical["server_name"] = draw(server_name)
+        tls_raw, canonical["tls"] = draw(tls)
+        if tls_raw is not ABSENT:
+            raw["tls"] = tls_raw
     for key in RULE_FIELD_PAIRS:
-        value, normal = draw(RULE_FIELD_OPTIONAL[key])
+        if protocol != "http" and key in HTTP_ONLY:
+            continue
+        value, normal = draw(RULE_FIELD_OPTIONAL[key, protocol])
         if value is not ABSENT:
             raw[key] = value
         canonical[key] = normal
@@ -259,7 +302,13 @@ def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_ups
     raw["upstreams"] = [dict(p[0]) for p in upstreams]
     canonical["upstreams"] = [dict(p[1]) for p in upstreams]
     make_roles_valid(raw, canonical)
-    return raw, dict((key, canonical[key]) for key in RULE_ORDER)
+    make_redirect_valid(raw, canonical)
+    for upstream in canonical["upstreams"]:
+        # an override equal to the rule's own value says nothing: the canonical rule has none
+        for key in ("max_fails", "fail_timeout"):
+            if upstream[key] == canonical[key]:
+                upstream[key] = None
+    return raw, dict((key, canonical[key]) for key in rule_order(protocol))
 
 
 def make_roles_valid(raw, canonical):
@@ -271,6 +320,16 @@ def make_roles_valid(raw, canonical):
     if not any(not n["backup"] and not n["down"] for _, n in pairs):
         item, normal = pairs[0]
         item["backup"] = item["down"] = normal["backup"] = normal["down"] = False
+
+
+def make_redirect_valid(raw, canonical):
+    """redirect_http needs tls, and a server_port other than 80 (the redirect's own)."""
+    if not canonical.get("redirect_http"):
+        return
+    if canonical["tls"] is None:
+        raw["redirect_http"] = canonical["redirect_http"] = False
+    elif canonical["server_port"] == 80:
+        raw["server_port"] = canonical["server_port"] = 443
 
 
 # -- hostile values -----------------------------------------------------------------------
@@ -342,6 +401,8 @@ def hostile_int(minimum, maximum):
 TIME_WORDS = st.sampled_from(["5s;", "5 s", "5S", "-5s", "5d", "5y", "1.2345", "9999999999s", "0", "0s", "0ms",
                               "5s\n", "$var", "5s 10s", "1h30m", ".5", "5.", "1e3", "\uff15s", "5\u00a0s", ""])
 BOOL_WORDS = st.sampled_from(["yes;", "tru", "enabled", "2", "-1", "", " yes", "oui", "\u0131", "1.0", "none"])
+PROTOCOL_WORDS = st.sampled_from(["TCP", "Http", "tcp;", "udp ", " udp", "http2", "https", "quic", "stream", "tcp udp",
+                                  "tcp\n", "ssl", "", "tls", "h2c", "ws"])
 METHOD_WORDS = st.sampled_from(["ROUND_ROBIN", "random", "hash $remote_addr", "least_conn;", "ip_hash\n",
                                 " least_conn", "least-conn", "round_robin backup", ""])
 
@@ -370,7 +431,11 @@ HOSTILE_FIELDS = {
     "next_upstream_tries": hostile_int(0, 100),
     "retry_non_idempotent": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
     "keepalive": hostile_int(0, 1024),
+    "protocol": st.one_of(PROTOCOL_WORDS, hostile_text(st.sampled_from(["http", "tcp", "udp"]))),
+    "redirect_http": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
 }
+HOSTILE_TLS_FIELDS = hostile_tls_values(hostile_text, spliced, RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
+HOSTILE_FIELDS["tls"] = hostile_tls(HOSTILE_TLS_FIELDS, WRONG_TYPES, RANDOM_TEXT)
 HOSTILE_UPSTREAM_FIELDS = {
     "address": st.one_of(
         hostile_text(ADDRESS.map(lambda p: p[0])),
@@ -456,6 +521,9 @@ def reference_address(raw):
 
 REFERENCE = {
     "name": lambda raw: raw,
+    "protocol": lambda raw: raw,
+    "tls": reference_tls,
+    "redirect_http": reference_bool,
     "server_name": reference_server_names,
     "server_port": reference_int,
     "method": lambda raw: raw,
