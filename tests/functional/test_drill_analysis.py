@@ -58,7 +58,7 @@ def test_detection_avoidance_and_return_of_a_hung_antlet():
     a = antlets["a"]
     assert a["failed_tries"] == {"read_timeout": 3}
     assert a["detected_at"] == 3.2  # the first stalled try ended 2 s after it started
-    assert a["stalled_before_detection"] == 2
+    assert a["sent_before_detection"] == 2
     assert a["probes"] == 1
     assert a["avoided_s"] == 3.3  # the shortest of 3.2 -> 6.7, 3.4 -> 6.7 and 8.7 -> 12.0
     assert a["returned_after_s"] == round(12.0 - 9.01, 3)

@@ -22,7 +22,7 @@ seconds (``rule``) so that the caller asserts against the rule's own values. The
   fault had taken effect until the first recovery;
 - ``antlets``: per faulty antlet, its failed tries by kind (``refused``, ``connect_timeout``,
   ``read_timeout``, ``other``) and the slowest request that had such a try, ``detected_at`` (end of
-  its first failed try), ``stalled_before_detection`` (failed tries that started before that: the
+  its first failed try), ``sent_before_detection`` (failed tries that started before that: the
   requests passive health checks cannot spare), ``probes`` (failed tries after detection),
   ``avoided_s`` (shortest time from the end of a failed try to the next try on it: nginx must leave
   it alone for fail_timeout), ``returned_after_s`` (from its recovery to its first answer to a
@@ -173,7 +173,7 @@ def analyse_antlet(name, address, events, samples, tries_by_index):
         "failed_tries": dict(sorted(kinds.items())),
         "slowest_ms_by_kind": dict((kind, round(value * 1000.0, 1)) for kind, value in sorted(slowest.items())),
         "detected_at": round(detected_at, 3) if detected_at is not None else None,
-        "stalled_before_detection": sum(1 for t in failed if detected_at is not None and t["start"] < detected_at),
+        "sent_before_detection": sum(1 for t in failed if detected_at is not None and t["start"] < detected_at),
         "probes": sum(1 for t in failed if detected_at is not None and t["start"] > detected_at + IN_FLIGHT_MARGIN),
         "avoided_s": round(min(gaps), 3) if gaps else None,
         "returned_at": round(returned_at, 3) if returned_at is not None else None,
@@ -279,10 +279,10 @@ def describe(result):
                      % (name, values["requests"], values["failed"], values["failures"], values["slowest_ms"],
                         values["answered"]))
     for name, values in sorted(result["antlets"].items()):
-        lines.append("  %s: failed tries %s (slowest request with one: %s ms), detected at %s s after %d stalled, "
+        lines.append("  %s: failed tries %s (slowest request with one: %s ms), detected at %s s (%d tries already sent to it), "
                      "%d probes, avoided for at least %s s, answered again %s s after its recovery, share after %s"
                      % (name, values["failed_tries"], values["slowest_ms_by_kind"], values["detected_at"],
-                        values["stalled_before_detection"], values["probes"], values["avoided_s"],
+                        values["sent_before_detection"], values["probes"], values["avoided_s"],
                         values["returned_after_s"], values["share_after"]))
     for error in result["event_errors"]:
         lines.append("  event error: %s" % error)
