@@ -3,6 +3,7 @@
 Used by tests/functional and by the benchmarks. Nothing here touches the system nginx: every
 instance has its own prefix directory, configuration, pid file and logs.
 """
+import ctypes
 import http.client
 import json
 import os
@@ -16,8 +17,9 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
 
+STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NGINX_CONF = """\
-worker_processes {workers};
+{load_stream}worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log notice;
 events {{ worker_connections 4096; }}
@@ -31,6 +33,10 @@ http {{
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
     include {rules_dir}/*.conf;
+}}
+{stream}"""
+STREAM_BLOCK = """stream {{
+    include {rules_dir}/*.stream;
 }}
 """
 
@@ -47,6 +53,17 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
+def running(pid):
+    """Whether ``pid`` is a live process. A daemonised nginx master that exited stays a zombie
+    until PID 1 reaps it (here up to a second or two later): that counts as gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except (IOError, OSError):
+        return False
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
+
+
 def nginx_binary():
     for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx"):
         if os.access(candidate, os.X_OK):
@@ -57,7 +74,7 @@ def nginx_binary():
 class NginxInstance:
     """A private nginx whose http context includes ``rules_dir``."""
 
-    def __init__(self, prefix, workers=2, include_rules=True):
+    def __init__(self, prefix, workers=2, include_rules=True, access_log=True):
         self.prefix = str(prefix)
         self.rules_dir = os.path.join(self.prefix, "antman.d")
         self.conf = os.path.join(self.prefix, "nginx.conf")
@@ -66,9 +83,15 @@ class NginxInstance:
         self.access_log = os.path.join(self.prefix, "access.log")
         self.binary = nginx_binary()
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
-        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir)
+        stream = os.path.exists(STREAM_MODULE)
+        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir,
+                                 load_stream="load_module %s;\n" % STREAM_MODULE if stream else "",
+                                 stream=STREAM_BLOCK.format(rules_dir=self.rules_dir) if stream else "")
         if not include_rules:
             text = text.replace("    include %s/*.conf;\n" % self.rules_dir, "")
+        if not access_log:
+            # Throughput runs: millions of log lines would measure the disk, not the proxy.
+            text = text.replace("    access_log %s antman;\n" % self.access_log, "    access_log off;\n")
         with open(self.conf, "w") as handle:
             handle.write(text)
 
@@ -90,18 +113,29 @@ class NginxInstance:
         except (OSError, ValueError):
             return None
 
-    def stop(self):
+    def write_conf(self, name, text):
+        """A hand-written file in the rules directory (for instances the collection does not manage)."""
+        os.makedirs(self.rules_dir, exist_ok=True)
+        with open(os.path.join(self.rules_dir, name), "w") as handle:
+            handle.write(text)
+
+    def stop(self, fast=False):
+        """Graceful stop (SIGQUIT), or fast (SIGTERM: in-flight requests are cut, for benchmarks
+        with stalled connections). Workers still alive after 5 s are killed with their master."""
         pid = self.master_pid()
         if pid:
-            os.kill(pid, signal.SIGQUIT)
+            workers = self.workers()
+            os.kill(pid, signal.SIGTERM if fast else signal.SIGQUIT)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except OSError:
+                if not running(pid):
                     return
                 time.sleep(0.02)
-            os.kill(pid, signal.SIGKILL)
+            for victim in [pid] + workers:
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def workers(self):
         pid = self.master_pid()
@@ -126,11 +160,55 @@ class NginxInstance:
         return result
 
 
-class Backend:
-    """One antlet stand-in process on host:port answering with its name."""
+STATIC_BACKEND_SERVER = """\
+server {{
+    listen {address};
+    location / {{ default_type text/plain; return 200 "{name}\\n"; }}
+}}
+"""
 
-    def __init__(self, name, host, port, delay=0.0):
+
+class StaticBackend:
+    """Fast antlet stand-ins for throughput runs: one private nginx answering ``return 200`` with
+    the antlet's name on each of several host:port addresses (the Python backend would be the
+    bottleneck). ``names`` maps address -> name."""
+
+    def __init__(self, prefix, names, workers=2):
+        self.names = dict(names)
+        self.nginx = NginxInstance(prefix, workers=workers, access_log=False)
+        self.nginx.write_conf("static.conf", "".join(
+            STATIC_BACKEND_SERVER.format(address=address, name=name) for address, name in sorted(self.names.items())))
+
+    @property
+    def addresses(self):
+        return sorted(self.names)
+
+    def start(self):
+        self.nginx.start()
+        return self
+
+    def stop(self):
+        self.nginx.stop(fast=True)
+
+
+def _die_with_parent():
+    """In the child before exec: get SIGKILL when the process that started it dies, so that a
+    killed test or benchmark run leaves no backends behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class Backend:
+    """One antlet stand-in process on host:port answering with its name.
+
+    ``wrapper`` is a command prefix, e.g. ``["ip", "netns", "exec", "ns1"]`` to run it in a
+    network namespace."""
+
+    def __init__(self, name, host, port, delay=0.0, wrapper=()):
         self.name, self.host, self.port, self.delay = name, host, port, delay
+        self.wrapper = list(wrapper)
         self.proc = None
 
     @property
@@ -138,10 +216,11 @@ class Backend:
         return "%s:%d" % (self.host, self.port)
 
     def start(self):
-        args = [sys.executable, BACKEND, self.name, self.host, str(self.port)]
+        args = self.wrapper + [sys.executable, BACKEND, self.name, self.host, str(self.port)]
         if self.delay:
             args += ["--delay", str(self.delay)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
         self.proc.stdout.readline()
         return self
 
@@ -227,3 +306,74 @@ DUMP_TASK = """
       check_mode: false
       diff: false
 """
+
+
+class EchoBackend(Backend):
+    """A TCP or UDP echo antlet (tests/support/echo_backend.py)."""
+
+    def __init__(self, name, host, port, kind):
+        super(EchoBackend, self).__init__(name, host, port)
+        self.kind = kind
+
+    def start(self):
+        args = [sys.executable, os.path.join(HERE, "echo_backend.py"), self.name, self.host, str(self.port), self.kind]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc.stdout.readline()
+        return self
+
+
+def tcp_hello(port, address="127.0.0.1", timeout=5.0):
+    """Connect, read the greeting line of a TCP echo antlet, check the echo; returns its name."""
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        stream = sock.makefile("rwb")
+        name = stream.readline().decode().strip()
+        stream.write(b"ping\n")
+        stream.flush()
+        assert stream.readline() == b"ping\n"
+        return name
+
+
+def udp_ask(port, payload=b"hello", address="127.0.0.1", timeout=5.0):
+    """Send one datagram through a fresh socket; returns the answer text."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(payload, (address, port))
+        return sock.recv(4096).decode()
+
+
+def make_certificate(directory, hostname):
+    """A test CA and a certificate for ``hostname`` signed by it (openssl). Returns paths
+    {ca, certificate, key}."""
+    directory = str(directory)
+    paths = dict((k, os.path.join(directory, v)) for k, v in
+                 (("ca", "ca.crt"), ("ca_key", "ca.key"), ("certificate", "server.crt"), ("key", "server.key"),
+                  ("csr", "server.csr"), ("ext", "server.ext")))
+    with open(paths["ext"], "w") as handle:
+        handle.write("subjectAltName=DNS:%s\n" % hostname)
+    for args in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", paths["ca_key"], "-out", paths["ca"],
+         "-days", "2", "-subj", "/CN=antman test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", paths["key"], "-out", paths["csr"], "-subj",
+         "/CN=%s" % hostname],
+        ["x509", "-req", "-in", paths["csr"], "-CA", paths["ca"], "-CAkey", paths["ca_key"], "-CAcreateserial",
+         "-out", paths["certificate"], "-days", "2", "-extfile", paths["ext"]],
+    ):
+        subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return paths
+
+
+def https_get(port, hostname, ca, address="127.0.0.1", timeout=10.0):
+    """GET / over TLS, verifying the certificate against ``ca`` for ``hostname``: (status, body)."""
+    import ssl
+    context = ssl.create_default_context(cafile=ca)
+    with socket.create_connection((address, port), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=hostname) as sock:
+            sock.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % hostname).encode())
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode().strip()

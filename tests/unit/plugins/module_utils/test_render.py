@@ -4,7 +4,7 @@ import yaml
 
 from ansible_collections.antsle.antman.plugins.doc_fragments.rule import ModuleDocFragment
 from ansible_collections.antsle.antman.plugins.module_utils.render import render_rule
-from ansible_collections.antsle.antman.plugins.module_utils.rule import RULE_DEFAULTS, normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.rule import COMMON_DEFAULTS, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.store import parse_managed_text
 
 
@@ -25,8 +25,8 @@ def test_render_is_deterministic_and_complete():
     assert text == render_rule(make())
     lines = directives(text)
     assert lines[:2] == ["upstream antman_web {", "zone antman_web 256k;"]
-    assert "server 10.0.0.1:80 weight=3 max_fails=1 fail_timeout=10s;" in lines
-    assert "server [2001:db8::5]:81 weight=1 max_fails=1 fail_timeout=10s;" in lines
+    assert "server 10.0.0.1:80 weight=3 max_fails=3 fail_timeout=10s;" in lines
+    assert "server [2001:db8::5]:81 weight=1 max_fails=3 fail_timeout=10s;" in lines
     assert "server spare.local:80 weight=1 max_fails=3 fail_timeout=30s backup;" in lines
     assert "keepalive 32;" in lines
     assert "listen 8080;" in lines and "server_name web.local *.web.local;" in lines
@@ -46,7 +46,7 @@ def test_methods_and_switches():
     assert "proxy_http_version 1.1;" not in lines
     assert "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;" in lines
     ip_hash = directives(render_rule(make(method="ip_hash", upstreams=[{"address": "a"}, {"address": "b", "down": True}])))
-    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=1 fail_timeout=10s down;" in ip_hash
+    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=3 fail_timeout=10s down;" in ip_hash
     assert "round_robin;" not in directives(render_rule(make()))
 
 
@@ -60,5 +60,7 @@ def test_header_round_trips_to_the_same_rule():
 
 def test_documented_defaults_match_the_model():
     documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    for key, value in RULE_DEFAULTS.items():
+    for key, value in COMMON_DEFAULTS.items():
         assert documented[key]["default"] == value, key
+    for key in ("read_timeout", "keepalive", "retry_non_idempotent", "redirect_http", "tls"):
+        assert "default" not in documented[key], key  # protocol-dependent: described, supplied by the model
