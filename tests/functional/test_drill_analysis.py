@@ -83,3 +83,23 @@ def test_failures_and_slowest_are_counted_per_window():
     assert windows["outage"]["slowest_ms"] == 4.0 and windows["outage"]["answered"] == {}
     assert antlets["b"]["detected_at"] == 1.502 and antlets["a"]["returned_after_s"] is None
     assert drill.WINDOWS[-1] == "outage"
+
+
+def test_with_max_fails_3_the_antlet_is_marked_at_its_third_failure():
+    kill, start = event("1:kill:a", 1.0), event("6:start:a", 6.0)
+    refused = {"address": ADDRESSES["a"], "status": 502, "connect": None, "time": 0.001}
+    answer = {"address": ADDRESSES["b"], "status": 200, "connect": 0.0, "time": 0.001}
+    # a is still tried after its first and second refusal (1.0, 1.1), marked at the third (1.2),
+    # probed at 5.3, and answers again at 7.0.
+    starts = [1.0, 1.1, 1.2, 5.3]
+    tries = dict((index, [refused, answer]) for index in range(4))
+    samples = [ok(index, start_at, "b", 0.002) for index, start_at in enumerate(starts)]
+    samples += [ok(4, 2.0, "b"), ok(5, 7.0, "a")]
+    tries.update({4: [answer], 5: [dict(answer, address=ADDRESSES["a"])]})
+    windows, antlets = analyse(samples, [kill, start], ADDRESSES, tries, 8.0, max_fails=3)
+    a = antlets["a"]
+    assert a["failed_tries"] == {"refused": 4}
+    assert a["detected_at"] == 1.201
+    assert a["sent_before_detection"] == 3 and a["probes"] == 1
+    assert a["avoided_s"] == round(min(5.3 - 1.201, 7.0 - 5.301), 3)
+    assert windows["detecting"]["requests"] == 3

@@ -16,17 +16,18 @@ nginx tried for it, in order, with each try's status, connect time and response 
 seconds (``rule``) so that the caller asserts against the rule's own values. The result:
 
 - ``requests``/``answered``/``failed``/``failures``/``slowest_ms`` for the whole drill, and the same
-  per window (``windows``): ``before`` the first fault; ``detecting`` from it until nginx had a
-  failed try on every faulty antlet; ``faulted`` from then until the last recovery; ``returning``
+  per window (``windows``): ``before`` the first fault; ``detecting`` from it until nginx had
+  marked every faulty antlet failed; ``faulted`` from then until the last recovery; ``returning``
   until every recovered antlet answered a client again; ``after``; ``outage`` from the moment every
   fault had taken effect until the first recovery;
 - ``antlets``: per faulty antlet, its failed tries by kind (``refused``, ``connect_timeout``,
-  ``read_timeout``, ``other``) and the slowest request that had such a try, ``detected_at`` (end of
-  its first failed try), ``sent_before_detection`` (failed tries that started before that: the
-  requests passive health checks cannot spare), ``probes`` (failed tries after detection),
-  ``avoided_s`` (shortest time from the end of a failed try to the next try on it: nginx must leave
-  it alone for fail_timeout), ``returned_after_s`` (from its recovery to its first answer to a
-  client) and ``share_after`` (its share of the answers after every antlet returned).
+  ``read_timeout``, ``other``) and the slowest request that had such a try, ``detected_at`` (when
+  nginx marked it failed: the end of its max_fails-th failed try), ``sent_before_detection``
+  (failed tries that started before that: the requests passive health checks cannot spare),
+  ``probes`` (failed tries after it), ``avoided_s`` (shortest time from the end of a failed try,
+  from the marking one on, to the next try on it: nginx must leave it alone for fail_timeout),
+  ``returned_after_s`` (from its recovery to its first answer to a client) and ``share_after`` (its
+  share of the answers after every antlet returned).
 """
 import argparse
 import json
@@ -146,7 +147,7 @@ def window(samples, begin, end):
     return summarise([s for s in samples if begin <= s.start < end])
 
 
-def analyse_antlet(name, address, events, samples, tries_by_index):
+def analyse_antlet(name, address, events, samples, tries_by_index, max_fails=1):
     fault = next((e for e in events if e.fault and name in e.names), None)
     recovery = next((e for e in events if not e.fault and name in e.names and e.started >= fault.started), None)
     tries = sorted((t for s in samples for t in timed_tries(s, tries_by_index.get(s.index, []))
@@ -157,9 +158,13 @@ def analyse_antlet(name, address, events, samples, tries_by_index):
         kind = try_kind(attempt)
         kinds[kind] += 1
         slowest[kind] = max(slowest.get(kind, 0.0), attempt["sample"].seconds)
-    detected_at = min(t["end"] for t in failed) if failed else None
+    # nginx marks the antlet failed at its max_fails-th failure (within fail_timeout), and from then
+    # on leaves it alone for fail_timeout after each failure (one probe try per fail_timeout).
+    by_end = sorted(failed, key=lambda t: t["end"])
+    marking = by_end[max(max_fails, 1) - 1:]
+    detected_at = marking[0]["end"] if marking else None
     gaps = []
-    for attempt in failed:
+    for attempt in marking:
         later = [t["start"] for t in tries if t["start"] > attempt["end"] + IN_FLIGHT_MARGIN]
         if later:
             gaps.append(min(later) - attempt["end"])
@@ -181,11 +186,12 @@ def analyse_antlet(name, address, events, samples, tries_by_index):
     }
 
 
-def analyse(samples, events, addresses, tries_by_index, duration):
+def analyse(samples, events, addresses, tries_by_index, duration, max_fails=1):
     faulty = []
     for event in events:
         faulty.extend(name for name in event.names if event.fault and name not in faulty)
-    antlets = dict((name, analyse_antlet(name, addresses[name], events, samples, tries_by_index)) for name in faulty)
+    antlets = dict((name, analyse_antlet(name, addresses[name], events, samples, tries_by_index, max_fails))
+                   for name in faulty)
     first_fault = min([e.started for e in events if e.fault] or [duration])
     detected = [a["detected_at"] for a in antlets.values()]
     # The request whose try found the last faulty antlet belongs to the detection.
@@ -242,15 +248,16 @@ def drill(args):
     samples = load.wait()
     events.join()
     tries = read_tries(args.access_log, offset, run)
-    windows, antlets = analyse(samples, args.event, addresses, tries, args.duration)
-    result = summarise(samples)
     rule = args.rule
+    windows, antlets = analyse(samples, args.event, addresses, tries, args.duration, rule["max_fails"])
+    result = summarise(samples)
     result.update({
         "rule": {
             "name": rule["name"],
             "connect_timeout_s": seconds(rule["connect_timeout"]),
             "read_timeout_s": seconds(rule["read_timeout"]),
             "fail_timeout_s": seconds(rule["fail_timeout"]),
+            "max_fails": rule["max_fails"],
             "next_upstream_tries": rule["next_upstream_tries"],
             "keepalive": rule["keepalive"],
         },
