@@ -178,7 +178,7 @@ def analyse_antlet(name, address, events, samples, tries_by_index, max_fails=1):
         "failed_tries": dict(sorted(kinds.items())),
         "slowest_ms_by_kind": dict((kind, round(value * 1000.0, 1)) for kind, value in sorted(slowest.items())),
         "detected_at": round(detected_at, 3) if detected_at is not None else None,
-        "sent_before_detection": sum(1 for t in failed if detected_at is not None and t["start"] < detected_at),
+        "sent_before_detection": sum(1 for t in failed if detected_at is not None and t["start"] <= detected_at),
         "probes": sum(1 for t in failed if detected_at is not None and t["start"] > detected_at + IN_FLIGHT_MARGIN),
         "avoided_s": round(min(gaps), 3) if gaps else None,
         "returned_at": round(returned_at, 3) if returned_at is not None else None,
