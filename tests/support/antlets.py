@@ -14,6 +14,7 @@ bridge, and one server process bound to 0.0.0.0:PORT inside the namespace.
   antlets.py resume WORLD NAME        continue a hung server (SIGCONT)
   antlets.py cut WORLD NAME           cut the link: no packet gets back, connects time out
   antlets.py mend WORLD NAME          undo cut
+  antlets.py heal WORLD               undo every fault: resume hung, mend cut and start dead antlets
   antlets.py status WORLD             JSON: every antlet with address, pid and state
 
 Names: WORLD is 1-8 of [a-z0-9]; an antlet NAME is 1-20 of [a-z0-9-]. The bridge is ``al-WORLD``,
@@ -235,6 +236,20 @@ class World:
         antlet["cut"] = cut
         self.save(state)
 
+    def heal(self):
+        """Every antlet running and reachable again, whatever was done to it."""
+        state = self.load()
+        if state is None:
+            raise AntletsError("world %s is not up" % self.name)
+        for antlet in state["antlets"]:
+            state = process_state(antlet.get("pid"))
+            if state == "hung":
+                self.signal(antlet["name"], "resume")
+            elif state == "dead":
+                self.signal(antlet["name"], "start")
+            if antlet.get("cut"):
+                self.cut(antlet["name"], False)
+
     def status(self):
         state = self.load()
         if state is None:
@@ -289,7 +304,7 @@ def main(argv=None):
     up.add_argument("--subnet", required=True, help="IPv4 subnet, e.g. 10.1.1.0/24; the host takes its first address")
     up.add_argument("--port", type=int, default=80, help="port every antlet server listens on")
     up.add_argument("antlets", nargs="+", metavar="NAME[=ADDRESS]")
-    for command in ("down", "status"):
+    for command in ("down", "status", "heal"):
         sub.add_parser(command).add_argument("world")
     for command in ("kill", "start", "hang", "resume", "cut", "mend"):
         each = sub.add_parser(command)
@@ -305,6 +320,8 @@ def main(argv=None):
                       % (antlet["name"], antlet["address"], antlet["port"], antlet["namespace"], antlet["pid"]))
         elif args.command == "down":
             world.down()
+        elif args.command == "heal":
+            world.heal()
         elif args.command == "status":
             print(json.dumps(world.status(), indent=1, sort_keys=True))
         elif args.command in ("cut", "mend"):
