@@ -36,7 +36,8 @@ http {{
 
 def run_command(args):
     """The (rc, stdout, stderr) runner module_utils expect, outside Ansible."""
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -105,7 +106,7 @@ class NginxInstance:
     def workers(self):
         pid = self.master_pid()
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], stdout=subprocess.PIPE,
-                             universal_newlines=True).stdout
+                             universal_newlines=True, check=False).stdout
         return sorted(int(p) for p in out.split())
 
     def applier(self, check_mode=False, reload=True, on_step=None):
@@ -171,7 +172,7 @@ def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.
 def distribution(port, host_header, count):
     """Counter of which backend answered ``count`` sequential requests (non-200 counted by status)."""
     seen = Counter()
-    for _ in range(count):
+    for _request in range(count):
         status, body = get(port, host_header)
         seen[body if status == 200 else "status-%d" % status] += 1
     return seen
