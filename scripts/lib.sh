@@ -9,6 +9,8 @@ COLLECTIONS="$BUILD/collections"
 TREE="$COLLECTIONS/ansible_collections/antsle/antman"
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
 export PATH="$VENV/bin:$PATH"
+# pyenv shims confuse interpreter discovery on this machine kind: modules run with the venv's python.
+export ANSIBLE_PYTHON_INTERPRETER="${ANSIBLE_PYTHON_INTERPRETER:-$VENV/bin/python}"
 export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 log() { printf '\n== %s\n' "$*"; }

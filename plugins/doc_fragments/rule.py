@@ -129,3 +129,32 @@ options:
     type: int
     default: 32
 """
+
+
+def _without_defaults(options):
+    """The same options with each default moved into the description: in lb_rules a field an
+    item does not mention keeps its current value (merged), so it has no default there."""
+    result = {}
+    for name, spec in options.items():
+        spec = dict(spec)
+        if "default" in spec:
+            default = spec.pop("default")
+            shown = str(default).lower() if isinstance(default, bool) else default
+            spec["description"] = list(spec["description"]) + [
+                "When a rule is created or replaced and this is not given, V(%s)." % shown]
+        if "suboptions" in spec:
+            spec["suboptions"] = _without_defaults(spec["suboptions"])
+        result[name] = spec
+    return result
+
+
+def _config_documentation(text):
+    import yaml
+
+    options = yaml.safe_load(text)["options"]
+    return yaml.safe_dump({"options": {"config": {"suboptions": _without_defaults(options)}}}, sort_keys=False)
+
+
+# lb_rules' config items have the same fields: derived from DOCUMENTATION, not written twice.
+# (Assigned after the class: ansible-test's yamllint reads class-level string literals only.)
+ModuleDocFragment.CONFIG = _config_documentation(ModuleDocFragment.DOCUMENTATION)

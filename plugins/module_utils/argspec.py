@@ -42,6 +42,22 @@ def rule_options():
     )
 
 
+def without_defaults(options):
+    """The same argument spec with no defaults (lb_rules config items: unmentioned fields are kept)."""
+    result = {}
+    for name, spec in options.items():
+        spec = dict((key, value) for key, value in spec.items() if key != "default")
+        if "options" in spec:
+            spec["options"] = without_defaults(spec["options"])
+        result[name] = spec
+    return result
+
+
+def config_options():
+    """lb_rules: ``config``, a list of rules with the rule fields as suboptions."""
+    return dict(config=dict(type="list", elements="dict", options=without_defaults(rule_options())))
+
+
 def host_options():
     """Where the rules and nginx live on the host."""
     return dict(

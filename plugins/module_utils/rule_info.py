@@ -38,6 +38,13 @@ def with_probes(rules, timeout):
     return probed
 
 
+def read_managed(nginx_conf, rules_dir):
+    """Snapshot of the managed rules, after checking nginx includes ``rules_dir``."""
+    check_included(nginx_conf, rules_dir)
+    directory = RulesDir(rules_dir)
+    return read_snapshot(directory.current_dir() or directory.path)
+
+
 def gather_rules(module):
     params = module.params
     name = None
@@ -46,9 +53,7 @@ def gather_rules(module):
             name = parse_name(params["name"])
         except FieldError as error:
             raise RuleError(["name: %s" % error])
-    check_included(params["nginx_conf"], params["rules_dir"])
-    rules_dir = RulesDir(params["rules_dir"])
-    snapshot = read_snapshot(rules_dir.current_dir() or rules_dir.path)
+    snapshot = read_managed(params["nginx_conf"], params["rules_dir"])
     rules = [rule for rule_name, rule in snapshot.rules().items() if name is None or rule_name == name]
     if params["probe"]:
         rules = with_probes(rules, params["probe_timeout"])

@@ -1,5 +1,7 @@
 """Generated configuration does what the rule says, measured with real requests through nginx."""
-from harness import distribution, free_port, get
+import pytest
+
+from harness import NginxInstance, distribution, free_port, get
 
 from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
 
@@ -10,12 +12,17 @@ def apply(nginx, **fields):
     return rule
 
 
-def test_weights_3_1_1_split_500_requests_300_100_100(nginx, backends):
-    a, b, c = backends(3)
-    port = free_port()
-    apply(nginx, name="web", server_name="web.local", server_port=port, upstreams=[
-        {"address": a.address, "weight": 3}, {"address": b.address}, {"address": c.address}])
-    seen = distribution(port, "web.local", 500)
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_weights_3_1_1_split_500_requests_300_100_100(tmp_path, backends, workers):
+    nginx = NginxInstance(tmp_path / "nginx", workers=workers).start()
+    try:
+        a, b, c = backends(3)
+        port = free_port()
+        apply(nginx, name="web", server_name="web.local", server_port=port, upstreams=[
+            {"address": a.address, "weight": 3}, {"address": b.address}, {"address": c.address}])
+        seen = distribution(port, "web.local", 500)
+    finally:
+        nginx.stop()
     assert abs(seen[a.name] - 300) <= 3 and abs(seen[b.name] - 100) <= 1 and abs(seen[c.name] - 100) <= 1, seen
 
 

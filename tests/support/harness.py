@@ -4,6 +4,7 @@ Used by tests/functional and by the benchmarks. Nothing here touches the system 
 instance has its own prefix directory, configuration, pid file and logs.
 """
 import http.client
+import json
 import os
 import signal
 import socket
@@ -176,3 +177,54 @@ def distribution(port, host_header, count):
         status, body = get(port, host_header)
         seen[body if status == 200 else "status-%d" % status] += 1
     return seen
+
+
+def counting_nginx(directory):
+    """A wrapper around the real nginx that logs each invocation's arguments, one line per call.
+    Returns (wrapper path, function returning the logged argument lines)."""
+    wrapper = os.path.join(str(directory), "nginx-counting")
+    log = os.path.join(str(directory), "nginx-calls.log")
+    with open(wrapper, "w") as handle:
+        handle.write('#!/bin/sh\necho "$*" >> "%s"\nexec "%s" "$@"\n' % (log, nginx_binary()))
+    os.chmod(wrapper, 0o755)
+
+    def calls():
+        try:
+            with open(log) as handle:
+                return handle.read().splitlines()
+        except OSError:
+            return []
+    return wrapper, calls
+
+
+def run_playbook(playbook_text, directory, extra_args=()):
+    """Run ansible-playbook against localhost (connection local). A play's task that registers
+    ``result`` (with ``ignore_errors: true``) gets it dumped: returns (CompletedProcess, result dict)."""
+    path = os.path.join(str(directory), "playbook.yml")
+    dump = os.path.join(str(directory), "result.json")
+    if os.path.exists(dump):
+        os.unlink(dump)
+    with open(path, "w") as handle:
+        handle.write(playbook_text)
+        handle.write(DUMP_TASK % dump)
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable)
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", path] + list(extra_args),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+    result = None
+    if os.path.exists(dump):
+        with open(dump) as handle:
+            result = json.load(handle)
+    return proc, result
+
+
+# Appended to the last play's tasks: writes the registered result even in check mode.
+DUMP_TASK = """
+    - name: Dump the registered result for the test
+      ansible.builtin.copy:
+        content: "{{ result | to_json }}"
+        dest: %s
+        mode: "0600"
+      check_mode: false
+      diff: false
+"""

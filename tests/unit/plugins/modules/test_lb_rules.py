@@ -1,0 +1,144 @@
+import pytest
+
+from ansible_collections.antsle.antman.plugins.modules import lb_rules
+
+WEB = {"name": "web", "server_name": "web.local", "upstreams": [{"address": "10.0.0.1", "weight": 3},
+                                                                {"address": "10.0.0.2"}]}
+API = {"name": "api", "server_name": "api.local", "server_port": 8080, "upstreams": [{"address": "10.0.0.3"}]}
+OLD = {"name": "old", "server_name": "old.local", "upstreams": [{"address": "10.0.0.9"}]}
+
+
+@pytest.fixture
+def apply(host, run_module):
+    def run(state, config=None, check_mode=False, diff=False, **extra):
+        args = host.params(state=state, **extra)
+        if config is not None:
+            args["config"] = config
+        return run_module(lb_rules.main, args, check_mode=check_mode, diff=diff)
+    return run
+
+
+def names(rules):
+    return [r["name"] for r in rules]
+
+
+def test_merged_creates_then_is_idempotent_and_keeps_unmentioned(apply, host):
+    failed, result = apply("merged", [WEB, API])
+    assert not failed and result["changed"] and result["reloaded"]
+    assert result["changes"] == [{"name": "web", "action": "created"}, {"name": "api", "action": "created"}]
+    assert names(result["before"]) == [] and names(result["after"]) == ["api", "web"]
+    failed, result = apply("merged", [WEB, API])
+    assert not result["changed"] and result["changes"] == [] and not result["reloaded"]
+    failed, result = apply("merged", [{"name": "web", "read_timeout": "30s",
+                                       "upstreams": [{"address": "10.0.0.2:80", "down": True}, {"address": "10.0.0.4"}]}])
+    assert result["changes"] == [{"name": "web", "action": "updated"}]
+    (web,) = [r for r in result["after"] if r["name"] == "web"]
+    assert web["read_timeout"] == "30s" and web["server_name"] == ["web.local"]
+    assert [(u["address"], u["weight"], u["down"]) for u in web["upstreams"]] == [
+        ("10.0.0.1:80", 3, False), ("10.0.0.2:80", 1, True), ("10.0.0.4:80", 1, False)]
+    assert len(host.reloads) == 2
+
+
+def test_merged_new_rule_must_be_complete(apply, host):
+    failed, result = apply("merged", [{"name": "new", "server_port": 81}])
+    assert failed and "server_name: missing" in result["msg"] and "config[0]" in result["msg"]
+    assert host.files() == {}
+
+
+def test_replaced_resets_unmentioned_fields_and_leaves_other_rules(apply):
+    apply("merged", [dict(WEB, read_timeout="30s"), API])
+    failed, result = apply("replaced", [WEB])
+    assert result["changes"] == [{"name": "web", "action": "updated"}]
+    assert [r["read_timeout"] for r in result["after"]] == ["5s", "5s"] and names(result["after"]) == ["api", "web"]
+
+
+def test_overridden_removes_other_managed_rules_but_never_unmanaged_files(apply, host):
+    apply("merged", [WEB, API, OLD])
+    with open(host.rules_dir + "/hand.conf", "w") as handle:
+        handle.write("# written by a person\n")
+    failed, result = apply("overridden", [WEB], diff=True)
+    assert sorted((c["name"], c["action"]) for c in result["changes"]) == [("api", "deleted"), ("old", "deleted")]
+    assert sorted(host.files()) == ["hand.conf", "web.conf"]
+    assert {d["before_header"] for d in result["diff"]} == {host.rules_dir + "/api.conf", host.rules_dir + "/old.conf"}
+    assert all(d["after"] == "" for d in result["diff"])
+
+
+def test_deleted_listed_or_all(apply, host):
+    apply("merged", [WEB, API, OLD])
+    failed, result = apply("deleted", [{"name": "old"}])
+    assert result["changes"] == [{"name": "old", "action": "deleted"}]
+    failed, result = apply("deleted", [{"name": "nope"}])
+    assert not result["changed"]
+    failed, result = apply("deleted")
+    assert sorted(c["name"] for c in result["changes"]) == ["api", "web"] and host.files() == {}
+
+
+@pytest.mark.parametrize("state", ["merged", "replaced", "overridden"])
+def test_empty_config_is_refused(apply, state):
+    for config in (None, []):
+        failed, result = apply(state, config)
+        assert failed and "config: empty" in result["msg"]
+
+
+def test_check_mode_predicts_exactly_and_changes_nothing(apply, host):
+    apply("merged", [WEB, OLD])
+    before = host.files()
+    failed, result = apply("overridden", [dict(WEB, keepalive=0), API], check_mode=True, diff=True)
+    assert sorted((c["name"], c["action"]) for c in result["changes"]) == [
+        ("api", "created"), ("old", "deleted"), ("web", "updated")]
+    assert host.files() == before and len(host.reloads) == 1
+    failed, real = apply("overridden", [dict(WEB, keepalive=0), API])
+    assert real["changes"] == result["changes"] and real["after"] == result["after"]
+
+
+def test_gathered_and_round_trip_is_byte_identical(apply, host):
+    apply("merged", [WEB, API, OLD])
+    original = host.files()
+    failed, gathered = apply("gathered")
+    assert not gathered["changed"] and names(gathered["gathered"]) == ["api", "old", "web"]
+    apply("overridden", [dict(WEB, server_name="other.local")])
+    assert host.files() != original
+    failed, result = apply("overridden", gathered["gathered"])
+    assert result["changed"] and host.files() == original
+    failed, result = apply("overridden", gathered["gathered"])
+    assert not result["changed"]
+
+
+def test_rendered_needs_no_host(apply, tmp_path, run_module):
+    failed, result = run_module(lb_rules.main, {"state": "rendered", "config": [WEB, API],
+                                                "nginx_binary": "/nonexistent", "rules_dir": str(tmp_path / "x")})
+    assert not failed and not result["changed"] and len(result["rendered"]) == 2
+    assert "upstream antman_web {" in result["rendered"][0] and "listen 8080;" in result["rendered"][1]
+
+
+def test_bad_item_names_item_field_and_value(apply, host):
+    failed, result = apply("overridden", [WEB, dict(API, server_port=70000), dict(OLD, name="../x")])
+    assert failed and "config[1] (rule \"api\"): server_port: 70000 is out of range" in result["msg"]
+    assert "config[2].name" in result["msg"] and host.files() == {}
+
+
+def test_duplicate_names_and_clashes_in_config(apply):
+    failed, result = apply("replaced", [WEB, WEB])
+    assert failed and "listed twice" in result["msg"]
+    failed, result = apply("replaced", [WEB, dict(API, server_port=80, server_name="WEB.local")])
+    assert failed and "already used by rule" in result["msg"]
+
+
+def test_parsed_imports_a_hand_written_config(run_module):
+    text = """
+    upstream backend { server 10.0.0.1:8080 weight=3; server 10.0.0.2:8080 backup; keepalive 16; }
+    server {
+        listen 80; server_name Shop.example.com;
+        location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+                     proxy_read_timeout 30s; }
+        location /static { root /srv; }
+    }
+    """
+    failed, result = run_module(lb_rules.main, {"state": "parsed", "running_config": text})
+    assert not failed and not result["changed"]
+    (rule,) = result["parsed"]
+    assert rule["name"] == "backend" and rule["server_name"] == ["shop.example.com"] and rule["keepalive"] == 16
+    assert rule["read_timeout"] == "30s" and rule["connect_timeout"] == "60s"
+    assert [(u["address"], u["weight"], u["backup"]) for u in rule["upstreams"]] == [
+        ("10.0.0.1:8080", 3, False), ("10.0.0.2:8080", 1, True)]
+    assert any("location '/static' ignored" in note for note in result["unsupported"])
