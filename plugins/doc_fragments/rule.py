@@ -151,7 +151,8 @@ def _without_defaults(options):
 def _config_documentation(text):
     import yaml
 
-    options = yaml.safe_load(text)["options"]
+    # Option references in the shared descriptions point into config[] here (O(max_fails) -> O(config[].max_fails)).
+    options = yaml.safe_load(text.replace("O(", "O(config[]."))["options"]
     return yaml.safe_dump({"options": {"config": {"suboptions": _without_defaults(options)}}}, sort_keys=False)
 
 

@@ -8,7 +8,7 @@ Usage: python check_ansible_doc.py COLLECTION_ROOT   (the collection must be on 
 For each module in plugins/modules: every option (and suboption) has a description and a type,
 list options say their elements, defaults are among the choices; check_mode and diff_mode
 support is declared; the examples are YAML tasks that call the module by FQCN; every return value
-has a description, ``returned`` and a type; and the text ``ansible-doc`` prints names every
+has a description, a type and (at the top level) ``returned``; and the text ``ansible-doc`` prints names every
 option and return value. For each role with meta/argument_specs.yml: ``ansible-doc -t role``
 shows its entry points with typed, described options. Prints one line per problem.
 """
@@ -52,13 +52,14 @@ def check_options(where, options, problems):
         check_options(path, spec.get("suboptions"), problems)
 
 
-def check_returns(where, returns, problems):
+def check_returns(where, returns, problems, top_level=True):
     for name, spec in sorted((returns or {}).items()):
         path = "%s.%s" % (where, name)
-        for key in ("description", "returned", "type"):
+        # `returned` is required for top-level values; entries of `contains` inherit it.
+        for key in ("description", "returned", "type") if top_level else ("description", "type"):
             if not spec.get(key):
                 problems.append("%s: no %s" % (path, key))
-        check_returns(path, spec.get("contains"), problems)
+        check_returns(path, spec.get("contains"), problems, top_level=False)
 
 
 def check_examples(fqcn, examples, problems):

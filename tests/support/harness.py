@@ -210,7 +210,7 @@ def run_playbook(playbook_text, directory, extra_args=()):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", path] + list(extra_args),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
     result = None
     if os.path.exists(dump):
         with open(dump) as handle:
