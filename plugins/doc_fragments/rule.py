@@ -9,8 +9,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The fields of a load-balancing rule. Defaults must match RULE_DEFAULTS in module_utils/rule.py
-    # (a unit test checks it).
+    # The fields of a load-balancing rule. Defaults must match COMMON_DEFAULTS in module_utils/rule.py
+    # and the argument spec (a unit test checks it); protocol-dependent defaults are described.
     DOCUMENTATION = r"""
 options:
   name:
@@ -20,11 +20,24 @@ options:
         in case are the same name to nginx and are refused.
     type: str
     required: true
+  protocol:
+    description:
+      - V(http) balances HTTP requests (nginx's http context): server names, TLS, per-request retries.
+      - V(tcp) and V(udp) balance connections and datagrams (nginx's stream context); the port identifies
+        the rule, and O(server_name), O(keepalive), O(retry_non_idempotent), O(tls) and O(redirect_http)
+        do not apply (giving them is an error). Weights, backup, down and the failover settings work the same way;
+        a hung TCP upstream that accepts connections cannot be detected (there is no request to time out),
+        a crashed or unreachable one is skipped. nginx's stream module must be loaded and
+        C(include <rules_dir>/*.stream;) be in its C(stream) context (the M(antsle.antman.load_balancer) role
+        does both).
+    type: str
+    choices: [http, tcp, udp]
+    default: http
   server_name:
     description:
       - The host name(s) users visit, as nginx C(server_name) values. Host names (V(my-balanced-page.local),
         V(example.com)), leading or trailing wildcards (V(*.example.com), V(www.example.*)) or IPv4 addresses.
-      - Case-insensitive; stored lowercase, in the order given. Required when the rule is present.
+      - Case-insensitive; stored lowercase, in the order given. Required when an http rule is present.
       - A server name may be used by one rule per O(server_port) only.
     type: list
     elements: str
@@ -39,6 +52,7 @@ options:
       - V(round_robin) is weighted round robin (nginx's smooth variant, exact with any number of workers).
       - V(least_conn) sends each request to the upstream with the fewest active connections, weighted.
       - V(ip_hash) keeps each client IP on one upstream (sticky); it cannot be combined with backup upstreams.
+        For tcp and udp rules it is rendered as C(hash $remote_addr).
     type: str
     choices: [round_robin, least_conn, ip_hash]
     default: round_robin
@@ -89,15 +103,17 @@ options:
     default: 1s
   read_timeout:
     description:
-      - How long nginx waits between two reads from (or writes to) an upstream before it counts the upstream
+      - http - how long nginx waits between two reads from (or writes to) an upstream before it counts the upstream
         as failed and, for requests that may be retried, tries the next one. This bounds how long a request
-        can stall on a hung antlet.
+        can stall on a hung antlet. Default V(5s).
       - Trade-off, a short value cuts legitimately slow responses (a report that takes 20 s before its first
         byte). Raise it per rule for such applications; it is per rule for that reason.
-      - nginx's own default is 60s, with which a hung antlet stalls a third of the requests (with three
+        nginx's own default is 60s, with which a hung antlet stalls a third of the requests (with three
         upstreams) for a minute each.
+      - tcp - the idle time after which a proxied connection is closed (nginx C(proxy_timeout)). Default V(600s),
+        as in nginx, because TCP sessions such as SSH are often idle.
+      - udp - how long a client's session waits for upstream datagrams. Default V(10s).
     type: str
-    default: 5s
   max_fails:
     description:
       - Failed attempts within O(fail_timeout) after which an upstream is considered unavailable for
@@ -117,17 +133,55 @@ options:
     default: 3
   retry_non_idempotent:
     description:
-      - Also retry POST, LOCK and PATCH requests on the next upstream after an error or timeout.
-      - Off by default because the failed upstream may already have acted on the request, which would
-        then run twice. Turn it on only for applications whose non-idempotent requests are safe to repeat.
+      - http only. Also retry POST, LOCK and PATCH requests on the next upstream after an error or timeout.
+      - Off (V(false)) by default because the failed upstream may already have acted on the request, which
+        would then run twice. Turn it on only for applications whose non-idempotent requests are safe to repeat.
     type: bool
-    default: false
   keepalive:
     description:
-      - Idle connections to the upstreams each nginx worker keeps open for reuse. About doubles proxied
-        throughput. V(0) turns it off (a new connection per request).
+      - http only. Idle connections to the upstreams each nginx worker keeps open for reuse. About doubles
+        proxied throughput. Default V(32); V(0) turns it off (a new connection per request).
     type: int
-    default: 32
+  tls:
+    description:
+      - http only. Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.
+      - Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and
+        O(tls.key_content), which are written beside the rule's file as C(<name>.crt) and C(<name>.key)
+        (mode 0600) in the same atomic change. The key is never shown in results, diffs or logs; rules read back
+        carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.
+      - Usually with O(server_port=443). All http rules on one port must agree on using tls.
+    type: dict
+    suboptions:
+      certificate:
+        description: Absolute path of the certificate (chain) in PEM on the host.
+        type: str
+      key:
+        description: Absolute path of the private key in PEM on the host.
+        type: str
+      certificate_content:
+        description: The certificate (chain) in PEM.
+        type: str
+      key_content:
+        description: The unencrypted private key in PEM.
+        type: str
+      certificate_sha256:
+        description:
+          - Digest of certificate content the collection wrote earlier, as rules are read back. Given instead of
+            content, the files already on the host are kept (a gathered rule set restores as it was).
+        type: str
+      key_sha256:
+        description: Digest of key content the collection wrote earlier (see O(tls.certificate_sha256)).
+        type: str
+      protocols:
+        description: TLS versions accepted. Default V([TLSv1.2, TLSv1.3]).
+        type: list
+        elements: str
+        choices: [TLSv1.2, TLSv1.3]
+  redirect_http:
+    description:
+      - http with O(tls) only. Also answer plain HTTP on port 80 for the same server names with a
+        301 redirect to https (to O(server_port)). Default V(false).
+    type: bool
 """
 
 

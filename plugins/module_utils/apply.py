@@ -23,10 +23,12 @@ __metaclass__ = type
 import os
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx import NginxError
-from ansible_collections.antsle.antman.plugins.module_utils.render import render_rule, rule_file_name
-from ansible_collections.antsle.antman.plugins.module_utils.rules_dir import RulesDir, RulesDirError
+from ansible_collections.antsle.antman.plugins.module_utils.render import is_stream, render_rule, rule_file_name
+from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError
+from ansible_collections.antsle.antman.plugins.module_utils.rules_dir import FILE_MODE, PRIVATE_MODE, RulesDir, RulesDirError
 from ansible_collections.antsle.antman.plugins.module_utils.ruleset import check_rule_set
 from ansible_collections.antsle.antman.plugins.module_utils.store import read_snapshot
+from ansible_collections.antsle.antman.plugins.module_utils.tls import companion_names, holds_content, sha256
 
 CREATED, UPDATED, DELETED = "created", "updated", "deleted"
 
@@ -41,23 +43,33 @@ class ApplyError(Exception):
 
 
 class Change:
-    def __init__(self, name, action, before, after, path):
+    """One rule created, updated or deleted: its files to write ({name: (bytes, mode)}) and delete."""
+
+    def __init__(self, name, action, before, after, rules_dir, writes=None, deletes=()):
         self.name = name
         self.action = action
         self.before = before  # ManagedFile or None
         self.after = after  # canonical rule or None
-        self.path = path
-        self.after_text = render_rule(after) if after is not None else None
+        self.writes = writes or {}
+        self.deletes = set(deletes)
+        self.before_path = os.path.join(rules_dir, before.filename) if before else None
+        self.after_path = os.path.join(rules_dir, rule_file_name(after)) if after is not None else None
+        self.after_text = render_rule(after, rules_dir) if after is not None else None
+
+    @property
+    def path(self):
+        return self.after_path or self.before_path
 
     def as_dict(self):
         return {"name": self.name, "action": self.action}
 
     def diff(self):
+        """The rule file's text before and after. Certificate and key files are never shown."""
         return {
             "before": self.before.text if self.before else "",
             "after": self.after_text or "",
-            "before_header": self.path if self.before else "/dev/null",
-            "after_header": self.path if self.after is not None else "/dev/null",
+            "before_header": self.before_path or "/dev/null",
+            "after_header": self.after_path or "/dev/null",
         }
 
 
@@ -74,19 +86,42 @@ class Outcome:
         return bool(self.changes) or self.recovered
 
 
+def desired_files(rule, rules_dir, current):
+    """{file name: (bytes, mode)} of a rule: its nginx file, and its certificate and key when the
+    rule's tls is given as content (the key readable by root only)."""
+    files = {rule_file_name(rule): (render_rule(rule, rules_dir).encode("utf-8"), FILE_MODE)}
+    if holds_content(rule):
+        certificate, key = companion_names(rule["name"])
+        content = rule.tls_content
+        if content is not None:
+            files[certificate], files[key] = (content.certificate, FILE_MODE), (content.key, PRIVATE_MODE)
+        else:
+            have = current.companions if current is not None else {}
+            if (sha256(have.get(certificate, b"")) != rule["tls"]["certificate_sha256"]
+                    or sha256(have.get(key, b"")) != rule["tls"]["key_sha256"]):
+                raise RuleError(["tls: no certificate and key with these sha256 digests are on the host; "
+                                 "give certificate_content and key_content"], rule["name"])
+            files[certificate], files[key] = (have[certificate], FILE_MODE), (have[key], PRIVATE_MODE)
+    return files
+
+
 def plan_changes(snapshot, desired, rules_dir):
     """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete})."""
     changes = []
     for name, rule in desired.items():
         current = snapshot.managed.get(name)
-        path = os.path.join(rules_dir, rule_file_name(name))
+        have = current.files() if current is not None else {}
         if rule is None:
             if current is not None:
-                changes.append(Change(name, DELETED, current, None, path))
-        elif current is None:
-            changes.append(Change(name, CREATED, None, rule, path))
-        elif current.text != render_rule(rule):
-            changes.append(Change(name, UPDATED, current, rule, path))
+                changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
+            continue
+        want = desired_files(rule, rules_dir, current)
+        writes = dict((f, data) for f, data in want.items() if have.get(f) != data[0])
+        deletes = set(have) - set(want)
+        if current is None:
+            changes.append(Change(name, CREATED, None, rule, rules_dir, writes))
+        elif writes or deletes:
+            changes.append(Change(name, UPDATED, current, rule, rules_dir, writes, deletes))
     return changes
 
 
@@ -136,11 +171,13 @@ class Applier:
             raise ApplyError(str(error), output=getattr(error, "output", ""))
 
     def _plan(self, compute):
-        snapshot = read_snapshot(self.rules_dir.current_dir() or self.rules_dir.path)
+        snapshot = read_snapshot(self.rules_dir.current_dir() or self.rules_dir.path, self.rules_dir.path)
         desired = compute(snapshot)
         final_rules = final_rule_set(snapshot, desired)
         changes = plan_changes(snapshot, desired, self.rules_dir.path)
         check_rule_set(final_rules.values(), changing=set(c.name for c in changes))
+        if any(is_stream(rule) for rule in final_rules.values()):
+            self.nginx.check_includes(self.rules_dir.path, stream=True)
         return Outcome(snapshot, final_rules, changes)
 
     def _recover(self):
@@ -156,8 +193,10 @@ class Applier:
 
     def _commit(self, changes):
         self.rules_dir.ensure_layout()
-        writes = dict((rule_file_name(c.name), c.after_text.encode("utf-8")) for c in changes if c.after is not None)
-        deletes = set(rule_file_name(c.name) for c in changes if c.after is None)
+        writes, deletes = {}, set()
+        for change in changes:
+            writes.update(change.writes)
+            deletes.update(change.deletes)
         previous = self.rules_dir.current_dir()
         staged = self.rules_dir.stage(writes, deletes)
         self.on_step("staged")
@@ -196,8 +235,8 @@ class Applier:
                 pass  # nginx kept its previous configuration; the reported error is the real one
 
     def _blame(self, error, changes):
-        names = sorted(set(os.path.basename(f)[:-len(".conf")] for f in error.files
-                           if os.path.dirname(os.path.abspath(f)) in (self.rules_dir.path,)))
+        names = sorted(set(os.path.basename(f).rpartition(".")[0] for f in error.files
+                           if os.path.dirname(os.path.abspath(f)) == self.rules_dir.path))
         changed = set(c.name for c in changes)
         at_fault = [n for n in names if n in changed] or sorted(changed)
         label = "rule" if len(at_fault) == 1 else "rules"

@@ -7,7 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.antsle.antman.plugins.module_utils.rule import METHODS, RULE_DEFAULTS
+from ansible_collections.antsle.antman.plugins.module_utils.fields import TLS_PROTOCOLS
+from ansible_collections.antsle.antman.plugins.module_utils.rule import COMMON_DEFAULTS, METHODS, PROTOCOLS
 
 DEFAULT_RULES_DIR = "/etc/nginx/antman.d"
 DEFAULT_NGINX_CONF = "/etc/nginx/nginx.conf"
@@ -24,21 +25,38 @@ def upstream_options():
     )
 
 
+def tls_options():
+    return dict(
+        certificate=dict(type="str"),
+        key=dict(type="str", no_log=False),
+        certificate_content=dict(type="str"),
+        key_content=dict(type="str", no_log=True),
+        certificate_sha256=dict(type="str"),
+        key_sha256=dict(type="str", no_log=False),
+        protocols=dict(type="list", elements="str", choices=list(TLS_PROTOCOLS)),
+    )
+
+
 def rule_options():
-    """Rule fields as top-level module options (lb_rule)."""
+    """Rule fields as top-level module options (lb_rule). Fields whose default depends on the
+    protocol, or that apply to http only, have no default here: the model supplies it."""
+    defaults = COMMON_DEFAULTS
     return dict(
         name=dict(type="str", required=True),
+        protocol=dict(type="str", default=defaults["protocol"], choices=list(PROTOCOLS)),
         server_name=dict(type="list", elements="str"),
-        server_port=dict(type="int", default=RULE_DEFAULTS["server_port"]),
-        method=dict(type="str", default=RULE_DEFAULTS["method"], choices=list(METHODS)),
+        server_port=dict(type="int", default=defaults["server_port"]),
+        method=dict(type="str", default=defaults["method"], choices=list(METHODS)),
         upstreams=dict(type="list", elements="dict", options=upstream_options()),
-        connect_timeout=dict(type="str", default=RULE_DEFAULTS["connect_timeout"]),
-        read_timeout=dict(type="str", default=RULE_DEFAULTS["read_timeout"]),
-        max_fails=dict(type="int", default=RULE_DEFAULTS["max_fails"]),
-        fail_timeout=dict(type="str", default=RULE_DEFAULTS["fail_timeout"]),
-        next_upstream_tries=dict(type="int", default=RULE_DEFAULTS["next_upstream_tries"]),
-        retry_non_idempotent=dict(type="bool", default=RULE_DEFAULTS["retry_non_idempotent"]),
-        keepalive=dict(type="int", default=RULE_DEFAULTS["keepalive"]),
+        connect_timeout=dict(type="str", default=defaults["connect_timeout"]),
+        read_timeout=dict(type="str"),
+        max_fails=dict(type="int", default=defaults["max_fails"]),
+        fail_timeout=dict(type="str", default=defaults["fail_timeout"]),
+        next_upstream_tries=dict(type="int", default=defaults["next_upstream_tries"]),
+        retry_non_idempotent=dict(type="bool"),
+        keepalive=dict(type="int"),
+        tls=dict(type="dict", options=tls_options()),
+        redirect_http=dict(type="bool"),
     )
 
 

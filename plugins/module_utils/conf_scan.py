@@ -112,11 +112,11 @@ class ConfScan:
                 if os.path.isfile(match) and os.path.dirname(match) not in self.skip_dirs:
                     self._scan_file(match, context, depth + 1)
 
-    def includes_dir(self, directory, context=("http",)):
-        """Whether a ``<directory>/<name>.conf`` file would be included in ``context``."""
+    def includes_dir(self, directory, context=("http",), suffix=".conf"):
+        """Whether a ``<directory>/<name><suffix>`` file would be included in ``context``."""
         bases = set([os.path.normpath(os.path.abspath(directory)), os.path.realpath(directory)])
         for where, pattern in self.includes:
-            if where == context and any(path_matches(os.path.join(base, "antman-probe.conf"), pattern)
+            if where == context and any(path_matches(os.path.join(base, "antman-probe" + suffix), pattern)
                                         for base in bases):
                 return True
         return False

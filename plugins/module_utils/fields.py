@@ -227,3 +227,47 @@ def parse_time(value, minimum_ms, maximum_ms, whole_seconds=False):
     if whole_seconds and milliseconds % 1000:
         raise FieldError("%s must be a whole number of seconds" % show(value))
     return format_time(milliseconds)
+
+
+PATH_RE = re.compile(r"\A(/[A-Za-z0-9._+@-]+)+\Z")
+CERTIFICATE_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+KEY_RE = re.compile(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----\s[A-Za-z0-9+/=\s]+-----END (RSA |EC )?PRIVATE KEY-----")
+SHA256_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
+
+
+def parse_path(value):
+    """An absolute file path on the host, of plain characters (it is written into nginx config)."""
+    if not isinstance(value, string_types):
+        raise FieldError("%s is a %s, expected an absolute path" % (show(value), type(value).__name__))
+    components = value.split("/")[1:]
+    if len(value) > 4096 or not PATH_RE.match(value) or any(c in (".", "..") for c in components):
+        raise FieldError("%s is not an absolute path of letters, digits and . _ - + @ (without . or .. components)"
+                         % show(value))
+    return value
+
+
+def parse_pem(value, kind):
+    """PEM text of a certificate (``kind='certificate'``) or an unencrypted private key (``'key'``),
+    returned as bytes. Messages never show the value: it may be a secret."""
+    pattern = CERTIFICATE_RE if kind == "certificate" else KEY_RE
+    if not isinstance(value, string_types) or not value.isascii() or not pattern.search(value):
+        what = "a PEM certificate" if kind == "certificate" else "an unencrypted PEM private key"
+        raise FieldError("is not %s (content not shown)" % what)
+    return value.encode("ascii")
+
+
+def parse_sha256(value):
+    if not isinstance(value, string_types) or not SHA256_RE.match(value):
+        raise FieldError("%s is not a sha256 hex digest" % show(value))
+    return value
+
+
+def parse_tls_protocols(value):
+    items = [value] if isinstance(value, string_types) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise FieldError("%s is not a non-empty list of %s" % (show(value), ", ".join(TLS_PROTOCOLS)))
+    for item in items:
+        if item not in TLS_PROTOCOLS:
+            raise FieldError("%s is not one of %s" % (show(item), ", ".join(TLS_PROTOCOLS)))
+    return [p for p in TLS_PROTOCOLS if p in items]

@@ -19,7 +19,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.conf_scan import Con
 
 SEARCH_PATH = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin", "/sbin", "/usr/bin", "/usr/local/bin", "/bin")
 COMPILED_RE = re.compile(r"--(prefix|pid-path|error-log-path)=(\S+)")
-RULE_FILE_RE = re.compile(r"in (\S+?\.conf):\d+")
+# "... in /etc/nginx/antman.d/web.conf:5", or a certificate: 'cannot load certificate "/.../web.crt"'
+RULE_FILE_RE = re.compile(r"in (\S+?\.(?:conf|stream)):\d+|\"(/[^\"]+?\.(?:crt|key))\"")
 LOG_PREFIX_RE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: ", re.M)
 SYSTEMD_UNIT = "nginx.service"
 
@@ -48,7 +49,7 @@ def find_binary(binary):
 
 def files_named_in(output):
     """Configuration files nginx's messages point at (``... in /path/file.conf:12``)."""
-    return sorted(set(RULE_FILE_RE.findall(output)))
+    return sorted(set(path for match in RULE_FILE_RE.findall(output) for path in match if path))
 
 
 def concise(output):
@@ -111,11 +112,15 @@ class Nginx:
             self._compiled = dict(COMPILED_RE.findall(out + err))
         return self._compiled
 
-    def check_includes(self, rules_dir):
-        if not self.scan().includes_dir(rules_dir):
+    def check_includes(self, rules_dir, stream=False):
+        """Fail unless nginx includes the rule files of ``rules_dir``: ``*.conf`` in the http context,
+        and with ``stream``, ``*.stream`` in the stream context."""
+        context, suffix = (("stream",), ".stream") if stream else (("http",), ".conf")
+        if not self.scan().includes_dir(rules_dir, context=context, suffix=suffix):
             raise NginxError(
-                "rules_dir %s is not included from the http context of %s: add 'include %s/*.conf;' inside "
-                "http { } (the antsle.antman.load_balancer role does this)" % (rules_dir, self.conf, rules_dir))
+                "rules_dir %s is not included from the %s context of %s: add 'include %s/*%s;' inside %s { } "
+                "(the antsle.antman.load_balancer role does this)"
+                % (rules_dir, context[0], self.conf, rules_dir, suffix, context[0]))
 
     def test(self):
         """``nginx -t``; raise NginxError with nginx's message if the configuration is refused."""

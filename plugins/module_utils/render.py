@@ -13,7 +13,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
+from ansible_collections.antsle.antman.plugins.module_utils.tls import companion_names
+
+HTTP_SUFFIX = ".conf"
+STREAM_SUFFIX = ".stream"
+DEFAULT_RULES_DIR = "/etc/nginx/antman.d"
 HEADER_PREFIX = "# antman-rule: "
 INDENT = "    "
 # Retry on errors, timeouts and the gateway-type answers an antlet gives when its own app is
@@ -32,8 +38,13 @@ def upstream_name(rule):
     return "antman_%s" % rule["name"]
 
 
-def rule_file_name(name):
-    return "%s.conf" % name
+def is_stream(rule):
+    return rule["protocol"] in ("tcp", "udp")
+
+
+def rule_file_name(rule):
+    """``<name>.conf`` (included in nginx's http context) or ``<name>.stream`` (stream context)."""
+    return rule["name"] + (STREAM_SUFFIX if is_stream(rule) else HTTP_SUFFIX)
 
 
 def render_header(rule):
@@ -61,10 +72,12 @@ def render_upstream_block(rule):
     # The shared zone makes every worker use one round-robin state and one failure count:
     # exact weights with any number of workers, and a failed upstream is skipped by all of them.
     lines = ["upstream %s {" % name, INDENT + "zone %s %s;" % (name, ZONE_SIZE)]
-    if rule["method"] != "round_robin":
+    if rule["method"] == "ip_hash" and is_stream(rule):
+        lines.append(INDENT + "hash $remote_addr;")  # the stream module's client-IP stickiness
+    elif rule["method"] != "round_robin":
         lines.append(INDENT + "%s;" % rule["method"])
     lines.extend(INDENT + render_server_line(upstream, rule) for upstream in rule["upstreams"])
-    if rule["keepalive"]:
+    if rule.get("keepalive"):
         lines.append(INDENT + "keepalive %d;" % rule["keepalive"])
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -87,19 +100,63 @@ def render_proxy_directives(rule):
     return lines
 
 
-def render_server_block(rule):
+def render_tls_directives(rule, rules_dir):
+    tls = rule["tls"]
+    if "certificate" in tls:
+        certificate, key = tls["certificate"], tls["key"]
+    else:
+        certificate, key = (os.path.join(rules_dir, n) for n in companion_names(rule["name"]))
+    return ["ssl_certificate %s;" % certificate, "ssl_certificate_key %s;" % key,
+            "ssl_protocols %s;" % " ".join(tls["protocols"])]
+
+
+def render_server_block(rule, rules_dir):
+    tls = rule.get("tls")
     lines = [
         "server {",
-        INDENT + "listen %d;" % rule["server_port"],
+        INDENT + "listen %d%s;" % (rule["server_port"], " ssl" if tls else ""),
         INDENT + "server_name %s;" % " ".join(rule["server_name"]),
-        "",
-        INDENT + "location / {",
     ]
+    if tls:
+        lines.extend(INDENT + line for line in render_tls_directives(rule, rules_dir))
+    lines += ["", INDENT + "location / {"]
     lines.extend(INDENT * 2 + line for line in render_proxy_directives(rule))
     lines += [INDENT + "}", "}"]
     return "\n".join(lines) + "\n"
 
 
-def render_rule(rule):
-    """The complete file for one canonical rule."""
-    return "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_server_block(rule))
+def render_redirect_block(rule):
+    """The extra port-80 server of ``redirect_http``: 301 to the same host and path over https."""
+    port = "" if rule["server_port"] == 443 else ":%d" % rule["server_port"]
+    return "\n".join([
+        "server {",
+        INDENT + "listen 80;",
+        INDENT + "server_name %s;" % " ".join(rule["server_name"]),
+        INDENT + "return 301 https://$host%s$request_uri;" % port,
+        "}",
+    ]) + "\n"
+
+
+def render_stream_server_block(rule):
+    lines = [
+        "server {",
+        INDENT + "listen %d%s;" % (rule["server_port"], " udp" if rule["protocol"] == "udp" else ""),
+        INDENT + "proxy_pass %s;" % upstream_name(rule),
+        INDENT + "proxy_connect_timeout %s;" % rule["connect_timeout"],
+        INDENT + "proxy_timeout %s;" % rule["read_timeout"],
+        INDENT + "proxy_next_upstream on;",
+        INDENT + "proxy_next_upstream_tries %d;" % rule["next_upstream_tries"],
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_rule(rule, rules_dir=DEFAULT_RULES_DIR):
+    """The complete file for one canonical rule. ``rules_dir`` locates certificate files that the
+    collection writes beside the rule (tls given as content)."""
+    if is_stream(rule):
+        return "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_stream_server_block(rule))
+    text = "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_server_block(rule, rules_dir))
+    if rule.get("redirect_http"):
+        text += "\n" + render_redirect_block(rule)
+    return text

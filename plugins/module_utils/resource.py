@@ -108,6 +108,6 @@ def desired_rules(state, config, want, have):
     raise ValueError("not a writing state: %s" % state)
 
 
-def render_config(rules):
+def render_config(rules, rules_dir):
     """The ``rendered`` result: the nginx file text of each rule, in the order given."""
-    return [render_rule(rule) for rule in rules.values()]
+    return [render_rule(rule, rules_dir) for rule in rules.values()]

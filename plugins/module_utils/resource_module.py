@@ -35,7 +35,7 @@ def run_lb_rules(module):
         return run_parsed(module)
     want = validate_request(state, config)
     if state == RENDERED:
-        return dict(changed=False, rendered=render_config(want))
+        return dict(changed=False, rendered=render_config(want, params["rules_dir"]))
     if state == GATHERED:
         snapshot = read_managed(params["nginx_conf"], params["rules_dir"])
         return dict(changed=False, gathered=by_name(snapshot.rules()), warnings=snapshot.warnings())

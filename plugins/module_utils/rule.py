@@ -25,24 +25,42 @@ from ansible_collections.antsle.antman.plugins.module_utils.fields import (
     parse_time,
     show,
 )
+from ansible_collections.antsle.antman.plugins.module_utils.tls import normalize_tls
 
 METHODS = ("round_robin", "least_conn", "ip_hash")
+PROTOCOLS = ("http", "tcp", "udp")
 MAX_UPSTREAMS = 128
 
-# Defaults chosen for failover (see docs/failover.md): a crashed upstream is skipped at once
-# (connection refused -> next upstream), a hung one after read_timeout, and a dropped-SYN one
-# after connect_timeout; each is then avoided for fail_timeout.
-RULE_DEFAULTS = OrderedDict([
+# Defaults chosen for failover (see the README's "Failover defaults"): a crashed upstream is
+# skipped at once (connection refused -> next upstream), a hung one after read_timeout, and a
+# dropped-SYN one after connect_timeout; each is then avoided for fail_timeout.
+COMMON_DEFAULTS = OrderedDict([
+    ("protocol", "http"),
     ("server_port", 80),
     ("method", "round_robin"),
     ("connect_timeout", "1s"),
-    ("read_timeout", "5s"),
     ("max_fails", 1),
     ("fail_timeout", "10s"),
     ("next_upstream_tries", 3),
-    ("retry_non_idempotent", False),
-    ("keepalive", 32),
 ])
+
+# Fields whose default depends on the protocol, or that exist for http only. For tcp, read_timeout
+# is nginx's proxy_timeout, the idle time after which a proxied connection is closed: 10 minutes
+# as in nginx, since TCP sessions (SSH, MQTT) are often idle; for udp, how long a session waits
+# for answers.
+PROTOCOL_DEFAULTS = {
+    "http": OrderedDict([("read_timeout", "5s"), ("retry_non_idempotent", False), ("keepalive", 32),
+                         ("tls", None), ("redirect_http", False)]),
+    "tcp": OrderedDict([("read_timeout", "600s")]),
+    "udp": OrderedDict([("read_timeout", "10s")]),
+}
+HTTP_ONLY = ("server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http")
+
+# Canonical field order; a rule holds the fields that apply to its protocol.
+FIELD_ORDER = ("name", "protocol", "server_name", "server_port", "method", "upstreams", "connect_timeout",
+               "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "retry_non_idempotent",
+               "keepalive", "tls", "redirect_http")
+RULE_FIELDS = FIELD_ORDER
 
 UPSTREAM_DEFAULTS = OrderedDict([
     ("weight", 1),
@@ -51,13 +69,10 @@ UPSTREAM_DEFAULTS = OrderedDict([
     ("max_fails", None),
     ("fail_timeout", None),
 ])
-
-RULE_FIELDS = ("name", "server_name", "server_port", "method", "upstreams") + tuple(
-    key for key in RULE_DEFAULTS if key not in ("server_port", "method"))
 UPSTREAM_FIELDS = ("address",) + tuple(UPSTREAM_DEFAULTS)
 
-
 FIELD_PARSERS = {
+    "protocol": lambda v: parse_choice(v, PROTOCOLS),
     "server_port": lambda v: parse_int(v, 1, 65535),
     "method": lambda v: parse_choice(v, METHODS),
     "connect_timeout": lambda v: parse_time(v, 1, 75000),
@@ -67,6 +82,7 @@ FIELD_PARSERS = {
     "next_upstream_tries": lambda v: parse_int(v, 0, 100),
     "retry_non_idempotent": parse_bool,
     "keepalive": lambda v: parse_int(v, 0, 1024),
+    "redirect_http": parse_bool,
 }
 
 UPSTREAM_PARSERS = {
@@ -77,6 +93,19 @@ UPSTREAM_PARSERS = {
     "max_fails": FIELD_PARSERS["max_fails"],
     "fail_timeout": FIELD_PARSERS["fail_timeout"],
 }
+
+
+class Rule(OrderedDict):
+    """A canonical rule. Behaves as the plain dict it serialises to; ``tls_content`` carries the
+    certificate and key bytes given in this request (never serialised, never shown)."""
+
+    tls_content = None
+
+
+def defaults_for(protocol):
+    defaults = OrderedDict(COMMON_DEFAULTS)
+    defaults.update(PROTOCOL_DEFAULTS[protocol])
+    return defaults
 
 
 class RuleError(ValueError):
@@ -157,44 +186,59 @@ def check_upstream_roles(rule):
         backups = [u["address"] for u in upstreams if u["backup"]]
         if backups:
             problems.append("upstreams: backup upstreams (%s) cannot be used with method 'ip_hash'" % ", ".join(backups))
+    if rule.get("redirect_http"):
+        if not rule.get("tls"):
+            problems.append("redirect_http: true needs tls (it redirects port 80 to this rule's https)")
+        elif rule["server_port"] == 80:
+            problems.append("redirect_http: true needs a server_port other than 80 (the redirect listens on 80)")
     return problems
 
 
 def normalize_rule(raw):
-    """Validate raw rule input and return the canonical rule; raise RuleError listing every problem.
+    """Validate raw rule input and return the canonical Rule; raise RuleError listing every problem.
 
-    Fields that are absent or None take their defaults.
-    """
+    Fields that are absent or None take the defaults of the rule's protocol. Fields that do not
+    apply to the protocol (server_name, keepalive, tls... for tcp and udp) are refused."""
     if not isinstance(raw, dict):
         raise RuleError(["%s is a %s, expected a mapping of rule fields" % (show(raw), type(raw).__name__)])
     name = rule_name_of(raw)
     problems = ["unsupported field %s" % show(key) for key in raw if key not in RULE_FIELDS]
-    rule = OrderedDict()
+    values = OrderedDict()
     if not given(raw, "name"):
         problems.append("name: missing")
     else:
         try:
-            rule["name"] = parse_name(raw["name"])
+            values["name"] = parse_name(raw["name"])
         except FieldError as error:
             problems.append("name: %s" % error)
-    if not given(raw, "server_name"):
-        problems.append("server_name: missing")
-    else:
-        try:
-            rule["server_name"] = parse_server_names(raw["server_name"])
-        except FieldError as error:
-            problems.append("server_name%s" % _joined(error))
-    for key in ("server_port", "method"):
-        rule[key] = _parse_field(raw, key, problems)
+    protocol = _parse_field(raw, "protocol", problems, COMMON_DEFAULTS)
+    defaults = defaults_for(protocol)
+    for key in HTTP_ONLY:
+        if protocol != "http" and given(raw, key):
+            problems.append("%s: does not apply to protocol %s" % (key, protocol))
+    if protocol == "http":
+        if not given(raw, "server_name"):
+            problems.append("server_name: missing")
+        else:
+            try:
+                values["server_name"] = parse_server_names(raw["server_name"])
+            except FieldError as error:
+                problems.append("server_name%s" % _joined(error))
     if not given(raw, "upstreams"):
         problems.append("upstreams: missing, a rule needs at least one upstream")
-        rule["upstreams"] = []
+        values["upstreams"] = []
     else:
-        rule["upstreams"], upstream_problems = normalize_upstreams(raw["upstreams"])
+        values["upstreams"], upstream_problems = normalize_upstreams(raw["upstreams"])
         problems.extend(upstream_problems)
-    for key in RULE_DEFAULTS:
-        if key not in rule:
-            rule[key] = _parse_field(raw, key, problems)
+    tls_content = None
+    if protocol == "http" and given(raw, "tls"):
+        values["tls"], tls_content, tls_problems = normalize_tls(raw["tls"])
+        problems.extend(tls_problems)
+    for key in defaults:
+        if key not in values:
+            values[key] = _parse_field(raw, key, problems, defaults)
+    rule = Rule((key, values[key]) for key in FIELD_ORDER if key in values)
+    rule.tls_content = tls_content
     if not problems:
         problems.extend(check_upstream_roles(rule))
     if problems:
@@ -207,15 +251,15 @@ def _joined(error):
     return text if text.startswith("[") and "]: " in text else ": " + text
 
 
-def _parse_field(raw, key, problems):
+def _parse_field(raw, key, problems, defaults):
     value = raw.get(key)
-    if value is None:
-        return RULE_DEFAULTS[key]
+    if value is None or key not in FIELD_PARSERS:
+        return defaults[key]
     try:
         return FIELD_PARSERS[key](value)
     except FieldError as error:
         problems.append("%s: %s" % (key, error))
-        return RULE_DEFAULTS[key]
+        return defaults[key]
 
 
 def merge_rule(existing, raw):
@@ -223,13 +267,31 @@ def merge_rule(existing, raw):
     does not give keep their current value; upstreams are matched by canonical address, and an
     upstream the input does not mention is kept. The result still has to be normalised."""
     merged = OrderedDict(existing)
+    if raw.get("protocol") is not None and raw["protocol"] != existing.get("protocol"):
+        # A new protocol: the fields that only the old one had, or whose default differs, go.
+        for key in HTTP_ONLY + ("read_timeout",):
+            merged.pop(key, None)
     for key, value in raw.items():
-        if value is not None and key != "upstreams":
+        if value is not None and key not in ("upstreams", "tls"):
             merged[key] = value
+    if isinstance(raw.get("tls"), dict) and isinstance(merged.get("tls"), dict):
+        merged["tls"] = merge_tls(merged["tls"], raw["tls"])
+    elif raw.get("tls") is not None:
+        merged["tls"] = raw["tls"]
     if raw.get("upstreams") is not None and isinstance(raw["upstreams"], (list, tuple)):
         merged["upstreams"] = merge_upstreams(existing["upstreams"], raw["upstreams"])
     elif raw.get("upstreams") is not None:
         merged["upstreams"] = raw["upstreams"]
+    return merged
+
+
+def merge_tls(existing, raw):
+    """tls merged: a new form (paths, content) replaces the old one; protocols kept if not given."""
+    merged = OrderedDict((k, v) for k, v in existing.items())
+    given = dict((k, v) for k, v in raw.items() if v is not None)
+    if set(given) - set(["protocols"]):
+        merged = OrderedDict((k, v) for k, v in merged.items() if k == "protocols")
+    merged.update(given)
     return merged
 
 

@@ -28,13 +28,18 @@ def check_included(nginx_conf, rules_dir):
                          "inside http { }" % (rules_dir, nginx_conf, rules_dir))
 
 
+# UDP has no connection whose acceptance would say anything about the upstream.
+UDP_NOT_PROBED = {"reachable": None, "connect_ms": None, "probe_error": "udp upstreams are not probed"}
+
+
 def with_probes(rules, timeout):
     """Copies of ``rules`` whose upstreams carry reachable / connect_ms / probe_error."""
-    results = probe_addresses([u["address"] for rule in rules for u in rule["upstreams"]], timeout)
+    results = probe_addresses([u["address"] for rule in rules for u in rule["upstreams"] if rule["protocol"] != "udp"],
+                              timeout)
     probed = copy.deepcopy(rules)
     for rule in probed:
         for upstream in rule["upstreams"]:
-            upstream.update(results[upstream["address"]])
+            upstream.update(results.get(upstream["address"]) if rule["protocol"] != "udp" else UDP_NOT_PROBED)
     return probed
 
 
@@ -42,7 +47,7 @@ def read_managed(nginx_conf, rules_dir):
     """Snapshot of the managed rules, after checking nginx includes ``rules_dir``."""
     check_included(nginx_conf, rules_dir)
     directory = RulesDir(rules_dir)
-    return read_snapshot(directory.current_dir() or directory.path)
+    return read_snapshot(directory.current_dir() or directory.path, directory.path)
 
 
 def gather_rules(module):

@@ -172,7 +172,7 @@ class RulesDir:
         return generation
 
     def stage(self, writes, deletes):
-        """A new generation: the current one with ``writes`` ({file name: bytes}) written and
+        """A new generation: the current one with ``writes`` ({file name: (bytes, mode)}) written and
         ``deletes`` (file names) left out. Returns its path."""
         current = self.current_dir()
         generation = self.new_generation_dir()
@@ -188,8 +188,8 @@ class RulesDir:
                     os.link(source, target, follow_symlinks=False)
                 except OSError:
                     shutil.copy2(source, target, follow_symlinks=False)
-            for entry, data in sorted(writes.items()):
-                write_file(os.path.join(generation, entry), data, FILE_MODE)
+            for entry, (data, mode) in sorted(writes.items()):
+                write_file(os.path.join(generation, entry), data, mode)
             fsync_dir(generation)
         except (IOError, OSError) as error:
             shutil.rmtree(generation, ignore_errors=True)

@@ -31,10 +31,14 @@ def apply_single_rule(module):
     applier = make_applier(module)
     outcome = applier.run(lambda snapshot: {name: rule})
     current = outcome.snapshot.managed.get(name)
+    if rule is not None:
+        config_file = os.path.join(applier.rules_dir.path, rule_file_name(rule))
+    else:
+        config_file = os.path.join(applier.rules_dir.path, current.filename if current else name + ".conf")
     result = dict(
         changed=outcome.changed,
         rule=rule if rule is not None else (current.rule if current else None),
-        config_file=os.path.join(applier.rules_dir.path, rule_file_name(name)),
+        config_file=config_file,
         reloaded=outcome.reloaded,
         warnings=outcome.snapshot.warnings(),
     )

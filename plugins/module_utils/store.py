@@ -17,23 +17,43 @@ import json
 import os
 from collections import OrderedDict
 
-from ansible_collections.antsle.antman.plugins.module_utils.render import HEADER_PREFIX, render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.render import (
+    DEFAULT_RULES_DIR, HEADER_PREFIX, HTTP_SUFFIX, STREAM_SUFFIX, render_rule, rule_file_name)
 from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError, normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.tls import companion_names, holds_content, sha256
 
 MARKER = "# Managed by antsle.antman"
-RULE_SUFFIX = ".conf"
+RULE_SUFFIXES = (HTTP_SUFFIX, STREAM_SUFFIX)
 
 
 class ManagedFile:
-    """One managed file: its text, the rule it holds (None if unreadable) and whether it is in sync."""
+    """One managed rule: its file's text, the rule it holds (None if unreadable), the certificate
+    files written beside it ({file name: bytes}) and whether all of it is what the rule renders to."""
 
-    def __init__(self, name, path, text, rule, problem=None):
+    def __init__(self, name, filename, path, text, rule, problem=None):
         self.name = name
+        self.filename = filename
         self.path = path
         self.text = text
         self.rule = rule
         self.problem = problem
-        self.in_sync = rule is not None and render_rule(rule) == text
+        self.companions = {}
+        self.in_sync = False
+
+    def files(self):
+        """Every file of this rule, {file name: bytes}."""
+        files = {self.filename: self.text.encode("utf-8")}
+        files.update(self.companions)
+        return files
+
+    def check_sync(self, rules_dir):
+        rule = self.rule
+        self.in_sync = (rule is not None and rule_file_name(rule) == self.filename
+                        and render_rule(rule, rules_dir) == self.text)
+        if self.in_sync and holds_content(rule):
+            certificate, key = companion_names(self.name)
+            self.in_sync = (sha256(self.companions.get(certificate, b"")) == rule["tls"]["certificate_sha256"]
+                            and sha256(self.companions.get(key, b"")) == rule["tls"]["key_sha256"])
 
 
 class Snapshot:
@@ -69,9 +89,10 @@ def parse_managed_text(name, text):
     return rule, None
 
 
-def read_snapshot(directory):
-    """Snapshot of ``directory`` (which may not exist yet: then it holds nothing)."""
-    managed, unmanaged = OrderedDict(), []
+def read_snapshot(directory, rules_dir=None):
+    """Snapshot of ``directory`` (which may not exist yet: then it holds nothing). ``rules_dir`` is
+    the path nginx knows the directory by (where rendered rules point for certificate files)."""
+    managed, others = OrderedDict(), []
     try:
         entries = sorted(os.listdir(directory))
     except OSError:
@@ -80,13 +101,35 @@ def read_snapshot(directory):
         path = os.path.join(directory, entry)
         if entry.startswith(".") or not os.path.isfile(path):
             continue
-        with open(path, "rb") as handle:
-            data = handle.read()
-        name = entry[:-len(RULE_SUFFIX)] if entry.endswith(RULE_SUFFIX) else None
-        text = data.decode("utf-8", "replace")
-        if name is None or not text.startswith(MARKER):
-            unmanaged.append(entry)
+        suffix = [s for s in RULE_SUFFIXES if entry.endswith(s)]
+        name = entry[:-len(suffix[0])] if suffix else None
+        text = _read(path).decode("utf-8", "replace") if name else ""
+        if name is None or name in managed or not text.startswith(MARKER):
+            others.append(entry)
             continue
         rule, problem = parse_managed_text(name, text)
-        managed[name] = ManagedFile(name, path, text, rule, problem)
+        managed[name] = ManagedFile(name, entry, path, text, rule, problem)
+    unmanaged = []
+    for entry in others:
+        owner = _companion_owner(entry, managed)
+        if owner is None:
+            unmanaged.append(entry)
+        else:
+            owner.companions[entry] = _read(os.path.join(directory, entry))
+    for managed_file in managed.values():
+        managed_file.check_sync(rules_dir or DEFAULT_RULES_DIR)
     return Snapshot(directory, managed, unmanaged)
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _companion_owner(entry, managed):
+    """The managed rule whose certificate or key file ``entry`` is, if any."""
+    stem, dot, suffix = entry.rpartition(".")
+    owner = managed.get(stem) if dot and suffix in ("crt", "key") else None
+    if owner is not None and owner.rule is not None and holds_content(owner.rule):
+        return owner
+    return None

@@ -80,12 +80,36 @@ EXAMPLES = r"""
   antsle.antman.lb_rule:
     name: my-balanced-page
     state: absent
+
+- name: HTTPS for a shop, with plain HTTP redirected to it
+  antsle.antman.lb_rule:
+    name: shop
+    server_name: shop.example.com
+    server_port: 443
+    redirect_http: true
+    tls:
+      certificate_content: "{{ lookup('ansible.builtin.file', 'shop.crt') }}"
+      key_content: "{{ lookup('ansible.builtin.file', 'shop.key') }}"
+    upstreams:
+      - address: 10.1.1.102:8080
+      - address: 10.1.1.103:8080
+
+- name: An SSH bastion spread over two antlets (TCP, nginx stream module)
+  antsle.antman.lb_rule:
+    name: bastion
+    protocol: tcp
+    server_port: 2222
+    upstreams:
+      - address: 10.1.1.110:22
+      - address: 10.1.1.111:22
+        backup: true
 """
 
 RETURN = r"""
 rule:
   description:
-    - The rule in canonical form (lowercase names, addresses with ports, every field present).
+    - The rule in canonical form (lowercase names, addresses with ports, every field of its protocol present;
+      TLS content as sha256 digests only).
     - For O(state=absent), the rule that was deleted, or V(null) if there was none.
   returned: always
   type: dict
@@ -137,7 +161,7 @@ def main():
     argument_spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
     module = AnsibleModule(
         argument_spec=argument_spec,
-        required_if=[("state", "present", ("server_name", "upstreams"))],
+        required_if=[("state", "present", ("upstreams",))],
         supports_check_mode=True,
     )
     run_module(module, apply_single_rule)

@@ -16,8 +16,9 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
 
+STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NGINX_CONF = """\
-worker_processes {workers};
+{load_stream}worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log notice;
 events {{ worker_connections 4096; }}
@@ -31,6 +32,10 @@ http {{
     uwsgi_temp_path {prefix}/tmp/uwsgi;
     scgi_temp_path {prefix}/tmp/scgi;
     include {rules_dir}/*.conf;
+}}
+{stream}"""
+STREAM_BLOCK = """stream {{
+    include {rules_dir}/*.stream;
 }}
 """
 
@@ -67,7 +72,10 @@ class NginxInstance:
         self.access_log = os.path.join(self.prefix, "access.log")
         self.binary = nginx_binary()
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
-        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir)
+        stream = os.path.exists(STREAM_MODULE)
+        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir,
+                                 load_stream="load_module %s;\n" % STREAM_MODULE if stream else "",
+                                 stream=STREAM_BLOCK.format(rules_dir=self.rules_dir) if stream else "")
         if not include_rules:
             text = text.replace("    include %s/*.conf;\n" % self.rules_dir, "")
         with open(self.conf, "w") as handle:
@@ -228,3 +236,74 @@ DUMP_TASK = """
       check_mode: false
       diff: false
 """
+
+
+class EchoBackend(Backend):
+    """A TCP or UDP echo antlet (tests/support/echo_backend.py)."""
+
+    def __init__(self, name, host, port, kind):
+        super(EchoBackend, self).__init__(name, host, port)
+        self.kind = kind
+
+    def start(self):
+        args = [sys.executable, os.path.join(HERE, "echo_backend.py"), self.name, self.host, str(self.port), self.kind]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc.stdout.readline()
+        return self
+
+
+def tcp_hello(port, address="127.0.0.1", timeout=5.0):
+    """Connect, read the greeting line of a TCP echo antlet, check the echo; returns its name."""
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        stream = sock.makefile("rwb")
+        name = stream.readline().decode().strip()
+        stream.write(b"ping\n")
+        stream.flush()
+        assert stream.readline() == b"ping\n"
+        return name
+
+
+def udp_ask(port, payload=b"hello", address="127.0.0.1", timeout=5.0):
+    """Send one datagram through a fresh socket; returns the answer text."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(payload, (address, port))
+        return sock.recv(4096).decode()
+
+
+def make_certificate(directory, hostname):
+    """A test CA and a certificate for ``hostname`` signed by it (openssl). Returns paths
+    {ca, certificate, key}."""
+    directory = str(directory)
+    paths = dict((k, os.path.join(directory, v)) for k, v in
+                 (("ca", "ca.crt"), ("ca_key", "ca.key"), ("certificate", "server.crt"), ("key", "server.key"),
+                  ("csr", "server.csr"), ("ext", "server.ext")))
+    with open(paths["ext"], "w") as handle:
+        handle.write("subjectAltName=DNS:%s\n" % hostname)
+    for args in (
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", paths["ca_key"], "-out", paths["ca"],
+         "-days", "2", "-subj", "/CN=antman test CA"],
+        ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", paths["key"], "-out", paths["csr"], "-subj",
+         "/CN=%s" % hostname],
+        ["x509", "-req", "-in", paths["csr"], "-CA", paths["ca"], "-CAkey", paths["ca_key"], "-CAcreateserial",
+         "-out", paths["certificate"], "-days", "2", "-extfile", paths["ext"]],
+    ):
+        subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return paths
+
+
+def https_get(port, hostname, ca, address="127.0.0.1", timeout=10.0):
+    """GET / over TLS, verifying the certificate against ``ca`` for ``hostname``: (status, body)."""
+    import ssl
+    context = ssl.create_default_context(cafile=ca)
+    with socket.create_connection((address, port), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=hostname) as sock:
+            sock.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % hostname).encode())
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode().strip()

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.rule import (
-    RULE_DEFAULTS, RuleError, merge_rule, normalize_rule)
+    FIELD_ORDER, RuleError, defaults_for, merge_rule, normalize_rule)
 from ansible_collections.antsle.antman.plugins.module_utils.ruleset import check_rule_set
 
 
@@ -19,12 +19,12 @@ def problems_of(raw):
 
 def test_defaults_fill_every_field_in_a_fixed_order():
     canonical = normalize_rule(rule())
-    assert list(canonical) == ["name", "server_name", "server_port", "method", "upstreams"] + [
-        k for k in RULE_DEFAULTS if k not in ("server_port", "method")]
+    assert list(canonical) == list(FIELD_ORDER)
     assert canonical["upstreams"] == [{"address": "10.0.0.1:80", "weight": 1, "backup": False, "down": False,
                                        "max_fails": None, "fail_timeout": None}]
-    for key, value in RULE_DEFAULTS.items():
+    for key, value in defaults_for("http").items():
         assert canonical[key] == value
+    assert canonical["read_timeout"] == "5s" and canonical["keepalive"] == 32 and canonical["tls"] is None
 
 
 def test_equivalent_inputs_give_equal_rules():

@@ -13,9 +13,9 @@ def test_staging_and_switching_keeps_the_old_generation_intact(tmp_path):
     rules = RulesDir(str(tmp_path / "antman.d"))
     with rules.locked(5):
         rules.ensure_layout()
-        first = rules.stage({"a.conf": b"A", "b.conf": b"B"}, set())
+        first = rules.stage({"a.conf": (b"A", 0o644), "b.conf": (b"B", 0o644)}, set())
         rules.point_to(first)
-        second = rules.stage({"b.conf": b"B2", "c.conf": b"C"}, {"a.conf"})
+        second = rules.stage({"b.conf": (b"B2", 0o644), "c.conf": (b"C", 0o644)}, {"a.conf"})
         assert files(rules.path) == {"a.conf": b"A", "b.conf": b"B"}
         rules.point_to(second)
         assert files(rules.path) == {"b.conf": b"B2", "c.conf": b"C"}
@@ -31,10 +31,11 @@ def test_unchanged_files_keep_their_inode(tmp_path):
     rules = RulesDir(str(tmp_path / "antman.d"))
     with rules.locked(5):
         rules.ensure_layout()
-        rules.point_to(rules.stage({"keep.conf": b"K"}, set()))
+        rules.point_to(rules.stage({"keep.conf": (b"K", 0o644)}, set()))
         inode = os.stat(os.path.join(rules.path, "keep.conf")).st_ino
-        rules.point_to(rules.stage({"new.conf": b"N"}, set()))
+        rules.point_to(rules.stage({"new.conf": (b"N", 0o600)}, set()))
         assert os.stat(os.path.join(rules.path, "keep.conf")).st_ino == inode
+        assert os.stat(os.path.join(rules.path, "new.conf")).st_mode & 0o777 == 0o600
 
 
 def test_existing_plain_directory_is_adopted(tmp_path):
@@ -51,9 +52,9 @@ def test_recover_switches_back_to_the_journalled_previous_generation(tmp_path):
     rules = RulesDir(str(tmp_path / "antman.d"))
     with rules.locked(5):
         rules.ensure_layout()
-        old = rules.stage({"a.conf": b"old"}, set())
+        old = rules.stage({"a.conf": (b"old", 0o644)}, set())
         rules.point_to(old)
-        new = rules.stage({"a.conf": b"new"}, set())
+        new = rules.stage({"a.conf": (b"new", 0o644)}, set())
         rules.write_journal(old, new)
         rules.point_to(new)
     with rules.locked(5):

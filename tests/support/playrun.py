@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Run ansible-playbook and summarise what it did, for tests that check a run's effects.
+
+  playrun.py [--ansible-playbook PATH] -- ARGS...      (ARGS as for ansible-playbook)
+
+Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_summary.py enabled and
+prints one JSON object:
+  rc, failed (hosts with failures or unreachable), changed (sum of every host's changed count),
+  changed_tasks (names of the tasks that changed something),
+  reloads (nginx reloads: module results with reloaded=true, and role handlers that reloaded),
+  diffs (every diff text the run produced, in order), errors (messages of failed tasks),
+  output_tail (the end of ansible-playbook's own output, when it failed).
+The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
+"""
+import difflib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
+RELOAD_HANDLERS = ("Reload nginx (signal)", "Reload nginx (systemd)")
+
+
+def item_results(result):
+    """A task result, or each item's result for a loop."""
+    return result["results"] if isinstance(result.get("results"), list) else [result]
+
+
+def diff_texts(result):
+    """Unified diff texts of a result (modules return before/after, some a prepared text)."""
+    diffs = result.get("diff") or []
+    for diff in diffs if isinstance(diffs, list) else [diffs]:
+        if diff.get("prepared"):
+            yield diff["prepared"]
+            continue
+        before, after = diff.get("before", ""), diff.get("after", "")
+        if not isinstance(before, str) or not isinstance(after, str):
+            before, after = json.dumps(before, indent=1, sort_keys=True), json.dumps(after, indent=1, sort_keys=True)
+        text = "".join(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
+                                            diff.get("before_header", "before"), diff.get("after_header", "after")))
+        if text:
+            yield text
+
+
+def summarise(report):
+    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": []}
+    for host, stats in report.get("stats", {}).items():
+        summary["changed"] += stats.get("changed", 0)
+        summary["failed"] += 1 if stats.get("failures", 0) or stats.get("unreachable", 0) else 0
+    for task in report.get("tasks", []):
+        name, result = task["task"], task["result"]
+        if result.get("changed"):
+            summary["changed_tasks"].append(name)
+            if name.endswith(RELOAD_HANDLERS):
+                summary["reloads"] += 1
+        if task["status"] in ("failed", "unreachable"):
+            summary["errors"].append("%s: %s" % (name, result.get("msg", "")))
+        for item in item_results(result):
+            if item.get("reloaded") is True:
+                summary["reloads"] += 1
+            summary["diffs"].extend(diff_texts(item))
+    return summary
+
+
+def main(argv):
+    binary = "ansible-playbook"
+    if argv[:1] == ["--ansible-playbook"]:
+        binary, argv = argv[1], argv[2:]
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    with tempfile.TemporaryDirectory(prefix="playrun-") as scratch:
+        summary_file = os.path.join(scratch, "summary.json")
+        env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="antman_run_summary",
+                   ANTMAN_RUN_SUMMARY=summary_file, ANSIBLE_NOCOLOR="1")
+        proc = subprocess.run([binary] + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, env=env)
+        try:
+            with open(summary_file) as handle:
+                report = json.load(handle)
+        except (IOError, OSError, ValueError):
+            report = {}
+    summary = summarise(report)
+    summary["rc"] = proc.returncode
+    if proc.returncode:
+        summary["output_tail"] = proc.stdout.strip()[-3000:]
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

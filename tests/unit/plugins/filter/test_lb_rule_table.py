@@ -1,0 +1,43 @@
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.antsle.antman.plugins.filter.lb_rule_table import rule_table
+from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+
+
+def rules(probed=False):
+    rule = normalize_rule({"name": "shop", "server_name": ["shop.example.com", "www.example.com"], "server_port": 8080,
+                           "upstreams": [{"address": "10.1.1.102", "weight": 3}, {"address": "10.1.1.103", "down": True},
+                                         {"address": "10.1.1.104", "backup": True}]})
+    if probed:
+        rule["upstreams"][0].update(reachable=True, connect_ms=0.25, probe_error=None)
+        rule["upstreams"][1].update(reachable=False, connect_ms=None, probe_error="[Errno 111] Connection refused")
+        rule["upstreams"][2].update(reachable=True, connect_ms=None, probe_error=None)
+    return [rule]
+
+
+def test_one_line_per_upstream_rule_columns_on_the_first():
+    lines = rule_table(rules())
+    assert lines == [
+        "RULE  SERVER                                 METHOD       UPSTREAM       WEIGHT  BACKUP  DOWN",
+        "shop  shop.example.com,www.example.com:8080  round_robin  10.1.1.102:80  3       -       -",
+        "                                                          10.1.1.103:80  1       -       yes",
+        "                                                          10.1.1.104:80  1       yes     -",
+    ]
+
+
+def test_probe_results_add_a_reachable_column():
+    lines = rule_table(rules(probed=True))
+    assert lines[0].endswith("DOWN  REACHABLE")
+    assert lines[1].endswith("yes (0.2 ms)") or lines[1].endswith("yes (0.3 ms)")
+    assert lines[2].endswith("NO: [Errno 111] Connection refused")
+    assert lines[3].endswith("  yes")
+
+
+def test_empty_and_wrong_input():
+    assert rule_table([]) == ["no load-balancing rules"]
+    with pytest.raises(AnsibleFilterError, match="expects a list of rules"):
+        rule_table("shop")
+    with pytest.raises(AnsibleFilterError, match="canonical form"):
+        rule_table([{"name": "x"}])
