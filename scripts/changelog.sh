@@ -11,6 +11,6 @@ PY
 )"
 cd "$ROOT" || exit 1
 antsibull-changelog lint
-antsibull-changelog release --version "$version" --reload-plugins
+antsibull-changelog release --version "$version" --reload-plugins --refresh
 rm -f changelogs/.plugin-cache.yaml
 echo "CHANGELOG.md regenerated for $version"

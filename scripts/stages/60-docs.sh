@@ -22,7 +22,7 @@ done
 log "antsibull-changelog"
 antsibull-changelog lint
 version="$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')"
-antsibull-changelog release --version "$version" --reload-plugins >/dev/null
+antsibull-changelog release --version "$version" --reload-plugins --refresh >/dev/null
 if ! diff -u "$ROOT/CHANGELOG.md" CHANGELOG.md; then
   echo "CHANGELOG.md is not what changelogs/ generates: run scripts/changelog.sh and commit the result" >&2
   exit 1

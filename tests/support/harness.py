@@ -305,5 +305,5 @@ def https_get(port, hostname, ca, address="127.0.0.1", timeout=10.0):
                 if not chunk:
                     break
                 data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body.decode().strip()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A counting client: sends requests through the load balancer and counts who answered.
 
   traffic.py --host demo.antsle.local [--address 127.0.0.1] [--port 80] --count 300 [--rate R]
@@ -71,7 +70,7 @@ def main(argv=None):
     if "--" in argv:
         command = argv[argv.index("--") + 1:]
         argv = argv[:argv.index("--")]
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--host", required=True, help="Host header (a rule's server name)")
     parser.add_argument("--address", default="127.0.0.1", help="load balancer address")
     parser.add_argument("--port", type=int, default=80)
