@@ -26,6 +26,8 @@ description:
     All problems are reported at once, each naming the rule, the field, the value and, for inventory-driven
     upstreams, the host and group it came from.
   - The role P(antsle.antman.load_balancer#role) uses it; it needs C(groups) and C(hostvars).
+  - TLS content (O(antsle.antman.lb_rule#module:tls.key_content)) comes back as digests only, so that no key
+    is stored in a fact; see P(antsle.antman.lb_attach_tls_content#filter).
 positional: groups, hostvars
 options:
   _input:

@@ -55,6 +55,8 @@ def flag(value):
 
 
 def reachability(upstream):
+    if upstream.get("reachable") is None and upstream.get("probe_error"):
+        return "- (%s)" % upstream["probe_error"]
     if upstream.get("reachable"):
         return "yes (%.1f ms)" % upstream["connect_ms"] if upstream.get("connect_ms") is not None else "yes"
     return "NO: %s" % (upstream.get("probe_error") or "unreachable")
@@ -64,7 +66,11 @@ def table_rows(rules):
     probed = any("reachable" in u for rule in rules for u in rule.get("upstreams") or [])
     rows = [HEADER + (("REACHABLE",) if probed else ())]
     for rule in rules:
-        server = "%s:%s" % (",".join(rule["server_name"]), rule["server_port"])
+        if rule.get("protocol", "http") == "http":
+            scheme = "https://" if rule.get("tls") else ""
+            server = "%s%s:%s" % (scheme, ",".join(rule["server_name"]), rule["server_port"])
+        else:
+            server = "%s/%s" % (rule["protocol"], rule["server_port"])
         for index, upstream in enumerate(rule["upstreams"]):
             first = index == 0
             row = (rule["name"] if first else "", server if first else "", rule["method"] if first else "",

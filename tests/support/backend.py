@@ -1,7 +1,8 @@
 """A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
 
 Usage: backend.py NAME HOST PORT [--delay SECONDS]
-Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``. Keep-alive is
+Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``; a request for
+``/delay/SECONDS`` is answered after that many seconds (a legitimately slow page). Keep-alive is
 supported and each response is written in one piece (no Nagle/delayed-ACK stalls). Stop it with
 SIGTERM, crash it with SIGKILL, hang it with SIGSTOP (it then accepts connections, in the kernel's
 backlog, but never answers: a hung antlet).
@@ -12,6 +13,13 @@ import socket
 import sys
 
 
+def _seconds(text):
+    try:
+        return min(max(float(text), 0.0), 3600.0)
+    except ValueError:
+        return 0.0
+
+
 async def handle(reader, writer, name, delay):
     sock = writer.get_extra_info("socket")
     if sock is not None:
@@ -20,7 +28,8 @@ async def handle(reader, writer, name, delay):
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
-            method = lines[0].split(" ", 1)[0]
+            method, _, rest = lines[0].partition(" ")
+            path = rest.partition(" ")[0]
             length, close = 0, False
             for line in lines[1:]:
                 key, _sep, value = line.partition(":")
@@ -33,6 +42,8 @@ async def handle(reader, writer, name, delay):
                 await reader.readexactly(length)
             if delay:
                 await asyncio.sleep(delay)
+            if path.startswith("/delay/"):
+                await asyncio.sleep(_seconds(path[len("/delay/"):]))
             body = ("%s\n" % name).encode()
             response = (
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Antlet: %s\r\n"

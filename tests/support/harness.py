@@ -3,6 +3,7 @@
 Used by tests/functional and by the benchmarks. Nothing here touches the system nginx: every
 instance has its own prefix directory, configuration, pid file and logs.
 """
+import ctypes
 import http.client
 import json
 import os
@@ -53,6 +54,17 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
+def running(pid):
+    """Whether ``pid`` is a live process. A daemonised nginx master that exited stays a zombie
+    until PID 1 reaps it (here up to a second or two later): that counts as gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except (IOError, OSError):
+        return False
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
+
+
 def nginx_binary():
     for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx"):
         if os.access(candidate, os.X_OK):
@@ -63,7 +75,7 @@ def nginx_binary():
 class NginxInstance:
     """A private nginx whose http context includes ``rules_dir``."""
 
-    def __init__(self, prefix, workers=2, include_rules=True):
+    def __init__(self, prefix, workers=2, include_rules=True, access_log=True):
         self.prefix = str(prefix)
         self.rules_dir = os.path.join(self.prefix, "antman.d")
         self.conf = os.path.join(self.prefix, "nginx.conf")
@@ -78,6 +90,9 @@ class NginxInstance:
                                  stream=STREAM_BLOCK.format(rules_dir=self.rules_dir) if stream else "")
         if not include_rules:
             text = text.replace("    include %s/*.conf;\n" % self.rules_dir, "")
+        if not access_log:
+            # Throughput runs: millions of log lines would measure the disk, not the proxy.
+            text = text.replace("    access_log %s antman;\n" % self.access_log, "    access_log off;\n")
         with open(self.conf, "w") as handle:
             handle.write(text)
 
@@ -99,18 +114,29 @@ class NginxInstance:
         except (OSError, ValueError):
             return None
 
-    def stop(self):
+    def write_conf(self, name, text):
+        """A hand-written file in the rules directory (for instances the collection does not manage)."""
+        os.makedirs(self.rules_dir, exist_ok=True)
+        with open(os.path.join(self.rules_dir, name), "w") as handle:
+            handle.write(text)
+
+    def stop(self, fast=False):
+        """Graceful stop (SIGQUIT), or fast (SIGTERM: in-flight requests are cut, for benchmarks
+        with stalled connections). Workers still alive after 5 s are killed with their master."""
         pid = self.master_pid()
         if pid:
-            os.kill(pid, signal.SIGQUIT)
+            workers = self.workers()
+            os.kill(pid, signal.SIGTERM if fast else signal.SIGQUIT)
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                try:
-                    os.kill(pid, 0)
-                except OSError:
+                if not running(pid):
                     return
                 time.sleep(0.02)
-            os.kill(pid, signal.SIGKILL)
+            for victim in [pid] + workers:
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                except OSError:
+                    pass
 
     def workers(self):
         pid = self.master_pid()
@@ -135,11 +161,55 @@ class NginxInstance:
         return result
 
 
-class Backend:
-    """One antlet stand-in process on host:port answering with its name."""
+STATIC_BACKEND_SERVER = """\
+server {{
+    listen {address};
+    location / {{ default_type text/plain; return 200 "{name}\\n"; }}
+}}
+"""
 
-    def __init__(self, name, host, port, delay=0.0):
+
+class StaticBackend:
+    """Fast antlet stand-ins for throughput runs: one private nginx answering ``return 200`` with
+    the antlet's name on each of several host:port addresses (the Python backend would be the
+    bottleneck). ``names`` maps address -> name."""
+
+    def __init__(self, prefix, names, workers=2):
+        self.names = dict(names)
+        self.nginx = NginxInstance(prefix, workers=workers, access_log=False)
+        self.nginx.write_conf("static.conf", "".join(
+            STATIC_BACKEND_SERVER.format(address=address, name=name) for address, name in sorted(self.names.items())))
+
+    @property
+    def addresses(self):
+        return sorted(self.names)
+
+    def start(self):
+        self.nginx.start()
+        return self
+
+    def stop(self):
+        self.nginx.stop(fast=True)
+
+
+def _die_with_parent():
+    """In the child before exec: get SIGKILL when the process that started it dies, so that a
+    killed test or benchmark run leaves no backends behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+class Backend:
+    """One antlet stand-in process on host:port answering with its name.
+
+    ``wrapper`` is a command prefix, e.g. ``["ip", "netns", "exec", "ns1"]`` to run it in a
+    network namespace."""
+
+    def __init__(self, name, host, port, delay=0.0, wrapper=()):
         self.name, self.host, self.port, self.delay = name, host, port, delay
+        self.wrapper = list(wrapper)
         self.proc = None
 
     @property
@@ -147,10 +217,11 @@ class Backend:
         return "%s:%d" % (self.host, self.port)
 
     def start(self):
-        args = [sys.executable, BACKEND, self.name, self.host, str(self.port)]
+        args = self.wrapper + [sys.executable, BACKEND, self.name, self.host, str(self.port)]
         if self.delay:
             args += ["--delay", str(self.delay)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent)
         self.proc.stdout.readline()
         return self
 

@@ -3,8 +3,9 @@ import os
 
 import yaml
 
+from ansible_collections.antsle.antman.plugins.module_utils.argspec import tls_options
 from ansible_collections.antsle.antman.plugins.module_utils.rule import (
-    METHODS, RULE_DEFAULTS, RULE_FIELDS, UPSTREAM_DEFAULTS, UPSTREAM_FIELDS)
+    COMMON_DEFAULTS, METHODS, PROTOCOL_DEFAULTS, PROTOCOLS, RULE_FIELDS, UPSTREAM_DEFAULTS, UPSTREAM_FIELDS)
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "roles", "load_balancer")
 
@@ -27,9 +28,14 @@ def test_every_default_is_specified_with_the_same_value():
 def test_rule_options_are_the_model_fields_plus_the_inventory_ones():
     rule_options = SPEC["antman_lb_rules"]["options"]
     assert set(rule_options) == set(RULE_FIELDS) | {"upstream_group", "upstream_port"}
-    for field, default in RULE_DEFAULTS.items():
+    for field, default in COMMON_DEFAULTS.items():
         assert rule_options[field].get("default") == default, field
+    for field in PROTOCOL_DEFAULTS["http"]:
+        assert "default" not in rule_options[field], field  # depends on the protocol: the model's
     assert rule_options["method"]["choices"] == list(METHODS)
+    assert rule_options["protocol"]["choices"] == list(PROTOCOLS)
+    assert set(rule_options["tls"]["options"]) == set(tls_options())
+    assert rule_options["tls"]["options"]["key_content"]["no_log"] is True
 
 
 def test_upstream_options_are_the_model_fields():

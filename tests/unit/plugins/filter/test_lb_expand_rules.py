@@ -130,3 +130,17 @@ def test_wrong_shapes(rules, expected):
 
 def test_no_rules():
     assert expand_rules(None, GROUPS, HOSTVARS) == [] and expand_rules([], GROUPS, HOSTVARS) == []
+
+
+def test_stream_and_tls_rules_expand_and_tls_content_is_reattached_only_in_module_arguments():
+    from ansible_collections.antsle.antman.plugins.filter.lb_attach_tls_content import attach_tls_content
+    cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n"
+    rules = [{"name": "ssh", "protocol": "tcp", "server_port": 2222, "upstream_group": "web", "upstream_port": 22},
+             {"name": "shop", "server_name": "shop.local", "server_port": 443, "upstream_group": "web",
+              "tls": {"certificate_content": cert, "key_content": key}}]
+    ssh, shop = expand(*rules)
+    assert ssh["protocol"] == "tcp" and "server_name" not in ssh and ssh["upstreams"][0]["address"].endswith(":22")
+    assert "SECRET" not in str(shop) and "key_sha256" in shop["tls"]
+    attached = attach_tls_content([ssh, shop], rules)
+    assert attached[0] == ssh and attached[1]["tls"]["key_content"] == key

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Run every benchmark (about 8-10 minutes; CPU-heavy: run it on a quiet machine) and write
+# bench/results/latest.md. Arguments go to bench/run.py, e.g.  bench/run.sh --only dataplane,hang
+# or  bench/run.sh --tiny  (a few seconds per scenario, numbers meaningless).
+source "$(dirname "$0")/../scripts/lib.sh"
+"$ROOT/scripts/setup.sh" >&2
+cd "$TREE"
+exec python bench/run.py --results "$ROOT/bench/results" "$@"

@@ -1,0 +1,64 @@
+"""The benchmark scripts still run: every scenario in --tiny mode, through the one command.
+
+Only that each scenario produced its numbers is asserted, never their values (benchmarks are not
+pass/fail tests, and this machine is shared)."""
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RUN = os.path.join(HERE, "..", "..", "bench", "run.py")
+NUMBER = re.compile(r"^\d+(\.\d+)?( ms| s|x)?$|^\d+ \(")
+
+
+def sections(text):
+    """{section title: [table rows as lists of cells]}."""
+    found, title = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+            found[title] = []
+        elif title and line.startswith("| ") and not line.startswith("|---"):
+            found[title].append([cell.strip() for cell in line.strip("|").split("|")])
+    return found
+
+
+def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
+    result = subprocess.run([sys.executable, RUN, "--tiny", "--results", str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=90)
+    assert result.returncode == 0, result.stdout[-3000:]
+    text = (tmp_path / "latest.md").read_text()
+    assert text in result.stdout
+    found = sections(text)
+    titles = sorted(found)
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5"], titles
+    by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
+
+    paths = dict((row[0], row) for row in by_number["1"])
+    assert sorted(paths) == ["direct", "generated", "plain"]
+    for row in paths.values():
+        assert float(row[1]) > 0 and NUMBER.match(row[3]) and row[5].endswith("x"), row
+
+    crash = by_number["2"]
+    assert [row[1] for row in crash] == ["GET", "POST"]
+    for row in crash:
+        assert int(row[2]) > 0 and NUMBER.match(row[3]) and row[5].count(" / ") == 1, row
+
+    hang = by_number["3"]
+    assert len(hang) == 2 and hang[0][0].startswith("process stopped") and hang[1][0].startswith("link cut")
+    for row in hang:
+        if row[1].startswith("skipped"):  # no network namespaces without root
+            continue
+        assert int(row[2]) > 0 and NUMBER.match(row[3]) and NUMBER.match(row[5]) and int(row[7]) >= 0, row
+
+    (slow,) = by_number["3b"]
+    assert slow[1].startswith("1 x ") and re.match(r"^(\d{3}|\w+) after [\d.]+ s$", slow[2]), slow
+    assert int(slow[3]) > 0 and NUMBER.match(slow[4]), slow
+
+    (reload,) = by_number["4"]
+    assert re.match(r"^3 \(\d\)$", reload[0]) and int(reload[2]) > 0 and NUMBER.match(reload[4]), reload
+
+    targets = found["Targets"][1:]
+    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload"}, targets
+    assert "skipped in --tiny mode" in text.split("## 5.")[1]
