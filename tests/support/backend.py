@@ -28,7 +28,7 @@ async def handle(reader, writer, name, delay):
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
-            method, _, rest = lines[0].partition(" ")
+            method, _unused, rest = lines[0].partition(" ")
             path = rest.partition(" ")[0]
             length, close = 0, False
             for line in lines[1:]:
