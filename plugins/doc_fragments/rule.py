@@ -118,8 +118,13 @@ options:
     description:
       - Failed attempts within O(fail_timeout) after which an upstream is considered unavailable for
         O(fail_timeout). V(0) disables the accounting (the upstream is never marked unavailable).
+      - Why 3 and not nginx's 1 - nginx cannot tell a hung upstream from one page that is slower than
+        O(read_timeout); with 1, a single slow request takes every upstream it was tried on out of rotation,
+        and a few of them at once make the whole rule answer 502 (see docs/benchmarks.md). A crashed or
+        hung upstream is still avoided after its first few failures, and the requests that failed on it are
+        retried elsewhere.
     type: int
-    default: 1
+    default: 3
   fail_timeout:
     description:
       - The window for O(max_fails), and how long an upstream is then avoided before one request probes it

@@ -200,9 +200,13 @@ class Applier:
         previous = self.rules_dir.current_dir()
         staged = self.rules_dir.stage(writes, deletes)
         self.on_step("staged")
-        self.rules_dir.write_journal(previous, staged)
-        self.on_step("journaled")
-        self.rules_dir.point_to(staged)
+        try:
+            self.rules_dir.write_journal(previous, staged)
+            self.on_step("journaled")
+            self.rules_dir.point_to(staged)
+        except RulesDirError as error:
+            self.rules_dir.abandon(staged)
+            raise RulesDirError("%s; nothing was changed" % error)
         self.on_step("switched")
         try:
             self.nginx.test()

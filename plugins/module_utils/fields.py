@@ -29,8 +29,11 @@ LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 DIGITS_RE = re.compile(r"\A[0-9]+\Z")
 TIME_RE = re.compile(r"\A([0-9]{1,9})(ms|s|m|h)?\Z")
 DECIMAL_SECONDS_RE = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,3})\Z")
+TIME_MAX_NUMBER = 10 ** 9  # TIME_RE takes at most 9 digits; larger numbers are refused before str()
 TIME_UNITS_MS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, None: 1000}
 MAX_SHOWN = 80
+# nginx reads an upstream address that starts with "unix:" as a UNIX socket path, whatever follows.
+UNIX_SOCKET_HOST = "unix"
 
 
 class FieldError(ValueError):
@@ -41,8 +44,12 @@ def show(value):
     """A printable, single-line, bounded rendering of a bad value for error messages."""
     try:
         text = json.dumps(value, ensure_ascii=True, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):
+        try:
+            text = repr(value)
+        except (ValueError, RecursionError):
+            # an integer beyond Python's digit limit, or a structure nested deeper than the stack
+            text = "<%s too large or too deeply nested to show>" % type(value).__name__
     if len(text) > MAX_SHOWN:
         text = text[:MAX_SHOWN] + "...(%d characters)" % len(text)
     return text
@@ -59,7 +66,7 @@ def parse_int(value, minimum, maximum):
         value = int(value)
     elif isinstance(value, string_types):
         text = value.strip()
-        if not DIGITS_RE.match(text.lstrip("-")) or len(text) > 20:
+        if not DIGITS_RE.match(text[1:] if text.startswith("-") else text) or len(text) > 20:
             raise FieldError("%s is not an integer" % show(value))
         value = int(text)
     elif not isinstance(value, int):
@@ -120,15 +127,18 @@ def parse_server_name(value):
     """One server name: a host name, ``*.domain``, ``name.*`` or an IPv4 address. Lowercased."""
     if not isinstance(value, string_types):
         raise FieldError("%s is a %s, expected a host name" % (show(value), type(value).__name__))
+    problem = "%s is not a host name, a wildcard (*.example.com, www.example.*) or an IPv4 address" % show(value)
+    # ASCII is checked before lowercasing: "\u212a".lower() is "k", a homograph must not pass.
+    if not value.isascii():
+        raise FieldError(problem)
     text = value.lower()
-    if text.isascii() and (is_hostname(text) or is_ipv4(text)):
+    if is_hostname(text) or is_ipv4(text):
         return text
-    if text.isascii() and text.startswith("*.") and is_hostname(text[2:]):
+    if text.startswith("*.") and is_hostname(text[2:]):
         return text
-    if text.isascii() and text.endswith(".*") and is_hostname(text[:-2]) and not is_ipv4(text[:-2]):
+    if text.endswith(".*") and is_hostname(text[:-2]) and not is_ipv4(text[:-2]):
         return text
-    raise FieldError(
-        "%s is not a host name, a wildcard (*.example.com, www.example.*) or an IPv4 address" % show(value))
+    raise FieldError(problem)
 
 
 def parse_server_names(value):
@@ -163,10 +173,12 @@ def parse_address(value, default_port=80):
     IPv6 address. Canonical form always carries the port: ``host:port`` / ``[v6]:port``."""
     if not isinstance(value, string_types):
         raise FieldError("%s is a %s, expected an address such as 10.1.1.102:80" % (show(value), type(value).__name__))
-    text = value.lower()
     problem = "%s is not an address of the form host, host:port or [ipv6]:port" % show(value)
-    if not text.isascii():
+    if not value.isascii():
         raise FieldError(problem)
+    text = value.lower()
+    if "://" in text:
+        raise FieldError("%s is a URL; give host:port without a scheme, such as 10.1.1.102:80" % show(value))
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
@@ -176,9 +188,12 @@ def parse_address(value, default_port=80):
     if text.count(":") >= 2:
         return "[%s]:%d" % (parse_ipv6(text, value), default_port)
     host, sep, port_text = text.partition(":")
-    port = parse_port(port_text, value) if sep else default_port
+    if host == UNIX_SOCKET_HOST:
+        raise FieldError("%s: nginx would read the host name 'unix' as a UNIX socket path; UNIX sockets are not "
+                         "supported, use an IP address or another host name" % show(value))
     if not (is_ipv4(host) or is_hostname(host)):
         raise FieldError(problem)
+    port = parse_port(port_text, value) if sep else default_port
     return "%s:%d" % (host, port)
 
 
@@ -197,6 +212,8 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
     down to milliseconds). Returns milliseconds."""
     if isinstance(value, bool):
         raise FieldError("%s is a boolean, expected a time such as 5s" % show(value))
+    if isinstance(value, int) and abs(value) > TIME_MAX_NUMBER:
+        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
     if isinstance(value, (int, float)):
         value = repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, string_types):

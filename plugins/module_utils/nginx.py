@@ -59,13 +59,20 @@ def concise(output):
 
 
 def process_alive(pid):
+    """Whether ``pid`` runs. A zombie (a crashed nginx its parent has not reaped yet) does not:
+    signals to it are lost, so it cannot be reloaded."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except (IOError, OSError):
+        return True  # no /proc: kill(0) is all we can know
+    return stat[stat.rfind(")") + 2:].split()[:1] != ["Z"]
 
 
 def child_pids(parent):

@@ -39,7 +39,7 @@ COMMON_DEFAULTS = OrderedDict([
     ("server_port", 80),
     ("method", "round_robin"),
     ("connect_timeout", "1s"),
-    ("max_fails", 1),
+    ("max_fails", 3),
     ("fail_timeout", "10s"),
     ("next_upstream_tries", 3),
 ])
@@ -239,6 +239,11 @@ def normalize_rule(raw):
             values[key] = _parse_field(raw, key, problems, defaults)
     rule = Rule((key, values[key]) for key in FIELD_ORDER if key in values)
     rule.tls_content = tls_content
+    for upstream in rule["upstreams"]:
+        # An override equal to the rule's value says nothing: canonical form has none.
+        for key in ("max_fails", "fail_timeout"):
+            if upstream[key] == rule[key]:
+                upstream[key] = None
     if not problems:
         problems.extend(check_upstream_roles(rule))
     if problems:

@@ -47,6 +47,13 @@ def fsync_dir(path):
         os.close(fd)
 
 
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def write_file(path, data, mode):
     """Create ``path`` (which must not exist) with ``data``, ``mode`` and fsync."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -89,6 +96,9 @@ class RulesDir:
     @contextmanager
     def locked(self, timeout):
         """Hold the exclusive lock for this rules directory (waits up to ``timeout`` seconds)."""
+        if os.path.lexists(self.parent) and not os.path.isdir(self.parent):
+            raise RulesDirError("cannot use rules_dir %s: its parent %s exists and is not a directory"
+                                % (self.path, self.parent))
         try:
             if not os.path.isdir(self.parent):
                 os.makedirs(self.parent, DIR_MODE)
@@ -138,6 +148,17 @@ class RulesDir:
         for generation in self.generations():
             if os.path.realpath(generation) != current:
                 shutil.rmtree(generation, ignore_errors=True)
+        for link in self.stale_links():
+            remove_quietly(link)
+
+    def stale_links(self):
+        """Temporary links of ``point_to`` left by a run that died between creating and renaming one."""
+        prefix = ".%s.link-" % self.base
+        try:
+            names = os.listdir(self.parent)
+        except OSError:
+            return []
+        return [os.path.join(self.parent, n) for n in names if n.startswith(prefix)]
 
     # -- changing ---------------------------------------------------------------------------
 
@@ -152,16 +173,32 @@ class RulesDir:
         generation = self.new_generation_dir()
         if os.path.isdir(self.path):
             # Adopt an existing real directory as the first generation: one rename, then the link.
+            # Between the two, rules_dir does not exist; the journal lets a run that finds it so
+            # put the adopted directory back instead of discarding it as a stale generation.
             os.rmdir(generation)
+            self.write_journal(generation, None)
             try:
                 os.rename(self.path, generation)
             except OSError as error:
+                self.remove_journal()
                 raise RulesDirError("cannot adopt rules_dir %s (%s); it must be a plain directory on the same "
                                     "file system as its parent" % (self.path, error.strerror))
-        elif os.path.exists(self.path):
+            try:
+                self.point_to(generation)
+            except RulesDirError:
+                os.rename(generation, self.path)
+                self.remove_journal()
+                raise
+            self.remove_journal()
+            return
+        if os.path.exists(self.path):
             os.rmdir(generation)
             raise RulesDirError("rules_dir %s exists and is not a directory" % self.path)
-        self.point_to(generation)
+        try:
+            self.point_to(generation)
+        except RulesDirError:
+            self.discard(generation)
+            raise
 
     def new_generation_dir(self):
         try:
@@ -198,10 +235,15 @@ class RulesDir:
 
     def write_journal(self, previous, following):
         temporary = self.journal_path + ".tmp"
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        write_file(temporary, json.dumps({"previous": previous, "next": following}).encode("utf-8"), PRIVATE_MODE)
-        os.rename(temporary, self.journal_path)
+        try:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+            write_file(temporary, json.dumps({"previous": previous, "next": following}).encode("utf-8"),
+                       PRIVATE_MODE)
+            os.rename(temporary, self.journal_path)
+        except OSError as error:
+            remove_quietly(temporary)
+            raise RulesDirError("cannot write the journal %s: %s" % (self.journal_path, error.strerror or error))
         fsync_dir(self.parent)
 
     def remove_journal(self):
@@ -215,11 +257,21 @@ class RulesDir:
     def point_to(self, generation):
         """Atomically make ``rules_dir`` a link to ``generation``."""
         temporary = os.path.join(self.parent, ".%s.link-%d" % (self.base, os.getpid()))
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        os.symlink(os.path.basename(generation), temporary)
-        os.rename(temporary, self.path)
+        try:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+            os.symlink(os.path.basename(generation), temporary)
+            os.rename(temporary, self.path)
+        except OSError as error:
+            # rename(2) is atomic: on failure rules_dir still points where it did
+            remove_quietly(temporary)
+            raise RulesDirError("cannot switch rules_dir %s to %s: %s" % (self.path, generation, error.strerror or error))
         fsync_dir(self.parent)
+
+    def abandon(self, staged):
+        """Undo a change that failed before ``rules_dir`` was switched to ``staged``."""
+        remove_quietly(self.journal_path)
+        self.discard(staged)
 
     @staticmethod
     def discard(generation):

@@ -122,7 +122,7 @@ rule:
       - {address: "10.1.1.102:80", weight: 3, backup: false, down: false, max_fails: null, fail_timeout: null}
     connect_timeout: 1s
     read_timeout: 5s
-    max_fails: 1
+    max_fails: 3
     fail_timeout: 10s
     next_upstream_tries: 3
     retry_non_idempotent: false

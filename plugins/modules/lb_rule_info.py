@@ -87,7 +87,7 @@ rules:
            reachable: true, connect_ms: 0.21, probe_error: null}
       connect_timeout: 1s
       read_timeout: 5s
-      max_fails: 1
+      max_fails: 3
       fail_timeout: 10s
       next_upstream_tries: 3
       retry_non_idempotent: false

@@ -1,9 +1,5 @@
 """Transactions against a real nginx: validation, rollback, reload, recovery."""
-import os
 import socket
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
@@ -87,37 +83,3 @@ def test_nginx_not_running_is_refused_before_anything(nginx, backends):
     apply(nginx, make("web", free_port(), backend.address), reload=False)
     assert list(nginx.snapshot_files()) == ["web.conf"]
 
-
-KILLER = textwrap.dedent("""
-    import os, signal, sys
-    sys.path[:0] = [%(support)r, %(collections)r]
-    from harness import NginxInstance
-    from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
-    nginx = NginxInstance(%(prefix)r)
-    rule = normalize_rule(dict(name="web", server_name="web.local", server_port=%(port)d,
-                               upstreams=[{"address": %(address)r}], read_timeout="9s"))
-    def on_step(step):
-        if step == %(step)r:
-            os.kill(os.getpid(), signal.SIGKILL)
-    nginx.applier(on_step=on_step).run(lambda snapshot: {"web": rule})
-""")
-
-
-@pytest.mark.parametrize("step", ["staged", "journaled", "switched", "validated", "reloaded"])
-def test_killed_mid_apply_leaves_old_or_new_and_the_next_run_repairs(serving, step):
-    nginx, port, backend = serving
-    before = nginx.snapshot_files()
-    here = os.path.dirname(os.path.abspath(__file__))
-    script = KILLER % dict(support=os.path.join(here, "..", "support"), step=step, prefix=nginx.prefix, port=port,
-                           collections=os.path.normpath(os.path.join(here, "..", "..", "..", "..", "..")),
-                           address=backend.address)
-    proc = subprocess.run([sys.executable, "-c", script], check=False)
-    assert proc.returncode == -9
-    after_kill = nginx.snapshot_files()
-    assert after_kill == before or "read_timeout\":\"9s" in after_kill["web.conf"].decode()
-    outcome = apply(nginx, make("web", port, backend.address, read_timeout="7s"))
-    assert outcome.changed and "proxy_read_timeout 7s;" in nginx.snapshot_files()["web.conf"].decode()
-    parent = os.path.dirname(nginx.rules_dir)
-    assert [n for n in os.listdir(parent) if ".gen-" in n] == [os.readlink(nginx.rules_dir)]
-    assert not os.path.exists(os.path.join(parent, ".antman.d.journal"))
-    assert get(port, "web.local") == (200, backend.name)

@@ -25,8 +25,8 @@ def test_render_is_deterministic_and_complete():
     assert text == render_rule(make())
     lines = directives(text)
     assert lines[:2] == ["upstream antman_web {", "zone antman_web 256k;"]
-    assert "server 10.0.0.1:80 weight=3 max_fails=1 fail_timeout=10s;" in lines
-    assert "server [2001:db8::5]:81 weight=1 max_fails=1 fail_timeout=10s;" in lines
+    assert "server 10.0.0.1:80 weight=3 max_fails=3 fail_timeout=10s;" in lines
+    assert "server [2001:db8::5]:81 weight=1 max_fails=3 fail_timeout=10s;" in lines
     assert "server spare.local:80 weight=1 max_fails=3 fail_timeout=30s backup;" in lines
     assert "keepalive 32;" in lines
     assert "listen 8080;" in lines and "server_name web.local *.web.local;" in lines
@@ -46,7 +46,7 @@ def test_methods_and_switches():
     assert "proxy_http_version 1.1;" not in lines
     assert "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;" in lines
     ip_hash = directives(render_rule(make(method="ip_hash", upstreams=[{"address": "a"}, {"address": "b", "down": True}])))
-    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=1 fail_timeout=10s down;" in ip_hash
+    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=3 fail_timeout=10s down;" in ip_hash
     assert "round_robin;" not in directives(render_rule(make()))
 
 

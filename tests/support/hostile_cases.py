@@ -1,0 +1,289 @@
+"""Hand-written hostile rule inputs, each with the error it must produce.
+
+Used twice: against the model (``normalize_rule``) and through the lb_rule module entry, where
+Ansible's argument spec converts types first (``type: str`` turns a dict into its repr, ``type: list``
+splits a string on commas, ``type: int`` converts "80"). ``module_error`` is what the module must
+say when that conversion changes the message; it still names the field.
+"""
+import json
+
+BASE = {"name": "web", "server_name": "web.local", "upstreams": [{"address": "10.0.0.1"}]}
+
+
+class Case:
+    def __init__(self, case_id, fields, error, module_error=None, upstream=None):
+        self.id = case_id
+        self.fields = fields
+        self.upstream = upstream  # fields merged into upstreams[0]
+        self.error = error
+        self.module_error = module_error or error
+
+    def raw(self):
+        raw = dict(BASE, **self.fields)
+        if self.upstream is not None:
+            raw["upstreams"] = [dict(BASE["upstreams"][0], **self.upstream)] + list(raw["upstreams"][1:])
+        return raw
+
+
+ANSIBLE_DICT_ERROR = "dictionary requested, could not parse JSON or key=value"
+
+
+def shown(value):
+    return json.dumps(value, ensure_ascii=True)
+
+
+# Payloads that would add nginx directives, blocks, variables or comments if they reached the file.
+INJECTIONS = [
+    "web.local; return 200 pwned",
+    "web.local;",
+    "web.local}\nserver { listen 81; root /; }",
+    "web.local\ninclude /etc/shadow;",
+    "web.local #comment",
+    "web.local\\",
+    "$host",
+    "web.local$request_uri",
+    "\"web.local\"",
+    "'web.local'",
+    "web.local{",
+    "web.local\r",
+    "web.local\x00",
+    "web.local\u2028",
+    "web.local\t",
+    "`id`",
+    "$(id)",
+    "web.local|id",
+]
+
+# Where a text value goes, and the start of the error each field gives for text it refuses: from
+# the model, and through the module (whose argument spec makes a server_name string a list).
+TEXT_FIELDS = [
+    ("name", lambda v: {"name": v.replace(".", "")}, "name: %s is not a valid rule name", None),
+    ("server_name", lambda v: {"server_name": v}, "server_name: %s is not a host name",
+     "server_name[0]: %s is not a host name"),
+    ("server_name-list", lambda v: {"server_name": ["ok.local", v]}, "server_name[1]: %s is not a host name", None),
+    ("address", lambda v: {"upstreams": [{"address": v.replace("web.local", "10.0.0.1")}]},
+     "upstreams[0].address: %s is not an address", None),
+    ("connect_timeout", lambda v: {"connect_timeout": v.replace("web.local", "5s")},
+     "connect_timeout: %s is not a time", None),
+    ("read_timeout", lambda v: {"read_timeout": v.replace("web.local", "5s")}, "read_timeout: %s is not a time",
+     None),
+    ("fail_timeout", lambda v: {"fail_timeout": v.replace("web.local", "5s")}, "fail_timeout: %s is not a time",
+     None),
+    ("upstream-fail_timeout", lambda v: {"upstreams": [{"address": "10.0.0.1", "fail_timeout": v.replace(
+        "web.local", "5s")}]}, "upstreams[0].fail_timeout: %s is not a time", None),
+    ("method", lambda v: {"method": v.replace("web.local", "round_robin")}, "method: %s is not one of",
+     "value of method must be one of: round_robin, least_conn, ip_hash, got: %s"),
+]
+
+
+def leaf(value):
+    while isinstance(value, (list, dict)):
+        value = value[-1] if isinstance(value, list) else list(value.values())[-1]
+    return value
+
+
+def injection_cases():
+    cases = []
+    for field, make, template, module_template in TEXT_FIELDS:
+        for index, payload in enumerate(INJECTIONS):
+            if "timeout" in field and payload.replace("web.local", "").strip() == "":
+                # whitespace around a time is trimmed and the canonical value rebuilt from number
+                # and unit: accepted, and nothing of the input reaches nginx (see the unit tests)
+                continue
+            fields = make(payload)
+            value = leaf(fields)
+            module_error = None
+            if module_template:
+                module_error = module_template % (value if field == "method" else shown(value))
+            cases.append(Case("inject-%s-%d" % (field, index), fields, template % shown(value), module_error))
+    return cases
+
+
+def _deep(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+HAND_WRITTEN = [
+    # names become file names and nginx identifiers
+    Case("name-traversal", {"name": "../../etc/nginx/nginx"}, 'name: "../../etc/nginx/nginx" is not a valid rule name'),
+    Case("name-dotdot", {"name": ".."}, 'name: ".." is not a valid rule name'),
+    Case("name-hidden", {"name": ".antman.d.lock"}, 'name: ".antman.d.lock" is not a valid rule name'),
+    Case("name-slash", {"name": "a/b"}, 'name: "a/b" is not a valid rule name'),
+    Case("name-absolute", {"name": "/etc/passwd"}, 'name: "/etc/passwd" is not a valid rule name'),
+    Case("name-suffix", {"name": "web.conf"}, 'name: "web.conf" is not a valid rule name'),
+    Case("name-too-long", {"name": "a" * 65}, 'name: "%s" is not a valid rule name' % ("a" * 65)),
+    Case("name-empty", {"name": ""}, 'name: "" is not a valid rule name'),
+    Case("name-leading-dash", {"name": "-rf"}, 'name: "-rf" is not a valid rule name'),
+    Case("name-unicode", {"name": "w\u00e9b"}, 'name: "w\\u00e9b" is not a valid rule name'),
+    # server names: nginx reads ~ as a regex, a bare * or _ as catch-alls
+    Case("server-name-regex", {"server_name": ["~^(?<x>.+)$"]}, 'server_name[0]: "~^(?<x>.+)$" is not a host name'),
+    Case("server-name-catch-all", {"server_name": ["_"]}, 'server_name[0]: "_" is not a host name'),
+    Case("server-name-star", {"server_name": ["*"]}, 'server_name[0]: "*" is not a host name'),
+    Case("server-name-empty-list", {"server_name": []}, "server_name: the list is empty"),
+    Case("server-name-kelvin-homograph", {"server_name": ["\u212aibana.local"]},
+         'server_name[0]: "\\u212aibana.local" is not a host name'),
+    Case("server-name-cyrillic-homograph", {"server_name": ["\u0430pple.com"]},
+         'server_name[0]: "\\u0430pple.com" is not a host name'),
+    Case("server-name-too-long", {"server_name": [("a" * 63 + ".") * 4 + "com"]},
+         'server_name[0]: "%s...(261 characters) is not a host name' % ("a" * 63 + "." + "a" * 15)),
+    Case("server-name-duplicate", {"server_name": ["web.local", "WEB.local"]},
+         'server_name[1]: "WEB.local" is listed twice'),
+    Case("server-name-trailing-dot", {"server_name": ["web.local."]},
+         'server_name[0]: "web.local." is not a host name'),
+    Case("server-name-port", {"server_name": ["web.local:8080"]},
+         'server_name[0]: "web.local:8080" is not a host name'),
+    # addresses: URL schemes, UNIX sockets, ports
+    Case("address-http-url", {}, 'upstreams[0].address: "http://10.0.0.1" is a URL',
+         upstream={"address": "http://10.0.0.1"}),
+    Case("address-https-url", {}, 'upstreams[0].address: "https://app.local:443/" is a URL',
+         upstream={"address": "https://app.local:443/"}),
+    Case("address-unix-socket", {}, 'upstreams[0].address: "unix:/var/run/docker.sock": nginx would read',
+         upstream={"address": "unix:/var/run/docker.sock"}),
+    Case("address-host-named-unix", {}, 'upstreams[0].address: "unix": nginx would read',
+         upstream={"address": "unix"}),
+    Case("address-host-named-unix-port", {}, 'upstreams[0].address: "UNIX:8080": nginx would read',
+         upstream={"address": "UNIX:8080"}),
+    Case("address-path", {}, 'upstreams[0].address: "10.0.0.1/admin" is not an address',
+         upstream={"address": "10.0.0.1/admin"}),
+    Case("address-port-0", {}, 'upstreams[0].address: "10.0.0.1:0" has an invalid port (1-65535)',
+         upstream={"address": "10.0.0.1:0"}),
+    Case("address-port-65536", {}, 'upstreams[0].address: "10.0.0.1:65536" has an invalid port (1-65535)',
+         upstream={"address": "10.0.0.1:65536"}),
+    Case("address-port-negative", {}, 'upstreams[0].address: "10.0.0.1:-1" has an invalid port (1-65535)',
+         upstream={"address": "10.0.0.1:-1"}),
+    Case("address-port-name", {}, 'upstreams[0].address: "10.0.0.1:http" has an invalid port (1-65535)',
+         upstream={"address": "10.0.0.1:http"}),
+    Case("address-ipv6-port-0", {}, 'upstreams[0].address: "[::1]:0" has an invalid port (1-65535)',
+         upstream={"address": "[::1]:0"}),
+    Case("address-scoped-ipv6", {}, 'upstreams[0].address: "[fe80::1%eth0]:80": scoped IPv6',
+         upstream={"address": "[fe80::1%eth0]:80"}),
+    Case("address-flags-smuggled", {}, 'upstreams[0].address: "10.0.0.1:80 backup" has an invalid port',
+         upstream={"address": "10.0.0.1:80 backup"}),
+    Case("address-bad-ipv4", {}, 'upstreams[0].address: "999.0.0.1" is not an address',
+         upstream={"address": "999.0.0.1"}),
+    # server ports
+    Case("server-port-0", {"server_port": 0}, "server_port: 0 is out of range (1-65535)"),
+    Case("server-port-65536", {"server_port": 65536}, "server_port: 65536 is out of range (1-65535)"),
+    Case("server-port-negative", {"server_port": -80}, "server_port: -80 is out of range (1-65535)"),
+    Case("server-port-string", {"server_port": "http"}, 'server_port: "http" is not an integer',
+         "argument 'server_port' is of type str and we were unable to convert to int"),
+    Case("server-port-injection", {"server_port": "80; root /"}, 'server_port: "80; root /" is not an integer',
+         "argument 'server_port' is of type str and we were unable to convert to int"),
+    Case("server-port-ssl", {"server_port": "443 ssl"}, 'server_port: "443 ssl" is not an integer',
+         "argument 'server_port' is of type str and we were unable to convert to int"),
+    Case("server-port-double-minus", {"server_port": "--80"}, 'server_port: "--80" is not an integer',
+         "argument 'server_port' is of type str and we were unable to convert to int"),
+    Case("server-port-bool", {"server_port": True}, "server_port: true is a boolean, expected an integer"),
+    Case("server-port-fraction", {"server_port": 80.5}, "server_port: 80.5 is not an integer",
+         "argument 'server_port' is of type float and we were unable to convert to int"),
+    Case("server-port-huge", {"server_port": 10 ** 30},
+         "server_port: 1000000000000000000000000000000 is out of range (1-65535)"),
+    Case("server-port-beyond-int-digits", {"server_port": 10 ** 5000},
+         "server_port: <int too large or too deeply nested to show> is out of range (1-65535)"),
+    # weights
+    Case("weight-0", {}, "upstreams[0].weight: 0 is out of range (1-1000)", upstream={"weight": 0}),
+    Case("weight-negative", {}, "upstreams[0].weight: -3 is out of range (1-1000)", upstream={"weight": -3}),
+    Case("weight-huge", {}, "upstreams[0].weight: 1000000 is out of range (1-1000)", upstream={"weight": 10 ** 6}),
+    Case("weight-true", {}, "upstreams[0].weight: true is a boolean, expected an integer", upstream={"weight": True}),
+    Case("weight-false", {}, "upstreams[0].weight: false is a boolean, expected an integer",
+         upstream={"weight": False}),
+    Case("weight-injection", {}, 'upstreams[0].weight: "3 backup" is not an integer',
+         "argument 'weight' is of type str found in 'upstreams'", upstream={"weight": "3 backup"}),
+    Case("weight-list", {}, "upstreams[0].weight: [3] is a list, expected an integer",
+         "argument 'weight' is of type list found in 'upstreams'", upstream={"weight": [3]}),
+    # other numbers and switches
+    Case("keepalive-negative", {"keepalive": -1}, "keepalive: -1 is out of range (0-1024)"),
+    Case("max-fails-huge", {"max_fails": 10 ** 9}, "max_fails: 1000000000 is out of range (0-1000)"),
+    Case("tries-string", {"next_upstream_tries": "3; x"}, 'next_upstream_tries: "3; x" is not an integer',
+         "argument 'next_upstream_tries' is of type str and we were unable to convert to int"),
+    Case("retry-maybe", {"retry_non_idempotent": "maybe"}, 'retry_non_idempotent: "maybe" is not a boolean',
+         "argument 'retry_non_idempotent' is of type str and we were unable to convert to bool"),
+    Case("backup-maybe", {}, 'upstreams[0].backup: "maybe" is not a boolean',
+         "argument 'backup' is of type str found in 'upstreams'", upstream={"backup": "maybe"}),
+    # times
+    Case("time-out-of-range", {"connect_timeout": "90s"}, 'connect_timeout: "90s" is out of range (1ms-75s)'),
+    Case("time-zero", {"read_timeout": "0"}, 'read_timeout: "0" is out of range (1ms-3600s)'),
+    Case("time-negative", {"read_timeout": -5}, "read_timeout: \"-5\" is not a time",
+         'read_timeout: "-5" is not a time'),
+    Case("time-huge-number", {"read_timeout": 10 ** 40},
+         "read_timeout: 10000000000000000000000000000000000000000 is out of range",
+         'read_timeout: "10000000000000000000000000000000000000000" is not a time'),
+    Case("time-days", {"read_timeout": "2d"}, 'read_timeout: "2d" is not a time'),
+    Case("time-compound", {"read_timeout": "1h30m"}, 'read_timeout: "1h30m" is not a time'),
+    Case("time-not-whole-seconds", {"fail_timeout": "1500ms"}, 'fail_timeout: "1500ms" must be a whole number'),
+    # methods
+    Case("method-hash-variable", {"method": "hash $remote_addr"}, 'method: "hash $remote_addr" is not one of',
+         "value of method must be one of"),
+    Case("method-case", {"method": "IP_HASH"}, 'method: "IP_HASH" is not one of', "value of method must be one of"),
+    # the upstream set as a whole
+    Case("upstreams-duplicate", {"upstreams": [{"address": "app.local"}, {"address": "APP.local:80"}]},
+         'upstreams[1].address: "APP.local:80" duplicates upstreams[0] (app.local:80)'),
+    Case("upstreams-duplicate-ipv6", {"upstreams": [{"address": "::1"}, {"address": "[0:0::1]:80"}]},
+         'upstreams[1].address: "[0:0::1]:80" duplicates upstreams[0] ([::1]:80)'),
+    Case("upstreams-all-backup", {"upstreams": [{"address": "10.0.0.1", "backup": True},
+                                                {"address": "10.0.0.2", "backup": True}]},
+         "upstreams: every upstream is backup or down"),
+    Case("upstreams-all-down", {"upstreams": [{"address": "10.0.0.1", "down": True},
+                                              {"address": "10.0.0.2", "down": True}]},
+         "upstreams: every upstream is backup or down"),
+    Case("upstreams-backup-and-down", {"upstreams": [{"address": "10.0.0.1", "down": True},
+                                                     {"address": "10.0.0.2", "backup": True}]},
+         "upstreams: every upstream is backup or down"),
+    Case("upstreams-backup-with-ip-hash", {"method": "ip_hash", "upstreams": [
+        {"address": "10.0.0.1"}, {"address": "10.0.0.2", "backup": True}]},
+        "upstreams: backup upstreams (10.0.0.2:80) cannot be used with method 'ip_hash'"),
+    Case("upstreams-empty", {"upstreams": []}, "upstreams: the list is empty"),
+    Case("upstreams-too-many", {"upstreams": [{"address": "10.0.%d.%d" % divmod(i, 256)} for i in range(129)]},
+         "upstreams: 129 upstreams, at most 128 are supported"),
+    # type confusion
+    Case("type-name-dict", {"name": {"a": 1}}, 'name: {"a": 1} is not a valid rule name',
+         "name: \"{'a': 1}\" is not a valid rule name"),
+    Case("type-name-list", {"name": ["web"]}, 'name: ["web"] is not a valid rule name',
+         "name: \"['web']\" is not a valid rule name"),
+    Case("type-server-name-dict", {"server_name": {"host": "web.local"}},
+         'server_name: {"host": "web.local"} is a dict, expected a host name or a list of them',
+         "argument 'server_name' is of type dict and we were unable to convert to list"),
+    Case("type-server-name-number", {"server_name": 80}, "server_name: 80 is a int, expected a host name",
+         'server_name[0]: "80" is not a host name'),
+    Case("type-server-name-item-dict", {"server_name": [{"a": 1}]},
+         'server_name[0]: {"a": 1} is a dict, expected a host name',
+         "server_name[0]: \"{'a': 1}\" is not a host name"),
+    Case("type-address-dict", {}, 'upstreams[0].address: {"host": "10.0.0.1"} is a dict, expected an address',
+         "upstreams[0].address: \"{'host': '10.0.0.1'}\" is not an address", upstream={"address": {"host": "10.0.0.1"}}),
+    Case("type-address-list", {}, 'upstreams[0].address: ["10.0.0.1"] is a list, expected an address',
+         "upstreams[0].address: \"['10.0.0.1']\" is not a valid IPv6 address", upstream={"address": ["10.0.0.1"]}),
+    Case("type-address-number", {}, "upstreams[0].address: 10 is a int, expected an address",
+         'upstreams[0].address: "10" is not an address', upstream={"address": 10}),
+    # Through the module, Ansible refuses these two itself, before the module code runs, with a
+    # message that does not name the option (argument spec "type: list, elements: dict").
+    Case("type-upstreams-string", {"upstreams": "10.0.0.1"},
+         'upstreams: "10.0.0.1" is a str, expected a list of upstreams', ANSIBLE_DICT_ERROR),
+    Case("type-upstreams-dict", {"upstreams": {"address": "10.0.0.1"}},
+         'upstreams: {"address": "10.0.0.1"} is a dict, expected a list of upstreams',
+         "argument 'upstreams' is of type dict and we were unable to convert to list"),
+    Case("type-upstream-string", {"upstreams": ["10.0.0.1"]},
+         'upstreams[0]: "10.0.0.1" is a str, expected a mapping with an address', ANSIBLE_DICT_ERROR),
+    Case("type-upstreams-key-value-string", {"upstreams": "address=10.0.0.1;x weight=2"},
+         'upstreams: "address=10.0.0.1;x weight=2" is a str, expected a list of upstreams',
+         'upstreams[0].address: "10.0.0.1;x" is not an address'),
+    Case("type-read-timeout-dict", {"read_timeout": {"s": 5}}, 'read_timeout: {"s": 5} is a dict, expected a time',
+         "read_timeout: \"{'s': 5}\" is not a time"),
+    Case("type-method-list", {"method": ["ip_hash"]}, 'method: ["ip_hash"] is not one of',
+         "value of method must be one of"),
+    Case("type-server-port-list", {"server_port": [80]}, "server_port: [80] is a list, expected an integer",
+         "argument 'server_port' is of type list and we were unable to convert to int"),
+    Case("type-deeply-nested", {"server_name": [_deep(50000)]},
+         "server_name[0]: <list too large or too deeply nested to show> is a list, expected a host name", None),
+    # fields that do not exist
+    Case("unknown-field", {"root": "/"}, 'unsupported field "root"', "Unsupported parameters for"),
+    Case("unknown-upstream-field", {}, 'upstreams[0]: unsupported field "proxy_pass"',
+         "Unsupported parameters for", upstream={"proxy_pass": "http://evil"}),
+]
+
+CASES = injection_cases() + HAND_WRITTEN
+# Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
+# fail in the JSON encoder of the controller long before the module runs).
+MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}

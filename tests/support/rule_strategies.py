@@ -1,0 +1,473 @@
+"""Hypothesis strategies for rule input, valid and hostile, and a reference reading of accepted
+values.
+
+Valid strategies draw ``(raw, canonical)`` pairs: an input as a playbook could give it (any case,
+ports left out, times in any unit, numbers as strings...) and the canonical value the model must
+turn it into, built from the same parts rather than by calling the model.
+
+Hostile strategies draw values meant to be refused: nginx syntax and shell metacharacters spliced
+into valid values, the whole of Unicode (control characters, lone surrogates, homographs), very
+long values, integers of every size and the wrong types.
+"""
+import functools
+import ipaddress
+import os
+import re
+import string
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+
+NIGHTLY = os.environ.get("HYPOTHESIS_PROFILE") == "nightly"
+NIGHTLY_FACTOR = int(os.environ.get("ANTMAN_NIGHTLY_FACTOR", "50"))
+
+
+def budget(examples, shrink=True):
+    """Settings for a property test: ``examples`` in the normal suite (derandomized: the same
+    examples every run, so CI is reproducible), ``NIGHTLY_FACTOR`` times as many and a fresh
+    random seed with HYPOTHESIS_PROFILE=nightly. ``shrink=False`` for tests whose examples are
+    expensive: a failure is then reported as found, not minimised."""
+    phases = [phase for phase in Phase if shrink or phase not in (Phase.shrink, Phase.explain)]
+    return settings(
+        phases=phases,
+        max_examples=examples * (NIGHTLY_FACTOR if NIGHTLY else 1),
+        derandomize=not NIGHTLY,
+        database=None,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                               HealthCheck.large_base_example],
+    )
+
+
+# -- valid values: (raw, canonical) -----------------------------------------------------------
+
+ALNUM = string.ascii_lowercase + string.digits
+LABEL = st.tuples(st.sampled_from(ALNUM), st.text(ALNUM + "-", max_size=30), st.sampled_from(ALNUM)).map(
+    lambda t: t[0] + t[1] + t[2] if t[1] else t[0])
+TRUE_WORDS = ("yes", "on", "true", "y", "t", "1")
+FALSE_WORDS = ("no", "off", "false", "n", "f", "0")
+
+
+def recase(strategy):
+    """(raw in random letter case, canonical lowercase) from a strategy of lowercase text."""
+    def apply(pair):
+        text, bits = pair
+        return "".join(c.upper() if (bits >> (i % 64)) & 1 else c for i, c in enumerate(text)), text
+    return st.tuples(strategy, st.integers(0, 2 ** 64 - 1)).map(apply)
+
+
+def not_all_digits(label):
+    """The last label of a host name must not be all digits (it would read as a bad IPv4 address)."""
+    return label[:-1] + "x" if label.isdigit() else label
+
+
+def exact_length_hostname(length):
+    """A valid host name of exactly ``length`` characters (labels of at most 63, last one a letter)."""
+    labels, left = [], length
+    while left > 63:
+        labels.append("a" * 62 + "b")
+        left -= 64
+    if left == 0:  # the dot made it fit exactly: shorten the previous label by one, add a one-letter label
+        labels[-1] = labels[-1][:-2] + "b"
+        left = 1
+    labels.append("c" * left)
+    return ".".join(labels)
+
+
+HOSTNAME = st.one_of(
+    st.lists(LABEL, min_size=1, max_size=4).map(lambda labels: labels[:-1] + [not_all_digits(labels[-1])])
+    .map(".".join),
+    st.integers(1, 253).map(exact_length_hostname),
+)
+IPV4 = st.ip_addresses(v=4).map(str)
+IPV6 = st.ip_addresses(v=6)
+
+
+def pair_of(strategy):
+    return strategy.map(lambda value: (value, value))
+
+
+SERVER_NAME_ITEM = st.one_of(
+    recase(HOSTNAME),
+    recase(HOSTNAME.filter(lambda n: len(n) <= 251)).map(lambda p: ("*." + p[0], "*." + p[1])),
+    recase(HOSTNAME.filter(lambda n: len(n) <= 251)).map(lambda p: (p[0] + ".*", p[1] + ".*")),
+    pair_of(IPV4),
+)
+SERVER_NAME = st.one_of(
+    SERVER_NAME_ITEM.map(lambda p: (p[0], [p[1]])),
+    st.lists(SERVER_NAME_ITEM, min_size=1, max_size=5, unique_by=lambda p: p[1])
+    .map(lambda pairs: ([p[0] for p in pairs], [p[1] for p in pairs])),
+)
+PORT_NUMBER = st.integers(1, 65535)
+
+
+def port_text(port, padded):
+    return "%05d" % port if padded else "%d" % port
+
+
+def host_address(host_pairs, allow_ipv6=True):
+    """(raw, canonical) upstream addresses built from (raw host, canonical host) pairs."""
+    with_port = st.tuples(host_pairs, PORT_NUMBER, st.booleans()).map(
+        lambda t: ("%s:%s" % (t[0][0], port_text(t[1], t[2])), "%s:%d" % (t[0][1], t[1])))
+    without_port = host_pairs.map(lambda p: (p[0], "%s:80" % p[1]))
+    choices = [with_port, without_port]
+    if allow_ipv6:
+        ipv6 = st.tuples(IPV6, st.sampled_from(["compressed", "exploded"]), st.booleans(), PORT_NUMBER,
+                         st.sampled_from(["bracket-port", "bracket", "bare"]))
+        choices.append(ipv6.map(ipv6_pair))
+    return st.one_of(*choices)
+
+
+def ipv6_pair(parts):
+    address, form, upper, port, layout = parts
+    text = getattr(address, form)
+    text = text.upper() if upper else text
+    canonical_host = "[%s]" % address.compressed
+    if layout == "bracket-port":
+        return "[%s]:%d" % (text, port), "%s:%d" % (canonical_host, port)
+    if layout == "bracket":
+        return "[%s]" % text, "%s:80" % canonical_host
+    return text, "%s:80" % canonical_host
+
+
+ADDRESS = host_address(st.one_of(recase(HOSTNAME.filter(lambda n: n != "unix")), pair_of(IPV4)))
+# Addresses nginx -t can resolve on any machine: IP literals and localhost.
+RESOLVABLE_ADDRESS = host_address(st.one_of(pair_of(IPV4), recase(st.just("localhost"))))
+
+
+def int_pair(minimum, maximum):
+    forms = st.sampled_from(["int", "str", "padded-str", "float"])
+    return st.tuples(st.integers(minimum, maximum), forms).map(int_form)
+
+
+def int_form(pair):
+    value, form = pair
+    raw = {"int": value, "str": "%d" % value, "padded-str": " %d " % value, "float": float(value)}[form]
+    return raw, value
+
+
+BOOL = st.one_of(
+    st.booleans().map(lambda b: (b, b)),
+    st.sampled_from([(w, True) for w in TRUE_WORDS] + [(w, False) for w in FALSE_WORDS]
+                    + [(w.upper(), w in TRUE_WORDS) for w in ("yes", "no", "true", "false", "on", "off")]
+                    + [(1, True), (0, False)]),
+)
+
+
+def canonical_time(milliseconds):
+    return "%dms" % milliseconds if milliseconds % 1000 else "%ds" % (milliseconds // 1000)
+
+
+def time_pair(minimum_ms, maximum_ms, whole_seconds=False):
+    if whole_seconds:
+        values = st.integers(-(-minimum_ms // 1000), maximum_ms // 1000).map(lambda s: s * 1000)
+    else:
+        values = st.integers(minimum_ms, maximum_ms)
+    return st.tuples(values, st.integers(0, 7)).map(time_form)
+
+
+def time_form(pair):
+    milliseconds, choice = pair
+    seconds, rest = divmod(milliseconds, 1000)
+    forms = ["%dms" % milliseconds]
+    if rest:
+        forms.append("%d.%03d" % (seconds, rest))
+        forms.append(("%d.%03d" % (seconds, rest)).rstrip("0"))
+    else:
+        forms += ["%ds" % seconds, "%d" % seconds, seconds, float(seconds), " %ds " % seconds]
+        if seconds % 60 == 0:
+            forms.append("%dm" % (seconds // 60))
+        if seconds % 3600 == 0:
+            forms.append("%dh" % (seconds // 3600))
+    return forms[choice % len(forms)], canonical_time(milliseconds)
+
+
+NAME = st.tuples(st.sampled_from(string.ascii_letters + string.digits),
+                 st.text(string.ascii_letters + string.digits + "_-", max_size=63)).map(lambda t: (t[0] + t[1],) * 2)
+METHOD = st.sampled_from(["round_robin", "least_conn", "ip_hash"]).map(lambda m: (m, m))
+
+RULE_FIELD_PAIRS = {
+    "server_port": int_pair(1, 65535),
+    "method": METHOD,
+    "connect_timeout": time_pair(1, 75000),
+    "read_timeout": time_pair(1, 3600000),
+    "max_fails": int_pair(0, 1000),
+    "fail_timeout": time_pair(1000, 3600000, whole_seconds=True),
+    "next_upstream_tries": int_pair(0, 100),
+    "retry_non_idempotent": BOOL,
+    "keepalive": int_pair(0, 1024),
+}
+RULE_DEFAULTS = {
+    "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "read_timeout": "5s", "max_fails": 1,
+    "fail_timeout": "10s", "next_upstream_tries": 3, "retry_non_idempotent": False, "keepalive": 32,
+}
+UPSTREAM_FIELD_PAIRS = {
+    "weight": int_pair(1, 1000),
+    "backup": BOOL,
+    "down": BOOL,
+    "max_fails": int_pair(0, 1000),
+    "fail_timeout": time_pair(1000, 3600000, whole_seconds=True),
+}
+UPSTREAM_DEFAULTS = {"weight": 1, "backup": False, "down": False, "max_fails": None, "fail_timeout": None}
+RULE_ORDER = ("name", "server_name", "server_port", "method", "upstreams", "connect_timeout", "read_timeout",
+              "max_fails", "fail_timeout", "next_upstream_tries", "retry_non_idempotent", "keepalive")
+UPSTREAM_ORDER = ("address", "weight", "backup", "down", "max_fails", "fail_timeout")
+ABSENT = object()
+
+
+def optional(pairs, default):
+    """A field left out, given as None (Ansible's "not set"), or given: (raw or ABSENT, canonical)."""
+    return st.one_of(st.just((ABSENT, default)), st.just((None, default)), pairs)
+
+
+RULE_FIELD_OPTIONAL = dict((key, optional(pairs, RULE_DEFAULTS[key])) for key, pairs in RULE_FIELD_PAIRS.items())
+UPSTREAM_FIELD_OPTIONAL = dict((key, optional(pairs, UPSTREAM_DEFAULTS[key]))
+                               for key, pairs in UPSTREAM_FIELD_PAIRS.items())
+
+
+@st.composite
+def upstream_pair(draw, address=ADDRESS):
+    raw_address, canonical_address = draw(address)
+    raw, canonical = {"address": raw_address}, {"address": canonical_address}
+    for key in UPSTREAM_ORDER[1:]:
+        value, normal = draw(UPSTREAM_FIELD_OPTIONAL[key])
+        if value is not ABSENT:
+            raw[key] = value
+        canonical[key] = normal
+    return raw, canonical
+
+
+@functools.lru_cache(maxsize=None)
+def upstream_lists(address, max_upstreams):
+    # strategies are built once: building them inside a draw costs more than drawing from them
+    return st.lists(upstream_pair(address), min_size=1, max_size=max_upstreams, unique_by=lambda p: p[1]["address"])
+
+
+@st.composite
+def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_upstreams=6):
+    """(raw rule, canonical rule) for a rule the model must accept."""
+    raw, canonical = {}, {}
+    raw["name"], canonical["name"] = draw(name)
+    raw["server_name"], canonical["server_name"] = draw(server_name)
+    for key in RULE_FIELD_PAIRS:
+        value, normal = draw(RULE_FIELD_OPTIONAL[key])
+        if value is not ABSENT:
+            raw[key] = value
+        canonical[key] = normal
+    upstreams = draw(upstream_lists(address, max_upstreams))
+    raw["upstreams"] = [dict(p[0]) for p in upstreams]
+    canonical["upstreams"] = [dict(p[1]) for p in upstreams]
+    make_roles_valid(raw, canonical)
+    return raw, dict((key, canonical[key]) for key in RULE_ORDER)
+
+
+def make_roles_valid(raw, canonical):
+    """At least one primary that is not down; no backups with ip_hash."""
+    pairs = list(zip(raw["upstreams"], canonical["upstreams"]))
+    if canonical["method"] == "ip_hash":
+        for item, normal in pairs:
+            item["backup"], normal["backup"] = False, False
+    if not any(not n["backup"] and not n["down"] for _, n in pairs):
+        item, normal = pairs[0]
+        item["backup"] = item["down"] = normal["backup"] = normal["down"] = False
+
+
+# -- hostile values -----------------------------------------------------------------------
+
+PAYLOADS = [
+    ";", "{", "}", "$", "$host", "#", "\\", "\n", "\r", "\t", " ", "'", '"', "\x00", "\x7f", "\x1b[31m",
+    "\u2028", "\u0085", "\ufeff", "\u200b", "\u00a0", "\uff1b", "\uff5b", "\u212a", "\u0130", "\u00df",
+    "\ud800", "..", "/", "../../etc/passwd", "http://", "https://evil.example/", "unix:", "unix:/run/x.sock",
+    "%00", "%0a", "`id`", "$(id)", "${IFS}", "*", "~", "^", "|", "&", "<", ">", ",", "=", "@", ":", "[", "]",
+    "; return 200 pwned;", "} server { listen 81; location / { root /; } } #", "\ninclude /etc/shadow;\n",
+    " backup", " down", " weight=1000", ";proxy_pass http://evil;", "\\x3b", "\"; deny all; \"",
+]
+ANY_CHARACTER = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())
+RANDOM_TEXT = st.text(ANY_CHARACTER, max_size=40)
+LONG_TEXT = st.builds(lambda unit, count: unit * count,
+                      st.sampled_from(["a", "a.", "9", "x-", ";", "\u00e9", "\n", "ab:", "1.", "[", "5s"]),
+                      st.integers(60, 3000))
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=6))
+WRONG_TYPES = st.one_of(
+    st.booleans(),
+    st.floats(),
+    st.integers(),
+    st.binary(max_size=8),
+    st.recursive(SCALARS | st.text(max_size=4),
+                 lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+                 | st.tuples(inner, inner), max_leaves=6),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), min_size=1, max_size=2),
+    st.lists(st.text(max_size=8), min_size=1, max_size=2),
+)
+
+
+def spliced(valid_raw):
+    """A valid value with a payload spliced in somewhere (or stuck to either end)."""
+    def splice(parts):
+        text, payload, position = parts
+        text = str(text)
+        position %= len(text) + 1
+        return text[:position] + payload + text[position:]
+    return st.tuples(valid_raw, st.one_of(st.sampled_from(PAYLOADS), RANDOM_TEXT.filter(bool)),
+                     st.integers(0, 10 ** 6)).map(splice)
+
+
+def hostile_text(valid_raw):
+    return st.one_of(spliced(valid_raw), RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
+
+
+INT_WORDS = st.sampled_from(["--5", "+5", "-", "", " ", "0x10", "1e3", "5.0", "5.5", "\u0663", "\uff15", "1_000",
+                             "0b1", "80; include x", "80 ", "nan", "inf", "-0", "00000000000000000000001",
+                             "99999999999999999999999", "\u00b2"])
+
+
+def hostile_int(minimum, maximum):
+    edges = [minimum - 1, maximum + 1, -1, 0, 2 ** 31, 2 ** 63, -2 ** 63 - 1]
+    return st.one_of(
+        st.integers(),
+        st.sampled_from(edges),
+        st.integers(0, 6000).map(lambda k: 10 ** k),
+        st.integers(0, 6000).map(lambda k: -(10 ** k)),
+        st.floats(),
+        st.booleans(),
+        INT_WORDS,
+        st.integers(minimum - 5, maximum + 5).map(lambda n: "%d" % n),
+        spliced(st.integers(minimum, maximum).map(str)),
+        RANDOM_TEXT,
+        WRONG_TYPES,
+    )
+
+
+TIME_WORDS = st.sampled_from(["5s;", "5 s", "5S", "-5s", "5d", "5y", "1.2345", "9999999999s", "0", "0s", "0ms",
+                              "5s\n", "$var", "5s 10s", "1h30m", ".5", "5.", "1e3", "\uff15s", "5\u00a0s", ""])
+BOOL_WORDS = st.sampled_from(["yes;", "tru", "enabled", "2", "-1", "", " yes", "oui", "\u0131", "1.0", "none"])
+METHOD_WORDS = st.sampled_from(["ROUND_ROBIN", "random", "hash $remote_addr", "least_conn;", "ip_hash\n",
+                                " least_conn", "least-conn", "round_robin backup", ""])
+
+
+def hostile_time():
+    return st.one_of(TIME_WORDS, spliced(st.sampled_from(["5s", "500ms", "1m", "1.5"])), hostile_int(0, 10),
+                     RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
+
+
+HOSTILE_FIELDS = {
+    "name": st.one_of(hostile_text(NAME.map(lambda p: p[0])),
+                      st.sampled_from(["../etc", "..", ".", "a/b", "a.conf", "web.conf", "-x", "_x", "x" * 65,
+                                       "web\x00", "con", "a b"])),
+    "server_name": st.one_of(
+        hostile_text(SERVER_NAME_ITEM.map(lambda p: p[0])),
+        st.lists(hostile_text(SERVER_NAME_ITEM.map(lambda p: p[0])), min_size=1, max_size=3),
+        st.sampled_from([[], ["a.com", "A.COM"], "*", "*.*", "~^(.*)$", "_", "", ".example.com", "example.com.",
+                         "a..b", "-a.com", "a-.com", "1.2.3", "1.2.3.4.5", "[::1]", "::1", "a.com:80",
+                         "xn--", "a_b.com", "*.1.2.3.4"])),
+    "server_port": hostile_int(1, 65535),
+    "method": st.one_of(METHOD_WORDS, hostile_text(st.sampled_from(["round_robin", "ip_hash"]))),
+    "connect_timeout": hostile_time(),
+    "read_timeout": hostile_time(),
+    "max_fails": hostile_int(0, 1000),
+    "fail_timeout": st.one_of(hostile_time(), st.sampled_from(["1500ms", "0.5", "999ms", "1.001"])),
+    "next_upstream_tries": hostile_int(0, 100),
+    "retry_non_idempotent": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "keepalive": hostile_int(0, 1024),
+}
+HOSTILE_UPSTREAM_FIELDS = {
+    "address": st.one_of(
+        hostile_text(ADDRESS.map(lambda p: p[0])),
+        st.sampled_from(["http://10.0.0.1", "https://a.com:443", "10.0.0.1/x", "unix:/run/app.sock", "unix",
+                         "UNIX:80", "10.0.0.1:0", "10.0.0.1:65536", "10.0.0.1:-1", "10.0.0.1:http", "a.com:",
+                         "[::1", "[::1]x", "[fe80::1%eth0]", "fe80::1%eth0", "[::1]:0", "10.0.0.1 backup",
+                         "10.0.0.1:80 weight=100", "a.com:80:80", "999.0.0.1", "localhost:008080", "$host:80"])),
+    "weight": hostile_int(1, 1000),
+    "backup": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "down": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "max_fails": hostile_int(0, 1000),
+    "fail_timeout": hostile_time(),
+}
+HOSTILE_KEYS = st.one_of(st.text(max_size=12), st.integers(), st.none(), st.booleans(),
+                         st.sampled_from(["root", "include", "proxy_pass", "Name", "upstream", "server_names"]))
+HOSTILE_UPSTREAMS = st.one_of(
+    WRONG_TYPES, RANDOM_TEXT, st.just([]), st.lists(WRONG_TYPES | RANDOM_TEXT, min_size=1, max_size=3),
+    st.integers(129, 200).map(lambda n: [{"address": "10.0.%d.%d" % divmod(i, 256)} for i in range(n)]),
+)
+
+
+# -- a reference reading of values the model accepted -------------------------------------------
+
+REFERENCE_TIME = re.compile(r"\A([0-9]{1,9})(ms|s|m|h)?\Z")
+REFERENCE_DECIMAL = re.compile(r"\A([0-9]{1,9})\.([0-9]{1,3})\Z")
+UNIT_MS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, None: 1000}
+
+
+def reference_int(raw):
+    assert not isinstance(raw, bool), raw
+    if isinstance(raw, float):
+        assert raw.is_integer(), raw
+        return int(raw)
+    if isinstance(raw, str):
+        text = raw.strip()
+        assert re.match(r"\A-?[0-9]{1,19}\Z", text), raw
+        return int(text)
+    assert isinstance(raw, int), raw
+    return raw
+
+
+def reference_bool(raw):
+    if isinstance(raw, bool):
+        return raw
+    assert isinstance(raw, (str, int)) and not isinstance(raw, float), raw
+    word = raw.lower() if isinstance(raw, str) else str(raw)
+    assert word in TRUE_WORDS + FALSE_WORDS, raw
+    return word in TRUE_WORDS
+
+
+def reference_time(raw):
+    assert not isinstance(raw, bool), raw
+    text = repr(raw) if isinstance(raw, float) else str(raw) if isinstance(raw, int) else raw
+    assert isinstance(text, str), raw
+    text = text.strip()
+    unit, decimal = REFERENCE_TIME.match(text), REFERENCE_DECIMAL.match(text)
+    assert unit or decimal, raw
+    if unit:
+        return canonical_time(int(unit.group(1)) * UNIT_MS[unit.group(2)])
+    return canonical_time(int(decimal.group(1)) * 1000 + int(decimal.group(2).ljust(3, "0")))
+
+
+def reference_server_names(raw):
+    items = [raw] if isinstance(raw, str) else raw
+    assert isinstance(items, (list, tuple)), raw
+    for item in items:
+        assert isinstance(item, str) and item.isascii(), "accepted a non-ASCII server name %r" % (item,)
+    return [item.lower() for item in items]
+
+
+def reference_address(raw):
+    assert isinstance(raw, str) and raw.isascii(), "accepted a non-ASCII address %r" % (raw,)
+    text = raw.lower()
+    bracketed = re.match(r"\A\[([0-9a-f:.]+)\](?::([0-9]{1,5}))?\Z", text)
+    if bracketed:
+        return "[%s]:%d" % (ipaddress.IPv6Address(bracketed.group(1)).compressed, int(bracketed.group(2) or 80))
+    if text.count(":") >= 2:
+        return "[%s]:80" % ipaddress.IPv6Address(text).compressed
+    host, _, port = text.partition(":")
+    assert set(host) <= set(string.ascii_lowercase + string.digits + ".-"), raw
+    return "%s:%d" % (host, int(port) if port else 80)
+
+
+REFERENCE = {
+    "name": lambda raw: raw,
+    "server_name": reference_server_names,
+    "server_port": reference_int,
+    "method": lambda raw: raw,
+    "connect_timeout": reference_time,
+    "read_timeout": reference_time,
+    "max_fails": reference_int,
+    "fail_timeout": reference_time,
+    "next_upstream_tries": reference_int,
+    "retry_non_idempotent": reference_bool,
+    "keepalive": reference_int,
+    "address": reference_address,
+    "weight": reference_int,
+    "backup": reference_bool,
+    "down": reference_bool,
+}

@@ -1,0 +1,84 @@
+"""Hand-written hostile inputs against the model: each is refused with its expected message, which
+names the field and shows the value (escaped, on one line)."""
+import pytest
+
+from ansible_collections.antsle.antman.plugins.module_utils.fields import parse_time, show
+from ansible_collections.antsle.antman.plugins.module_utils.render import render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError, normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.ruleset import check_rule_set
+from ansible_collections.antsle.antman.tests.support.hostile_cases import BASE, CASES
+from ansible_collections.antsle.antman.tests.support.nginx_oracle import check_rendered
+
+
+def refusal(raw):
+    with pytest.raises(RuleError) as error:
+        normalize_rule(raw)
+    return error.value
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_input_is_refused_with_its_message(case):
+    error = refusal(case.raw())
+    message = str(error)
+    assert case.error in message
+    assert all(" " <= ch <= "~" for ch in message), "message must be one printable ASCII line: %r" % message
+
+
+def test_the_table_covers_every_text_field_and_problem_kind():
+    ids = set(c.id for c in CASES)
+    for field in ("name", "server_name", "address", "connect_timeout", "read_timeout", "fail_timeout", "method"):
+        assert len([i for i in ids if i.startswith("inject-%s-" % field)]) >= 10, field
+    for kind in ("name-traversal", "address-http-url", "server-port-0", "server-port-65536", "server-port-negative",
+                 "server-port-string", "weight-0", "weight-negative", "weight-huge", "weight-true",
+                 "upstreams-duplicate", "upstreams-all-backup", "upstreams-all-down", "upstreams-backup-with-ip-hash",
+                 "type-name-dict", "type-address-dict", "type-server-name-dict"):
+        assert kind in ids
+
+
+def test_values_in_messages_are_escaped_and_bounded():
+    error = refusal(dict(BASE, server_name="a\n" * 10000))
+    (problem,) = error.problems
+    assert "\n" not in str(error) and "...(30002 characters)" in problem and len(problem) < 250
+
+
+@pytest.mark.parametrize("spelling", ["5s\t", "\r5s", " 5s ", "5s\u2028", "\u00a05s", "5000ms"])
+def test_whitespace_around_times_is_trimmed_and_never_reaches_nginx(spelling):
+    rule = normalize_rule(dict(BASE, read_timeout=spelling))
+    assert rule["read_timeout"] == "5s" == parse_time(spelling, 1, 3600000)
+    check_rendered(rule, render_rule(rule))
+
+
+def test_show_survives_values_python_cannot_print():
+    deep = []
+    for _ in range(100000):
+        deep = [deep]
+    assert show(deep) == "<list too large or too deeply nested to show>"
+    assert show(10 ** 5000) == "<int too large or too deeply nested to show>"
+
+
+def rules(*specs):
+    return [normalize_rule(dict(BASE, name=name, server_name=names, server_port=port)) for name, names, port in specs]
+
+
+@pytest.mark.parametrize("specs, expected", [
+    ([("web", "web.local", 80), ("api", ["api.local", "WEB.local"], 80)],
+     "rule 'web': server_name 'web.local' on server_port 80 is already used by rule 'api'"),
+    ([("web", "*.example.com", 8080), ("api", "*.EXAMPLE.com", 8080)],
+     "server_name '*.example.com' on server_port 8080 is already used"),
+    ([("web", "web.local", 80), ("Web", "other.local", 80)],
+     "rule 'web': name clashes with rule 'Web' (rule names are case-insensitive)"),
+])
+def test_rules_that_clash_across_the_set_are_refused(specs, expected):
+    with pytest.raises(RuleError) as error:
+        check_rule_set(rules(*specs))
+    assert expected in str(error.value)
+
+
+def test_same_server_name_on_another_port_is_no_clash():
+    check_rule_set(rules(("web", "web.local", 80), ("web-alt", "web.local", 8080)))
+
+
+def test_the_changing_rule_is_blamed_not_the_one_in_place():
+    with pytest.raises(RuleError) as error:
+        check_rule_set(rules(("zzz", "web.local", 80), ("aaa", "web.local", 80)), changing={"aaa"})
+    assert "rule 'aaa': server_name 'web.local' on server_port 80 is already used by rule 'zzz'" in str(error.value)
