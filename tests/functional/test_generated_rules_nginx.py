@@ -23,7 +23,7 @@ def made_distinct(pairs):
     """Canonical rules that can live together: names made unique with their index, and server
     names that another rule already has on the same port replaced by one of the rule's own."""
     owned, rules = set(), []
-    for index, (raw, _) in enumerate(pairs):
+    for index, (raw, _unused) in enumerate(pairs):
         rule = normalize_rule(dict(raw, name="r%d-%s" % (index, raw["name"][:58])))
         names = [name for name in rule["server_name"] if (name, rule["server_port"]) not in owned]
         rule["server_name"] = names or ["r%d.generated.test" % index]

@@ -109,7 +109,7 @@ FIELD_CHOICES = sorted(HOSTILE_FIELDS) + ["upstreams[].%s" % key for key in sort
 @st.composite
 def one_hostile_field(draw):
     """A valid rule with exactly one field replaced by a hostile value: (raw, path of that field)."""
-    raw, _ = draw(rule_pair(max_upstreams=3))
+    raw, _unused = draw(rule_pair(max_upstreams=3))
     choice = draw(st.sampled_from(FIELD_CHOICES))
     if choice in HOSTILE_FIELDS:
         raw[choice] = draw(HOSTILE_FIELDS[choice])
@@ -158,7 +158,7 @@ def field_values(valid, hostile):
 @st.composite
 def any_rule(draw):
     """Every field independently absent, None, valid or hostile."""
-    valid_raw, _ = draw(rule_pair(max_upstreams=3))
+    valid_raw, _unused = draw(rule_pair(max_upstreams=3))
     raw = {}
     for key in RULE_ORDER:
         if key == "upstreams":
@@ -197,7 +197,7 @@ def test_any_input_is_refused_by_name_or_rendered_exactly(raw):
 @given(rule_pair(max_upstreams=3), st.dictionaries(st.sampled_from(sorted(HOSTILE_FIELDS)), st.just(None), max_size=4),
        st.data())
 def test_merging_hostile_fields_over_a_rule_is_refused_or_rendered_exactly(pair, chosen, data):
-    _, existing = pair
+    _unused, existing = pair
     raw = dict((key, data.draw(HOSTILE_FIELDS[key])) for key in chosen)
     if data.draw(st.booleans()):
         raw["upstreams"] = [dict(address=u["address"], weight=data.draw(HOSTILE_UPSTREAM_FIELDS["weight"]))

@@ -73,4 +73,3 @@ def test_hostile_nginx_binary_is_never_run_through_a_shell(populated, run_module
                                                    nginx_binary="nginx; touch %s" % marker))
     assert failed and "nginx binary 'nginx; touch %s' not found" % marker in result["msg"]
     assert not marker.exists()
-
