@@ -34,6 +34,9 @@ from harness import Backend, NginxInstance, StaticBackend, free_port, nginx_bina
 
 from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule  # noqa: E402,F401
 
+# Re-exported for the scenario modules (common.Backend, common.free_port, ...).
+__all__ = ["Backend", "NginxInstance", "StaticBackend", "free_port", "nginx_binary", "normalize_rule"]
+
 
 class ScenarioTimeout(Exception):
     pass
@@ -175,7 +178,7 @@ def wait_serving(port, host_header, deadline=5.0):
     last = None
     while time.monotonic() < end:
         try:
-            status, _ = get(port, host_header, timeout=2)
+            status, _unused = get(port, host_header, timeout=2)
             if status == 200:
                 return
             last = status
@@ -260,11 +263,11 @@ class Section:
 
 
 def table(headers, rows):
-    lines = ["| %s |" % " | ".join(headers), "|%s|" % "|".join("---" for _ in headers)]
+    lines = ["| %s |" % " | ".join(headers), "|%s|" % "|".join("---" for _unused in headers)]
     lines += ["| %s |" % " | ".join(row) for row in rows]
     return lines
 
 
 def run_quiet(args, timeout=30):
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)

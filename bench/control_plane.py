@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Control-plane benchmark: the whole rule set with lb_rules vs lb_rule in a loop.
 
 For N rules (default 500) on a private nginx, three runs each: from empty, the same again (no-op),
@@ -112,7 +112,8 @@ class Bench:
             json.dump({"ANSIBLE_MODULE_ARGS": dict(args, **self.host)}, handle)
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, os.path.join(MODULES, name + ".py"), path],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env, universal_newlines=True,
+                              check=False)
         elapsed = time.perf_counter() - started
         result = json.loads(proc.stdout)
         if result.get("failed"):
@@ -128,8 +129,10 @@ class Bench:
         with open(variables, "w") as handle:
             json.dump({"rules": rules}, handle)
         started = time.perf_counter()
-        proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local", playbook, "-e", "@" + variables],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env, universal_newlines=True)
+        ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+        proc = subprocess.run([ansible_playbook, "-i", "localhost,", "-c", "local", playbook, "-e", "@" + variables],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env, universal_newlines=True,
+                              check=False)
         elapsed = time.perf_counter() - started
         if proc.returncode != 0:
             raise RuntimeError("playbook failed:\n%s" % proc.stdout[-3000:])
@@ -157,7 +160,7 @@ class Bench:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--rules", type=int, default=500)
     parser.add_argument("--loop-rules", type=int, default=None, help="rules for the lb_rule loop (default: --rules)")
     parser.add_argument("--out")
@@ -187,7 +190,7 @@ def main():
         "| run | lb_rules module | lb_rules playbook | lb_rule loop module | lb_rule loop playbook | speed-up (playbook) | speed-up (module) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for label, (sp, sm, changes), (lp, lm, _) in zip(labels, whole_set, loop):
+    for label, (sp, sm, changes), (lp, lm, _loop_changes) in zip(labels, whole_set, loop):
         lm, lp = lm * scale, lp * scale
         lines.append("| %s (%d changes) | %.2f s | %.2f s | %.1f s | %.1f s | %.0fx | %.0fx |" % (
             label, changes, sm, sp, lm, lp, lp / sp, lm / sm))

@@ -82,14 +82,14 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
         if not tiny:
             for name, url in paths:
                 wrk(url, "dp.bench.test", 1, threads, connections)  # warm-up: workers, caches, connections
-        samples = dict((name, []) for name, _ in paths)
+        samples = dict((name, []) for name, _unused in paths)
         for round_index in range(rounds):
             order = paths[round_index % 3:] + paths[:round_index % 3]
             for name, url in order:
                 samples[name].append(wrk(url, "dp.bench.test", seconds, threads, connections))
 
     medians = {}
-    for name, _ in paths:
+    for name, _unused in paths:
         runs = samples[name]
         medians[name] = {
             "rps": common.median([r["rps"] for r in runs]),
@@ -97,7 +97,7 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
             "p99": common.median([r["p99"] for r in runs]),
             "bad": sum(r["errors"] + r["non2xx"] for r in runs),
         }
-    for name, _ in paths:
+    for name, _unused in paths:
         m = medians[name]
         section.row(name, "%.0f" % m["rps"], common.ms(m["p50"]), common.ms(m["p99"]), m["bad"],
                     "%.2fx" % (m["rps"] / medians["plain"]["rps"]), "%.2fx" % (m["rps"] / medians["direct"]["rps"]))
@@ -106,7 +106,7 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
     section.note("generated / plain within each round: %s (median %.2fx)"
                  % (", ".join("%.2fx" % r for r in round_ratios), common.median(round_ratios)))
     section.note("each round's req/s: " + "; ".join(
-        "%s %s" % (name, "/".join("%.0f" % r["rps"] for r in samples[name])) for name, _ in paths))
+        "%s %s" % (name, "/".join("%.0f" % r["rps"] for r in samples[name])) for name, _unused in paths))
     section.target("generated / plain req/s", "%.2fx" % ratio, ">= %.1fx" % TARGET_RATIO,
                    None if tiny else ratio >= TARGET_RATIO)
     section.target("generated / direct req/s", "%.2fx" % (medians["generated"]["rps"] / medians["direct"]["rps"]),

@@ -44,6 +44,7 @@ def bursts(records, origin):
             groups[-1][2] += 1
         else:
             groups.append([start, start, 1])
+
     def at(seconds):
         return "%+.1f" % (0.0 if abs(seconds) < 0.05 else seconds)
     return "; ".join(("%s s: %d" % (at(a), n)) if b - a < 0.05 else ("%s..%s s: %d" % (at(a), at(b), n))
@@ -63,8 +64,8 @@ def run_case(event, kind, fields, rate, duration, hang_at, post_every, timeout):
         port = common.free_port()
         if kind == "rule":
             nginx = common.start_nginx(stack, scratch, "lb")
-            rule, _ = common.apply_rule(nginx, name="bench_hang", server_name="hang.bench.test", server_port=port,
-                                        upstreams=[{"address": a} for a in addresses], **fields)
+            rule, _unused = common.apply_rule(nginx, name="bench_hang", server_name="hang.bench.test", server_port=port,
+                                              upstreams=[{"address": a} for a in addresses], **fields)
         else:
             rule = None
             plain = common.plain_config(port, "hang.bench.test", addresses)

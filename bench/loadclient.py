@@ -76,7 +76,7 @@ def parse_response(buffer):
     keep_alive = parts[0] == "HTTP/1.1"
     length, chunked = None, False
     for line in lines[1:]:
-        key, _, value = line.partition(":")
+        key, _unused, value = line.partition(":")
         key, value = key.strip().lower(), value.strip().lower()
         if key == "content-length":
             length = int(value)
@@ -237,7 +237,7 @@ class Client:
             raw, reused, kept = await asyncio.wait_for(self.attempt(method, connection), self._left(loop, start))
             outcome = raw
             if raw == CLOSED and reused and method in IDEMPOTENT:
-                outcome, _, kept = await asyncio.wait_for(self.attempt(method, None), self._left(loop, start))
+                outcome, _unused, kept = await asyncio.wait_for(self.attempt(method, None), self._left(loop, start))
         except asyncio.TimeoutError:
             raw = raw or "client timeout"
             outcome, kept = "client timeout", None
@@ -317,7 +317,7 @@ async def _closed_loop(client, connections, duration, post_every, events, backgr
         finally:
             stop_at[0] = min(stop_at[0], loop.time() + tail)
 
-    jobs = [asyncio.ensure_future(worker()) for _ in range(connections)]
+    jobs = [asyncio.ensure_future(worker()) for _unused in range(connections)]
     if background is not None:
         jobs.append(asyncio.ensure_future(alongside()))
     results = await asyncio.gather(*jobs)

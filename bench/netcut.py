@@ -17,7 +17,7 @@ NET = "10.231"
 def ip(*args, **kwargs):
     check = kwargs.get("check", True)
     result = subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            universal_newlines=True, timeout=10)
+                            universal_newlines=True, timeout=10, check=False)
     if check and result.returncode != 0:
         raise RuntimeError("ip %s: %s" % (" ".join(args), result.stderr.strip()))
     return result.stdout

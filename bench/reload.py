@@ -21,8 +21,8 @@ def edit_loop(nginx, port, addresses, edits, pause):
         weights = [2 if index % 2 == 0 else 1] + [1] * (len(addresses) - 1)
         before = set(nginx.workers())
         started = time.monotonic()
-        _, outcome = common.apply_rule(nginx, name="bench_reload", server_name="reload.bench.test", server_port=port,
-                                       upstreams=[{"address": a, "weight": w} for a, w in zip(addresses, weights)])
+        _unused, outcome = common.apply_rule(nginx, name="bench_reload", server_name="reload.bench.test", server_port=port,
+                                             upstreams=[{"address": a, "weight": w} for a, w in zip(addresses, weights)])
         done.append((time.monotonic() - started, outcome.reloaded, bool(set(nginx.workers()) - before)))
         time.sleep(pause)
     return done
@@ -59,8 +59,8 @@ def run(tiny=False, edits=20, connections=32, pause=0.3, margin=1.0):
     raw = [r for r in records if r.raw_failed]
     failed = [r for r in records if r.failed]
     server_errors = [r for r in records if r.outcome.startswith("http 5")]
-    reloads = sum(1 for _, reloaded, changed in applied if reloaded and changed)
-    times = [seconds for seconds, _, _ in applied]
+    reloads = sum(1 for _unused, reloaded, changed in applied if reloaded and changed)
+    times = [seconds for seconds, _unused, _unused in applied]
     raw_kinds = {}
     for record in raw:
         raw_kinds[record.raw] = raw_kinds.get(record.raw, 0) + 1

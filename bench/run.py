@@ -30,7 +30,7 @@ def machine():
     def out(args):
         try:
             result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                                    timeout=10)
+                                    timeout=10, check=False)
             return result.stdout.strip()
         except OSError:
             return "?"
@@ -67,7 +67,8 @@ class ControlPlane:
                 self.title, os.path.relpath(CONTROL_PLANE, common.ROOT))
             return section
         result = subprocess.run([sys.executable, CONTROL_PLANE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                universal_newlines=True, timeout=CONTROL_PLANE_TIMEOUT, cwd=common.ROOT)
+                                universal_newlines=True, timeout=CONTROL_PLANE_TIMEOUT, cwd=common.ROOT,
+                                check=False)
         text = result.stdout.strip()
         if result.returncode != 0:
             raise RuntimeError("bench/control_plane.py exited %d:\n%s" % (result.returncode, text[-2000:]))

@@ -4,5 +4,5 @@
 # or  bench/run.sh --tiny  (a few seconds per scenario, numbers meaningless).
 source "$(dirname "$0")/../scripts/lib.sh"
 "$ROOT/scripts/setup.sh" >&2
-cd "$TREE"
+cd "$TREE" || exit 1
 exec python bench/run.py --results "$ROOT/bench/results" "$@"

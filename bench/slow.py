@@ -32,11 +32,11 @@ def fire_slow(port, count, seconds, results):
     def one():
         started = time.monotonic()
         try:
-            status, _ = get(port, "slow.bench.test", path="/delay/%g" % seconds, timeout=120)
+            status, _unused = get(port, "slow.bench.test", path="/delay/%g" % seconds, timeout=120)
         except OSError as error:
             status = type(error).__name__
         results.append((status, time.monotonic() - started))
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(count)]
+    threads = [threading.Thread(target=one, daemon=True) for _unused in range(count)]
     for thread in threads:
         thread.start()
     return threads
@@ -49,8 +49,8 @@ def run_variant(kind, fields, slow_count, rate, duration, slow_at):
         port = common.free_port()
         if kind == "rule":
             nginx = common.start_nginx(stack, scratch, "lb")
-            rule, _ = common.apply_rule(nginx, name="bench_slow", server_name="slow.bench.test", server_port=port,
-                                        upstreams=[{"address": a} for a in addresses], **fields)
+            rule, _unused = common.apply_rule(nginx, name="bench_slow", server_name="slow.bench.test", server_port=port,
+                                              upstreams=[{"address": a} for a in addresses], **fields)
             slow_seconds = seconds_of(rule["read_timeout"]) + 2.0
         else:
             nginx = common.start_hand_written(stack, scratch, "lb",
@@ -88,8 +88,8 @@ def run(tiny=False, rate=100, duration=18.0, slow_at=1.0):
             failed = [r for r in records if r.failed]
             starts = [r.start - slow_at for r in failed]
             window = "%+.1f..%+.1f s" % (min(starts), max(starts)) if starts else "-"
-            answers = ", ".join("%s after %.1f s" % (status, seconds) for status, seconds in sorted(slow_results,
-                                                                                                   key=str))
+            answers = ", ".join("%s after %.1f s" % (status, seconds)
+                                for status, seconds in sorted(slow_results, key=str))
             section.row(label, "%d x %g s" % (slow_count, slow_seconds), answers or "none", len(records),
                         common.breakdown(failed), window, no_live)
             results.append({"label": label, "slow": slow_count, "failed_others": len(failed),

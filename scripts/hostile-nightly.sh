@@ -9,7 +9,7 @@
 #   ANTMAN_NIGHTLY_FACTOR=5 scripts/hostile-nightly.sh -k hostile_field   # a quick, focused run
 source "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/setup.sh"
-cd "$TREE"
+cd "$TREE" || exit 1
 HYPOTHESIS_PROFILE=nightly PYTHONPATH="$COLLECTIONS" python -m pytest -q -p no:cacheprovider \
   --hypothesis-show-statistics \
   tests/unit/plugins/module_utils/test_rule_properties.py tests/functional/test_generated_rules_nginx.py "$@"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared shell settings for the scripts in this directory. Source it, do not run it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +22,6 @@ sync_tree() {
       --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
       --exclude=./.pytest_cache --exclude=./docs/build -cf - .) | (cd "$TREE" && tar -xf -)
   # Remove files that no longer exist in the checkout.
-  (cd "$TREE" && find . -type f ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
+  (cd "$TREE" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
     while read -r file; do [ -e "$ROOT/$file" ] || rm -f "$TREE/$file"; done
 }

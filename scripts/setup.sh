@@ -8,6 +8,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 command -v wrk >/dev/null || need_apt+=(wrk)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # ansible-test sanity
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_apt+=(libnginx-mod-stream)
 command -v openssl >/dev/null || need_apt+=(openssl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -19,7 +20,7 @@ fi
 # The distribution's nginx may have been started by its package; the tests run their own instances.
 
 stamp="$VENV/.requirements.sha"
-want="$(cat "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
+want="$(sha256sum < "$ROOT/requirements-dev.txt" | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "python venv $VENV"
   python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"

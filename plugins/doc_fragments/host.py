@@ -16,7 +16,7 @@ options:
     description:
       - Directory holding one nginx file per rule, named C(<name>.conf), and nothing else.
       - It must be included from nginx's C(http) context, for example by
-        C(include /etc/nginx/antman.d/*.conf;) (the M(antsle.antman.load_balancer) role writes
+        C(include /etc/nginx/antman.d/*.conf;) (the C(antsle.antman.load_balancer) role writes
         that drop-in). The module fails if the configuration in O(nginx_conf) does not include it.
       - The collection keeps it as a symbolic link to a generation directory beside it, so that a
         change replaces the whole rule set in one atomic step. An existing plain directory is adopted.

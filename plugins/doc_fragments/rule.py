@@ -22,13 +22,13 @@ options:
     required: true
   protocol:
     description:
-      - V(http) balances HTTP requests (nginx's http context): server names, TLS, per-request retries.
+      - "V(http) balances HTTP requests (nginx's http context): server names, TLS, per-request retries."
       - V(tcp) and V(udp) balance connections and datagrams (nginx's stream context); the port identifies
         the rule, and O(server_name), O(keepalive), O(retry_non_idempotent), O(tls) and O(redirect_http)
         do not apply (giving them is an error). Weights, backup, down and the failover settings work the same way;
         a hung TCP upstream that accepts connections cannot be detected (there is no request to time out),
         a crashed or unreachable one is skipped. nginx's stream module must be loaded and
-        C(include <rules_dir>/*.stream;) be in its C(stream) context (the M(antsle.antman.load_balancer) role
+        C(include <rules_dir>/*.stream;) be in its C(stream) context (the P(antsle.antman.load_balancer#role) role
         does both).
     type: str
     choices: [http, tcp, udp]
@@ -210,7 +210,8 @@ def _without_defaults(options):
 def _config_documentation(text):
     import yaml
 
-    options = yaml.safe_load(text)["options"]
+    # Option references in the shared descriptions point into config[] here (O(max_fails) -> O(config[].max_fails)).
+    options = yaml.safe_load(text.replace("O(", "O(config[]."))["options"]
     return yaml.safe_dump({"options": {"config": {"suboptions": _without_defaults(options)}}}, sort_keys=False)
 
 

@@ -13,10 +13,10 @@ version_added: 0.1.0
 author:
   - antsle.antman developers
 description:
-  - Canonical rules (from P(antsle.antman.lb_expand_rules#filter)) carry TLS content as sha256 digests only,
+  - "Canonical rules (from P(antsle.antman.lb_expand_rules#filter)) carry TLS content as sha256 digests only,
     so that no private key is stored in a fact. For M(antsle.antman.lb_rules) to write a certificate and key,
     the rules passed to it need the content: this filter puts the inventory rule's C(tls) back, by rule name,
-    for rules that give C(key_content).
+    for rules that give C(key_content)."
   - Use it directly in the module's arguments, where O(antsle.antman.lb_rules#module:config[].tls.key_content)
     is protected by C(no_log); never store its result in a fact.
 positional: rules

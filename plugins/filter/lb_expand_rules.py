@@ -25,7 +25,7 @@ description:
     and the set is checked as a whole (a name listed twice, one server name on one port in two rules).
     All problems are reported at once, each naming the rule, the field, the value and, for inventory-driven
     upstreams, the host and group it came from.
-  - The role M(antsle.antman.load_balancer) uses it; it needs C(groups) and C(hostvars).
+  - The role P(antsle.antman.load_balancer#role) uses it; it needs C(groups) and C(hostvars).
   - TLS content (O(antsle.antman.lb_rule#module:tls.key_content)) comes back as digests only, so that no key
     is stored in a fact; see P(antsle.antman.lb_attach_tls_content#filter).
 positional: groups, hostvars

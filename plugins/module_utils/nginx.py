@@ -204,7 +204,6 @@ class Nginx:
         raise NginxError("nginx did not start workers with the new configuration within %ss of the reload "
                          "(see its error log%s)" % (timeout, " %s" % error_log if error_log else ""))
 
-
     @staticmethod
     def _wait_old_workers_stop_accepting(old_workers, deadline):
         """Return once every old worker has exited or entered graceful shutdown, in which nginx

@@ -185,7 +185,7 @@ def parse_upstream_block(node, rule, notes):
 def parse_upstream_server(args, notes, where):
     upstream = {"address": args[0], "max_fails": NGINX_DEFAULTS["max_fails"], "fail_timeout": NGINX_DEFAULTS["fail_timeout"]}
     for parameter in args[1:]:
-        key, _, value = parameter.partition("=")
+        key, _sep, value = parameter.partition("=")
         if key in ("backup", "down") and not value:
             upstream[key] = True
         elif key == "weight":

@@ -16,7 +16,7 @@ MAX_PARALLEL = 32
 
 def split_address(address):
     """("host", port) from a canonical address (``host:port`` or ``[v6]:port``)."""
-    host, _, port = address.rpartition(":")
+    host, _sep, port = address.rpartition(":")
     return host.strip("[]"), int(port)
 
 

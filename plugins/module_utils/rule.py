@@ -14,7 +14,6 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
-from ansible.module_utils.six import string_types
 from ansible_collections.antsle.antman.plugins.module_utils.fields import (
     FieldError,
     parse_address,
@@ -126,7 +125,7 @@ def given(raw, key):
 
 def rule_name_of(raw):
     """The rule's name if it is a valid one, for error messages."""
-    if isinstance(raw, dict) and isinstance(raw.get("name"), string_types):
+    if isinstance(raw, dict) and isinstance(raw.get("name"), str):
         try:
             return parse_name(raw["name"])
         except FieldError:

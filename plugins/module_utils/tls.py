@@ -62,8 +62,8 @@ def normalize_tls(raw):
         else:
             problems.append("tls: %s (given: %s)" % (FORMS, ", ".join(sorted(given)) or "nothing"))
         protocols = raw.get("protocols")
-        tls["protocols"] = list(TLS_PROTOCOLS) if protocols is None else _field("protocols", parse_tls_protocols,
-                                                                                  protocols)
+        tls["protocols"] = (list(TLS_PROTOCOLS) if protocols is None
+                            else _field("protocols", parse_tls_protocols, protocols))
     except FieldError as error:
         problems.append(str(error))
     return tls, content, problems

@@ -21,7 +21,7 @@ description:
   - To manage the whole rule set in one step (one validation and one reload for any number of
     rules), use M(antsle.antman.lb_rules).
 author:
-  - antsle.antman developers
+  - antsle.antman developers (@antsle)
 extends_documentation_fragment:
   - antsle.antman.attributes
   - antsle.antman.rule

@@ -18,11 +18,10 @@ description:
     whether it was accepted and how long it took. The C(antsle.antman.rules) playbook prints this as a table.
   - Fails if O(rules_dir) is not included from the http context of O(nginx_conf).
 author:
-  - antsle.antman developers
+  - antsle.antman developers (@antsle)
 extends_documentation_fragment:
   - antsle.antman.attributes
   - antsle.antman.host
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full

@@ -18,7 +18,7 @@ description:
   - Suited to rules kept in inventory (C(group_vars), C(host_vars)). For one rule at a time see
     M(antsle.antman.lb_rule).
 author:
-  - antsle.antman developers
+  - antsle.antman developers (@antsle)
 extends_documentation_fragment:
   - antsle.antman.attributes
   - antsle.antman.rule.config

@@ -5,7 +5,7 @@
 # time is destroyed here too, so nothing is left behind. Needs root (namespaces, /etc/nginx).
 # Time budget for all scenarios together: $ANTMAN_MOLECULE_BUDGET seconds (default 600).
 source "$(dirname "$0")/../lib.sh"
-cd "$TREE"
+cd "$TREE" || exit 1
 
 budget="${ANTMAN_MOLECULE_BUDGET:-600}"
 deadline=$((SECONDS + budget))

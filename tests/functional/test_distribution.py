@@ -64,7 +64,7 @@ def test_hung_upstream_costs_at_most_read_timeout(nginx, backends):
           upstreams=[{"address": x.address} for x in (a, b, c)])
     b.hang()
     slowest, failed = 0.0, 0
-    for _ in range(30):
+    for _request in range(30):
         started = time.monotonic()
         status, body = get(port, "web.local")
         slowest = max(slowest, time.monotonic() - started)

@@ -199,7 +199,7 @@ def test_killed_mid_change_leaves_all_old_or_all_new_and_the_next_run_repairs(th
     before = nginx.snapshot_files()
     request = [dict(web, upstreams=[{"address": b.address}], read_timeout="9s"), api,
                raw_rule("new", ports["new"], b)]
-    code, _ = run_apply(spec(nginx, *request, kill_at=kill_at))
+    code, _unused = run_apply(spec(nginx, *request, kill_at=kill_at))
     assert code == -9
     assert nginx.snapshot_files() == (before if on_disk == "old" else files_of(*request))
     assert answer(ports["web"], "web.local") == (a.name if served == "old" else b.name)
@@ -221,7 +221,7 @@ def test_killed_while_adopting_a_plain_rules_directory_loses_nothing(nginx, back
     with open(os.path.join(nginx.rules_dir, "hand.conf"), "wb") as handle:
         handle.write(hand)
     web = raw_rule("web", free_port(), a)
-    code, _ = run_apply(spec(nginx, web, kill_at="adopting"))
+    code, _unused = run_apply(spec(nginx, web, kill_at="adopting"))
     assert code == -9
     code, result = run_apply(spec(nginx, web))
     assert code == 0 and result["recovered"], result
@@ -284,7 +284,7 @@ def test_killed_while_changing_a_certificate_leaves_all_old_or_all_new_files(tls
     before = nginx.snapshot_files()
     request = [dict(web, upstreams=[{"address": b.address}]),
                dict(shop, upstreams=[{"address": b.address}], tls=certificates["new"]["tls"])]
-    code, _ = run_apply(spec(nginx, *request, kill_at=kill_at))
+    code, _unused = run_apply(spec(nginx, *request, kill_at=kill_at))
     assert code == -9
     assert nginx.snapshot_files() == (before if on_disk == "old" else files_of(*request, rules_dir=nginx.rules_dir))
     assert https_answer(ports["shop"], certificates) == (("old", a.name) if served == "old" else ("new", b.name))
@@ -332,7 +332,7 @@ def test_a_second_run_waits_for_the_first_and_applies_its_whole_request_after_it
     deadline = 60
     while not os.path.exists(ready):
         assert holder.poll() is None and deadline > 0, holder.communicate()
-        subprocess.run(["sleep", "0.02"])
+        subprocess.run(["sleep", "0.02"], check=False)
         deadline -= 0.02
     before = tree(os.path.dirname(nginx.rules_dir))
     code, impatient = run_apply(spec(nginx, *second, lock_timeout=1))
@@ -487,13 +487,13 @@ def test_read_only_file_system_is_a_clear_error_and_changes_nothing(tmp_path, ba
             override(nginx, web)
             before = tree(mount)
             remount(mount, "ro")
-            result = run_module("lb_rule", module_args(nginx, **dict(web, upstreams=[{"address": b.address}])))
+            result = run_module("lb_rule", module_args(nginx, **{**web, "upstreams": [{"address": b.address}]}))
             assert result["failed"] and result["msg"] == (
                 "cannot use rules_dir %s: Read-only file system (its parent directory must be writable)"
                 % nginx.rules_dir)
             assert tree(mount) == before and answer(web["server_port"], "web.local") == a.name
             remount(mount, "rw")
-            result = run_module("lb_rule", module_args(nginx, **dict(web, upstreams=[{"address": b.address}])))
+            result = run_module("lb_rule", module_args(nginx, **{**web, "upstreams": [{"address": b.address}]}))
             assert result["changed"] and answer(web["server_port"], "web.local") == b.name
         finally:
             kill_nginx(nginx)
@@ -541,7 +541,7 @@ def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp
 def test_files_and_directories_are_never_world_writable_whatever_the_umask(three_rules, certificates):
     nginx, ports, a, b, (web, api, old) = three_rules
     shop = raw_rule("shop", free_port(), b, tls=certificates["new"]["tls"])
-    code, _ = run_apply(spec(nginx, web, api, raw_rule("new", ports["new"], b), shop, kill_at="validated", umask=0))
+    code, _unused = run_apply(spec(nginx, web, api, raw_rule("new", ports["new"], b), shop, kill_at="validated", umask=0))
     assert code == -9  # leaves the journal and both generations, to be checked too
     parent = os.path.dirname(nginx.rules_dir)
     modes = dict((name, os.lstat(os.path.join(parent, name))) for name in os.listdir(parent))

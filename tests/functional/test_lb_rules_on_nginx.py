@@ -1,8 +1,6 @@
 """lb_rules against a real nginx, run by ansible-playbook as users run it."""
 import json
 
-import pytest
-
 from harness import counting_nginx, distribution, free_port, get, run_playbook
 
 PLAY = """

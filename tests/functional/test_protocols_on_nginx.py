@@ -1,5 +1,4 @@
 """HTTPS termination, the HTTP->HTTPS redirect, and TCP/UDP rules against a real nginx."""
-import http.client
 import ssl
 from collections import Counter
 
@@ -60,11 +59,11 @@ def netns():
     subprocess.run(["ip", "netns", "add", name], check=True)
     subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
 
-    def run(args, **kwargs):
+    def run(args, check=False, **kwargs):
         return subprocess.run(["ip", "netns", "exec", name] + list(args), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, **kwargs)
+                              stderr=subprocess.STDOUT, universal_newlines=True, check=check, **kwargs)
     yield name, run
-    subprocess.run(["ip", "netns", "del", name])
+    subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 def test_redirect_http_answers_301_to_https(tmp_path, netns):
@@ -99,10 +98,10 @@ def test_tcp_rule_balances_by_weight_and_fails_over(nginx, echo_backends):
     port = free_port()
     apply(nginx, {"name": "echo", "protocol": "tcp", "server_port": port,
                   "upstreams": [{"address": a.address, "weight": 2}, {"address": b.address}, {"address": c.address}]})
-    seen = Counter(tcp_hello(port) for _ in range(40))
+    seen = Counter(tcp_hello(port) for _request in range(40))
     assert seen == {a.name: 20, b.name: 10, c.name: 10}
     b.kill()
-    after = Counter(tcp_hello(port) for _ in range(40))
+    after = Counter(tcp_hello(port) for _request in range(40))
     assert b.name not in after and sum(after.values()) == 40
 
 

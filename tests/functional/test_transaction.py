@@ -82,4 +82,3 @@ def test_nginx_not_running_is_refused_before_anything(nginx, backends):
     assert nginx.snapshot_files() == {}
     apply(nginx, make("web", free_port(), backend.address), reload=False)
     assert list(nginx.snapshot_files()) == ["web.conf"]
-

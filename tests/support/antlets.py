@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Demo and test antlets: network namespaces on a private bridge, each running an HTTP server
 that says who it is (tests/support/backend.py). Used by scripts/demo.sh and the molecule scenarios.
 
@@ -46,7 +45,7 @@ class AntletsError(Exception):
 
 
 def run(args, check=True):
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     if check and proc.returncode != 0:
         raise AntletsError("%s failed: %s" % (" ".join(args), (proc.stderr or proc.stdout).strip()))
     return proc
@@ -122,7 +121,7 @@ class World:
         # Antlets without an address get the next free one from .101 on (antsle numbers them similarly).
         automatic = iter(h for h in hosts[100:] + hosts[1:100] if h not in explicit)
         for index, spec in enumerate(specs):
-            name, _, address = spec.partition("=")
+            name, _sep, address = spec.partition("=")
             if not NAME_RE.match(name):
                 raise AntletsError("antlet name %r: use 1-20 of a-z 0-9 -" % name)
             address = ipaddress.IPv4Address(address) if address else next(automatic, None)
@@ -297,7 +296,7 @@ def stop_process(pid, timeout=5.0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="create the world and start its antlets")
     up.add_argument("world")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
 
 Usage: backend.py NAME HOST PORT [--delay SECONDS]
@@ -29,11 +28,11 @@ async def handle(reader, writer, name, delay):
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
-            method, _, rest = lines[0].partition(" ")
+            method, _unused, rest = lines[0].partition(" ")
             path = rest.partition(" ")[0]
             length, close = 0, False
             for line in lines[1:]:
-                key, _, value = line.partition(":")
+                key, _sep, value = line.partition(":")
                 key = key.strip().lower()
                 if key == "content-length":
                     length = int(value.strip() or 0)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """TCP or UDP echo server that says who it is: the stand-in for a non-HTTP antlet service.
 
 Usage: echo_backend.py NAME HOST PORT tcp|udp
@@ -18,8 +17,8 @@ class UdpEcho(asyncio.DatagramProtocol):
     def connection_made(self, transport):
         self.transport = transport
 
-    def datagram_received(self, data, address):
-        self.transport.sendto(self.name + b":" + data, address)
+    def datagram_received(self, data, addr):
+        self.transport.sendto(self.name + b":" + data, addr)
 
 
 async def tcp_echo(reader, writer, name):

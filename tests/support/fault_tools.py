@@ -39,7 +39,7 @@ def run_module(module, args, env=None):
         environment.update(env or {})
         proc = subprocess.run([sys.executable, "-m", "ansible_collections.antsle.antman.plugins.modules.%s" % module,
                                path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                              env=environment, timeout=120)
+                              env=environment, timeout=120, check=False)
     finally:
         os.unlink(path)
     return json.loads(proc.stdout)

@@ -43,7 +43,8 @@ STREAM_BLOCK = """stream {{
 
 def run_command(args):
     """The (rc, stdout, stderr) runner module_utils expect, outside Ansible."""
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          check=False)
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -140,7 +141,7 @@ class NginxInstance:
     def workers(self):
         pid = self.master_pid()
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], stdout=subprocess.PIPE,
-                             universal_newlines=True).stdout
+                             universal_newlines=True, check=False).stdout
         return sorted(int(p) for p in out.split())
 
     def applier(self, check_mode=False, reload=True, on_step=None):
@@ -251,7 +252,7 @@ def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.
 def distribution(port, host_header, count):
     """Counter of which backend answered ``count`` sequential requests (non-200 counted by status)."""
     seen = Counter()
-    for _ in range(count):
+    for _request in range(count):
         status, body = get(port, host_header)
         seen[body if status == 200 else "status-%d" % status] += 1
     return seen
@@ -288,7 +289,7 @@ def run_playbook(playbook_text, directory, extra_args=()):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_PYTHON_INTERPRETER=sys.executable)
     proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", path] + list(extra_args),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, check=False)
     result = None
     if os.path.exists(dump):
         with open(dump) as handle:
@@ -375,5 +376,5 @@ def https_get(port, hostname, ca, address="127.0.0.1", timeout=10.0):
                 if not chunk:
                     break
                 data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body.decode().strip()

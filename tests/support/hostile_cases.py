@@ -119,7 +119,7 @@ def injection_cases():
 
 def _deep(depth):
     value = []
-    for _ in range(depth):
+    for _unused in range(depth):
         value = [value]
     return value
 

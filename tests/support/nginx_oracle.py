@@ -18,7 +18,7 @@ FORWARDED = (("Host", "$host"), ("X-Real-IP", "$remote_addr"),
 # The only arguments the renderer may write that contain anything beyond a plain token: the
 # fixed forwarded headers' variables, the empty Connection header value, the client address the
 # stream module hashes for ip_hash (and a redirect's target, allowed per rule).
-FIXED_ARGS = frozenset(value for _, value in FORWARDED) | {""}
+FIXED_ARGS = frozenset(value for _unused, value in FORWARDED) | {""}
 SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "
@@ -156,8 +156,7 @@ def all_args(tree):
         for arg in args:
             yield name, arg
         if block is not None:
-            for pair in all_args(block):
-                yield pair
+            yield from all_args(block)
 
 
 def check_rendered(rule, text, rules_dir=DEFAULT_RULES_DIR):
@@ -175,7 +174,7 @@ def check_rendered(rule, text, rules_dir=DEFAULT_RULES_DIR):
     allowed = FIXED_ARGS | ({redirect_target(rule)} if rule.get("redirect_http") else set())
     for name, arg in all_args(tree[2:]):
         assert arg in allowed or SAFE_ARG.match(arg), "unsafe argument %r of %s" % (arg, name)
-    for name, args, _ in tree[2][2]:
+    for name, args, _unused in tree[2][2]:
         if name == "server":
             # ngx_parse_url() reads "unix:..." as a UNIX socket path, whatever the rule meant
             assert not args[0].lower().startswith("unix:"), args

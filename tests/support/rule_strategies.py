@@ -317,7 +317,7 @@ def make_roles_valid(raw, canonical):
     if canonical["method"] == "ip_hash":
         for item, normal in pairs:
             item["backup"], normal["backup"] = False, False
-    if not any(not n["backup"] and not n["down"] for _, n in pairs):
+    if not any(not n["backup"] and not n["down"] for _unused, n in pairs):
         item, normal = pairs[0]
         item["backup"] = item["down"] = normal["backup"] = normal["down"] = False
 
@@ -514,7 +514,7 @@ def reference_address(raw):
         return "[%s]:%d" % (ipaddress.IPv6Address(bracketed.group(1)).compressed, int(bracketed.group(2) or 80))
     if text.count(":") >= 2:
         return "[%s]:80" % ipaddress.IPv6Address(text).compressed
-    host, _, port = text.partition(":")
+    host, _unused, port = text.partition(":")
     assert set(host) <= set(string.ascii_lowercase + string.digits + ".-"), raw
     return "%s:%d" % (host, int(port) if port else 80)
 

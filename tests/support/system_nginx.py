@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Save and restore the system nginx around the demo and the molecule scenarios.
 
   system_nginx.py save NAME      snapshot /etc/nginx and whether nginx runs (kept if one exists);

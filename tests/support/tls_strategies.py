@@ -177,7 +177,7 @@ def hostile_tls_values(hostile_text, spliced, random_text, long_text, wrong_type
 @st.composite
 def hostile_tls(draw, subfields, wrong_types, random_text):
     """A tls value with something wrong (or surprising) about it, as a whole or in one subfield."""
-    raw, _ = draw(tls_pair())
+    raw, _unused = draw(tls_pair())
     raw = dict((k, v) for k, v in raw.items() if v is not None)
     change = draw(st.sampled_from(["subfield", "subfield", "subfield", "unknown key", "half a form", "two forms",
                                    "nothing", "whole"]))
@@ -192,7 +192,7 @@ def hostile_tls(draw, subfields, wrong_types, random_text):
         form = [k for k in raw if k != "protocols"]
         del raw[draw(st.sampled_from(form))]
     elif change == "two forms":
-        other, _ = draw(tls_pair())
+        other, _unused = draw(tls_pair())
         raw.update((k, v) for k, v in other.items() if v is not None and k != "protocols")
     elif change == "nothing":
         raw = dict((k, v) for k, v in raw.items() if k == "protocols")

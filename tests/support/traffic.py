@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A counting client: sends requests through the load balancer and counts who answered.
 
   traffic.py --host demo.antsle.local [--address 127.0.0.1] [--port 80] --count 300 [--rate R]

@@ -7,7 +7,7 @@ import os
 import pytest
 
 PLUGINS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "plugins"))
-SOURCES = sorted(os.path.join(directory, name) for directory, _, names in os.walk(PLUGINS)
+SOURCES = sorted(os.path.join(directory, name) for directory, _unused, names in os.walk(PLUGINS)
                  for name in names if name.endswith(".py"))
 FORBIDDEN_MODULES = {"subprocess", "commands", "pty", "popen2"}
 FORBIDDEN_OS_CALLS = {"system", "popen", "execl", "execle", "execlp", "execlpe", "execv", "execve", "execvp",

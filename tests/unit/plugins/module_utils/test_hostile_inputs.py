@@ -57,7 +57,7 @@ def test_whitespace_around_times_is_trimmed_and_never_reaches_nginx(spelling):
 
 def test_show_survives_values_python_cannot_print():
     deep = []
-    for _ in range(100000):
+    for _unused in range(100000):
         deep = [deep]
     assert show(deep) == "<list too large or too deeply nested to show>"
     assert show(10 ** 5000) == "<int too large or too deeply nested to show>"

@@ -167,7 +167,7 @@ FIELD_CHOICES = sorted(HOSTILE_FIELDS) + ["upstreams[].%s" % key for key in sort
 @st.composite
 def one_hostile_field(draw):
     """A valid rule with exactly one field replaced by a hostile value: (raw, path of that field)."""
-    raw, _ = draw(rule_pair(max_upstreams=3))
+    raw, _unused = draw(rule_pair(max_upstreams=3))
     choice = draw(st.sampled_from(FIELD_CHOICES))
     if choice in HOSTILE_FIELDS:
         raw[choice] = draw(HOSTILE_FIELDS[choice])
@@ -215,7 +215,7 @@ def test_one_hostile_field_is_refused_by_name_or_rendered_exactly(case):
 @st.composite
 def hostile_tls_rule(draw):
     """An https rule (sometimes redirecting port 80) whose tls is hostile."""
-    raw, _ = draw(rule_pair(max_upstreams=2, protocols=("http",)))
+    raw, _unused = draw(rule_pair(max_upstreams=2, protocols=("http",)))
     raw["tls"] = draw(HOSTILE_FIELDS["tls"])
     if draw(st.booleans()):
         raw["redirect_http"], raw["server_port"] = True, draw(st.sampled_from([443, 8443]))
@@ -241,7 +241,7 @@ HTTP_ONLY_VALUES = {
 @st.composite
 def stream_rule_with_http_fields(draw):
     """A tcp or udp rule given one or more http-only fields (values valid for http, or hostile)."""
-    raw, _ = draw(rule_pair(max_upstreams=2, protocols=("tcp", "udp")))
+    raw, _unused = draw(rule_pair(max_upstreams=2, protocols=("tcp", "udp")))
     given_fields = draw(st.lists(st.sampled_from(HTTP_ONLY), min_size=1, max_size=3, unique=True))
     for key in given_fields:
         raw[key] = draw(st.one_of(HTTP_ONLY_VALUES[key], HOSTILE_FIELDS[key].filter(lambda v: v is not None)))
@@ -263,7 +263,7 @@ def test_stream_rules_refuse_every_http_only_field_by_name(case):
 def key_in_any_place(draw):
     """A private key put where it does not belong (or where it does), next to other fields that
     may be hostile: the key must never show, whatever the model makes of the rule."""
-    raw, _ = draw(rule_pair(max_upstreams=2, protocols=("http", "http", "tcp")))
+    raw, _unused = draw(rule_pair(max_upstreams=2, protocols=("http", "http", "tcp")))
     key = draw(key_text())
     place = draw(st.sampled_from(["tls.key", "tls.certificate", "tls.key_sha256", "tls.certificate_content",
                                   "tls.key_content", "tls.protocols", "tls", "tls.<unknown>", "server_name",
@@ -308,7 +308,7 @@ def field_values(valid, hostile):
 @st.composite
 def any_rule(draw):
     """Every field independently absent, None, valid or hostile."""
-    valid_raw, _ = draw(rule_pair(max_upstreams=3))
+    valid_raw, _unused = draw(rule_pair(max_upstreams=3))
     raw = {}
     for key in rule_order("http"):
         if key == "upstreams":
@@ -347,7 +347,7 @@ def test_any_input_is_refused_by_name_or_rendered_exactly(raw):
 @given(rule_pair(max_upstreams=3), st.dictionaries(st.sampled_from(sorted(HOSTILE_FIELDS)), st.just(None), max_size=4),
        st.data())
 def test_merging_hostile_fields_over_a_rule_is_refused_or_rendered_exactly(pair, chosen, data):
-    _, existing = pair
+    _unused, existing = pair
     raw = dict((key, data.draw(HOSTILE_FIELDS[key])) for key in chosen)
     if data.draw(st.booleans()):
         raw["upstreams"] = [dict(address=u["address"], weight=data.draw(HOSTILE_UPSTREAM_FIELDS["weight"]))
@@ -386,7 +386,7 @@ def broken_roles(draw):
             del raw["tls"]
         return raw, ["redirect_http: true needs tls"]
     if problem == "redirect on port 80":
-        raw["tls"], _ = draw(tls_pair())
+        raw["tls"], _unused = draw(tls_pair())
         raw["redirect_http"], raw["server_port"] = True, draw(st.sampled_from([80, "80", 80.0]))
         return raw, ["redirect_http: true needs a server_port other than 80"]
     index = draw(st.integers(0, len(raw["upstreams"]) - 1))

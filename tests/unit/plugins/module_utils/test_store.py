@@ -16,7 +16,7 @@ def test_snapshot_reads_managed_rules_and_reports_the_rest(tmp_path):
     write(tmp_path / "hand.conf", "server { listen 81; }\n")
     write(tmp_path / "notes.txt", "x")
     write(tmp_path / "drift.conf", render_rule(normalize_rule({"name": "drift", "server_name": "d.com",
-                                                                 "upstreams": [{"address": "b"}]})) + "# edit\n")
+                                                               "upstreams": [{"address": "b"}]})) + "# edit\n")
     write(tmp_path / "broken.conf", "# Managed by antsle.antman: rule broken.\n# antman-rule: {not json\n")
     snapshot = read_snapshot(str(tmp_path))
     assert list(snapshot.rules()) == ["drift", "web"]

@@ -78,7 +78,6 @@ def test_hostile_nginx_binary_is_never_run_through_a_shell(populated, run_module
     assert not marker.exists()
 
 
-
 SHOP = dict(BASE, name="shop", server_name="shop.local", server_port=443,
             tls={"certificate_content": CERT, "key_content": KEY})
 SSH = {"name": "ssh", "protocol": "tcp", "server_port": 2222, "upstreams": [{"address": "10.0.0.1:22"}]}

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Helpers for the stages that run Ansible's own tools (ansible-test, ansible-galaxy, ...).
+# Source it after lib.sh, do not run it.
+
+# The newest ansible-core, on Python 3.12 (ansible-core >= 2.20 needs Python >= 3.12).
+CORE_LATEST_VENV="${ANTMAN_CORE_LATEST_VENV:-$ROOT/.venv-core-latest}"
+
+python312() {
+  local candidate
+  for candidate in "${ANTMAN_PYTHON312:-}" "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3.12" \
+      "$HOME/.pyenv/versions/3.12.1/bin/python3.12" "$(command -v python3.12 || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+  done
+  echo "no Python 3.12 found (pyenv 3.12.1 or python3.12 on PATH; or set ANTMAN_PYTHON312)" >&2
+  return 1
+}
+
+# ensure_core_latest_venv: create or refresh $CORE_LATEST_VENV from requirements-core-latest.txt.
+ensure_core_latest_venv() {
+  local stamp="$CORE_LATEST_VENV/.requirements.sha" want
+  want="$(sha256sum < "$ROOT/requirements-core-latest.txt" | cut -d' ' -f1)"
+  if [ ! -x "$CORE_LATEST_VENV/bin/ansible-test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "python venv $CORE_LATEST_VENV (newest ansible-core)"
+    rm -rf "$CORE_LATEST_VENV"
+    "$(python312)" -m venv "$CORE_LATEST_VENV"
+    "$CORE_LATEST_VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-core-latest.txt"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# ensure_get_pip_standin VENV: `ansible-test --venv` bootstraps pip in the venvs it builds with a
+# get-pip.py that it downloads from a host this machine cannot reach, unless the script is in its
+# cache. The stand-in put there gets pip from the Python itself (ensurepip), then the exact
+# versions ansible-test asks for from the package index pip is configured for.
+ensure_get_pip_standin() {
+  local python_venv="$1" version cache
+  version="$("$python_venv/bin/python" - <<'EOF'
+import os, re, ansible_test
+source = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+match = re.search(r"pip='([0-9.]+)'", open(source).read())
+print(match.group(1) if match else "")
+EOF
+)"
+  [ -n "$version" ] || { echo "cannot find the pip version ansible-test in $python_venv wants" >&2; return 1; }
+  cache="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+  [ -f "$cache" ] && return 0
+  mkdir -p "$(dirname "$cache")"
+  cat > "$cache" <<'EOF'
+# Stand-in for get-pip.py, written by antsle.antman's scripts/gates.sh (offline machines).
+import subprocess
+import sys
+
+args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
+subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
+subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade", "--quiet"] + args)
+EOF
+}
+
+# ansible_test VENV ARGS...: run that venv's ansible-test in the collection tree.
+ansible_test() {
+  local test_venv="$1"
+  shift
+  ensure_get_pip_standin "$test_venv"
+  # ansible-test lists the collection's files with git. $TREE sits in the checkout's git-ignored
+  # build/, so it gets a repository of its own (files untracked, .gitignore respected).
+  [ -f "$TREE/.git/HEAD" ] || git init -q "$TREE"
+  (cd "$TREE" && "$test_venv/bin/ansible-test" "$@")
+}
