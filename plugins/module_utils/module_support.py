@@ -8,7 +8,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six import string_types
 from ansible_collections.antsle.antman.plugins.module_utils.apply import Applier, ApplyError
 from ansible_collections.antsle.antman.plugins.module_utils.fields import PRIVATE_KEY_MARK
 from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx, NginxError
@@ -33,6 +32,14 @@ class AntmanModule(AnsibleModule):
         super(AntmanModule, self)._load_params()
         hide_private_keys(self)
 
+    def log(self, msg, log_args=None):
+        """Log with NUL characters escaped. syslog refuses them, and AnsibleModule logs the arguments
+        before they are validated: a NUL in any option would fail the module with a message about
+        syslog instead of the collection's error naming the option and the value."""
+        if isinstance(msg, str):
+            msg = msg.replace("\x00", "\\x00")
+        super(AntmanModule, self).log(msg, log_args)
+
 
 def hide_private_keys(module):
     pending = [module.params]
@@ -42,7 +49,7 @@ def hide_private_keys(module):
             pending.extend(value.values())
         elif isinstance(value, (list, tuple)):
             pending.extend(value)
-        elif isinstance(value, string_types) and PRIVATE_KEY_MARK in value:
+        elif isinstance(value, str) and PRIVATE_KEY_MARK in value:
             module.no_log_values.add(value)
 
 

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.antsle.antman.plugins.module_utils.advice import rule_warnings
 from ansible_collections.antsle.antman.plugins.module_utils.module_support import make_applier
 from ansible_collections.antsle.antman.plugins.module_utils.resource import (
     GATHERED, PARSED, RENDERED, desired_rules, render_config, validate_request)
@@ -35,7 +36,8 @@ def run_lb_rules(module):
         return run_parsed(module)
     want = validate_request(state, config)
     if state == RENDERED:
-        return dict(changed=False, rendered=render_config(want, params["rules_dir"]))
+        return dict(changed=False, rendered=render_config(want, params["rules_dir"]),
+                    warnings=rule_warnings(want.values()))
     if state == GATHERED:
         snapshot = read_managed(params["nginx_conf"], params["rules_dir"])
         return dict(changed=False, gathered=by_name(snapshot.rules()), warnings=snapshot.warnings())
@@ -46,7 +48,8 @@ def run_lb_rules(module):
         after=by_name(outcome.final_rules),
         changes=[change.as_dict() for change in outcome.changes],
         reloaded=outcome.reloaded,
-        warnings=outcome.snapshot.warnings(),
+        warnings=outcome.snapshot.warnings() + rule_warnings(
+            outcome.final_rules.get(entry.get("name")) for entry in config or []),
     )
     if module._diff and outcome.changes:
         result["diff"] = [change.diff() for change in outcome.changes]

@@ -4,4 +4,4 @@
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
 sync_tree
-ansible_test "$VENV" integration --venv --python 3.11 --color no
+ansible_test "$VENV" integration --venv --requirements --python 3.11 --color no

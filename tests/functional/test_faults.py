@@ -278,8 +278,8 @@ TLS_KILL_POINTS = [("mid-write-key", "old", "old")] + [point for point in KILL_P
 
 
 @pytest.mark.parametrize("kill_at, on_disk, served", TLS_KILL_POINTS, ids=[k[0] for k in TLS_KILL_POINTS])
-def test_killed_while_changing_a_certificate_leaves_all_old_or_all_new_files(tls_rules, certificates, kill_at,
-                                                                              on_disk, served):
+def test_killed_while_changing_a_certificate_leaves_all_old_or_all_new_files(
+        tls_rules, certificates, kill_at, on_disk, served):
     nginx, ports, a, b, web, shop = tls_rules
     before = nginx.snapshot_files()
     request = [dict(web, upstreams=[{"address": b.address}]),

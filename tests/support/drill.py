@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A failover drill: steady, bounded traffic through the load balancer while antlets fail and come
 back on a timetable; then what every request saw, and what nginx did about each faulty antlet.
 

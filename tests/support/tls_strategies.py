@@ -61,7 +61,7 @@ def pem_block(label, lines, newline):
 def certificate_text(draw, chain=True):
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     blocks = [pem_block("CERTIFICATE", draw(st.lists(BASE64_LINE, min_size=1, max_size=4)), newline)
-              for _ in range(draw(st.integers(1, 3 if chain else 1)))]
+              for _unused in range(draw(st.integers(1, 3 if chain else 1)))]
     before, after = draw(PEM_SURROUNDINGS), draw(PEM_SURROUNDINGS)
     return before + newline.join(blocks) + newline + after
 

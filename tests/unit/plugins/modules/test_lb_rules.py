@@ -142,3 +142,14 @@ def test_parsed_imports_a_hand_written_config(run_module):
     assert [(u["address"], u["weight"], u["backup"]) for u in rule["upstreams"]] == [
         ("10.0.0.1:8080", 3, False), ("10.0.0.2:8080", 1, True)]
     assert any("location '/static' ignored" in note for note in result["unsupported"])
+
+
+@pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "rendered"])
+def test_a_backup_out_of_reach_of_the_tries_is_warned_about(apply, state, warnings):
+    """Only the rules in the request are checked: a quiet WEB and a SHOP whose backup three
+    primaries keep out of reach with the default tries."""
+    shop = {"name": "shop", "server_name": "shop.local", "upstreams": [
+        {"address": "10.0.0.%d" % i} for i in (4, 5, 6)] + [{"address": "10.0.0.7", "backup": True}]}
+    failed, result = apply(state, [WEB, shop])
+    assert not failed, result
+    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "next_upstream_tries to 4" in warnings[0]
