@@ -28,4 +28,9 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 sync_tree
+# The checkout itself as a collection, for running molecule from the checkout (molecule test -s
+# NAME): extensions/molecule/config.yml puts build/dev-collections first on the collections path.
+# A link, not a copy, so that molecule always tests the files being edited.
+mkdir -p "$ROOT/build/dev-collections/ansible_collections/antsle"
+ln -sfn "$ROOT" "$ROOT/build/dev-collections/ansible_collections/antsle/antman"
 echo "setup done: venv $VENV, collection tree $TREE"
