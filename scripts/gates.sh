@@ -56,6 +56,43 @@ subprocess.check_call([sys.executable, "-m", "pip", "install", "--upgrade", "--q
 EOF
 }
 
+# build_docs: the collection's HTML documentation (antsibull-docs, offline) from the collection
+# tree, into docs/build/html. Fails on any error in the plugin documentation.
+build_docs() (  # a subshell: it changes directory
+  site="$ROOT/docs/build/site"
+  rm -rf "$site" "$ROOT/docs/build/html"
+  mkdir -p "$site"
+  chmod 0755 "$ROOT/docs/build" "$site"  # antsibull-docs wants directories only their owner can write
+
+  antsibull-docs sphinx-init --use-current --squash-hierarchy --fail-on-error --dest-dir "$site" \
+    --project antsle.antman --title "antsle.antman" --html-short-title "antsle.antman" \
+    --copyright "antsle.antman contributors" antsle.antman >/dev/null
+  cd "$site" || exit 1
+  mkdir -p rst
+  chmod 0755 rst
+  antsibull-docs --config-file antsibull-docs.cfg collection --use-current --squash-hierarchy \
+    --fail-on-error --cleanup everything --dest-dir rst antsle.antman
+  # Offline: intersphinx (links into docs.python.org and docs.ansible.com) is left out, so the few
+  # references to Ansible's own docs render as text; everything else is built as antsibull-docs would.
+  sphinx-build -M html rst "$ROOT/docs/build" -c . -q --keep-going \
+    -D extensions=sphinx.ext.autodoc,sphinx_antsibull_ext 2> "$ROOT/docs/build/sphinx-warnings.txt" || {
+    cat "$ROOT/docs/build/sphinx-warnings.txt" >&2
+    exit 1
+  }
+  echo "docs built: $ROOT/docs/build/html/index.html ($(grep -c WARNING "$ROOT/docs/build/sphinx-warnings.txt") sphinx warnings in docs/build/sphinx-warnings.txt)"
+)
+
+# release_changelog: in the current directory (a copy of the collection), lint the changelog
+# fragments and regenerate changelogs/changelog.yaml and CHANGELOG.md for the version in galaxy.yml
+# (the version being prepared is re-released each time; fragments are kept).
+release_changelog() {
+  local version
+  version="$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')"
+  antsibull-changelog lint
+  antsibull-changelog release --version "$version" --reload-plugins --refresh
+  echo "changelog released for $version"
+}
+
 # ansible_test VENV ARGS...: run that venv's ansible-test in the collection tree.
 ansible_test() {
   local test_venv="$1"

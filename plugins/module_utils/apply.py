@@ -22,6 +22,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.antsle.antman.plugins.module_utils.advice import rule_warnings
 from ansible_collections.antsle.antman.plugins.module_utils.nginx import NginxError
 from ansible_collections.antsle.antman.plugins.module_utils.render import is_stream, render_rule, rule_file_name
 from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError
@@ -74,9 +75,10 @@ class Change:
 
 
 class Outcome:
-    def __init__(self, snapshot, final_rules, changes, reloaded=False, recovered=False):
+    def __init__(self, snapshot, final_rules, changes, requested=None, reloaded=False, recovered=False):
         self.snapshot = snapshot
         self.final_rules = final_rules
+        self.requested = requested or {}
         self.changes = changes
         self.reloaded = reloaded
         self.recovered = recovered
@@ -84,6 +86,11 @@ class Outcome:
     @property
     def changed(self):
         return bool(self.changes) or self.recovered
+
+    def warnings(self):
+        """What a module warns about: files in the rules directory it leaves alone, and requested
+        rules that will not fail over as an operator would expect."""
+        return self.snapshot.warnings() + rule_warnings(self.requested.values())
 
 
 def desired_files(rule, rules_dir, current):
@@ -186,7 +193,7 @@ class Applier:
         check_rule_set(final_rules.values(), changing=set(c.name for c in changes))
         if any(is_stream(rule) for rule in final_rules.values()):
             self.nginx.check_includes(self.rules_dir.path, stream=True)
-        return Outcome(snapshot, final_rules, changes)
+        return Outcome(snapshot, final_rules, changes, requested=desired)
 
     def _recover(self):
         """A previous run died mid-change: go back to its previous generation, and make sure the

@@ -22,8 +22,6 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-string_types = (str,)  # modules run on Python 3 only (ansible-core >= 2.19)
-
 NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 DIGITS_RE = re.compile(r"\A[0-9]+\Z")
@@ -69,7 +67,7 @@ def parse_int(value, minimum, maximum):
         if not value.is_integer():
             raise FieldError("%s is not an integer" % show(value))
         value = int(value)
-    elif isinstance(value, string_types):
+    elif isinstance(value, str):
         text = value.strip()
         if not DIGITS_RE.match(text[1:] if text.startswith("-") else text) or len(text) > 20:
             raise FieldError("%s is not an integer" % show(value))
@@ -85,8 +83,8 @@ def parse_bool(value):
     """A boolean, accepting the spellings Ansible accepts (yes/no, true/false, on/off, 1/0)."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, (string_types, int)) and not isinstance(value, float):
-        key = value.lower() if isinstance(value, string_types) else value
+    if isinstance(value, (str, int)) and not isinstance(value, float):
+        key = value.lower() if isinstance(value, str) else value
         if key in BOOLEANS_TRUE:
             return True
         if key in BOOLEANS_FALSE:
@@ -95,14 +93,14 @@ def parse_bool(value):
 
 
 def parse_choice(value, choices):
-    if not isinstance(value, string_types) or value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise FieldError("%s is not one of %s" % (show(value), ", ".join(choices)))
     return value
 
 
 def parse_name(value):
     """A rule name: it becomes a file name and part of nginx identifiers."""
-    if not isinstance(value, string_types) or not NAME_RE.match(value):
+    if not isinstance(value, str) or not NAME_RE.match(value):
         raise FieldError(
             "%s is not a valid rule name (1-64 letters, digits, '-' or '_', starting with a letter or digit)"
             % show(value))
@@ -130,7 +128,7 @@ def is_ipv4(text):
 
 def parse_server_name(value):
     """One server name: a host name, ``*.domain``, ``name.*`` or an IPv4 address. Lowercased."""
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise FieldError("%s is a %s, expected a host name" % (show(value), type(value).__name__))
     problem = "%s is not a host name, a wildcard (*.example.com, www.example.*) or an IPv4 address" % show(value)
     # ASCII is checked before lowercasing: "\u212a".lower() is "k", a homograph must not pass.
@@ -148,7 +146,7 @@ def parse_server_name(value):
 
 def parse_server_names(value):
     """A server name or a list of them, canonical: a list, lowercase, order kept, no duplicates."""
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         return [parse_server_name(value)]
     items = value
     if not isinstance(items, (list, tuple)):
@@ -176,7 +174,7 @@ def parse_port(text, original):
 def parse_address(value, default_port=80):
     """An upstream address: ``host``, ``host:port``, ``a.b.c.d[:port]``, ``[v6][:port]`` or a bare
     IPv6 address. Canonical form always carries the port: ``host:port`` / ``[v6]:port``."""
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise FieldError("%s is a %s, expected an address such as 10.1.1.102:80" % (show(value), type(value).__name__))
     problem = "%s is not an address of the form host, host:port or [ipv6]:port" % show(value)
     if not value.isascii():
@@ -221,7 +219,7 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
         raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
     if isinstance(value, (int, float)):
         value = repr(value) if isinstance(value, float) else str(value)
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise FieldError("%s is a %s, expected a time such as 5s" % (show(value), type(value).__name__))
     text = value.strip()
     match = TIME_RE.match(text)
@@ -260,7 +258,7 @@ TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 
 def parse_path(value):
     """An absolute file path on the host, of plain characters (it is written into nginx config)."""
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise FieldError("%s is a %s, expected an absolute path" % (show(value), type(value).__name__))
     components = value.split("/")[1:]
     if len(value) > 4096 or not PATH_RE.match(value) or any(c in (".", "..") for c in components):
@@ -273,7 +271,7 @@ def parse_pem(value, kind):
     """PEM text of a certificate (``kind='certificate'``) or an unencrypted private key (``'key'``),
     returned as bytes. Messages never show the value: it may be a secret."""
     pattern = CERTIFICATE_RE if kind == "certificate" else KEY_RE
-    if not isinstance(value, string_types) or not value.isascii() or not pattern.search(value):
+    if not isinstance(value, str) or not value.isascii() or not pattern.search(value):
         what = "a PEM certificate" if kind == "certificate" else "an unencrypted PEM private key"
         raise FieldError("is not %s (content not shown)" % what)
     if kind == "certificate" and PRIVATE_KEY_MARK in value:
@@ -283,13 +281,13 @@ def parse_pem(value, kind):
 
 
 def parse_sha256(value):
-    if not isinstance(value, string_types) or not SHA256_RE.match(value):
+    if not isinstance(value, str) or not SHA256_RE.match(value):
         raise FieldError("%s is not a sha256 hex digest" % show(value))
     return value
 
 
 def parse_tls_protocols(value):
-    items = [value] if isinstance(value, string_types) else value
+    items = [value] if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not items:
         raise FieldError("%s is not a non-empty list of %s" % (show(value), ", ".join(TLS_PROTOCOLS)))
     for item in items:

@@ -48,8 +48,7 @@ def run_lb_rules(module):
         after=by_name(outcome.final_rules),
         changes=[change.as_dict() for change in outcome.changes],
         reloaded=outcome.reloaded,
-        warnings=outcome.snapshot.warnings() + rule_warnings(
-            outcome.final_rules.get(entry.get("name")) for entry in config or []),
+        warnings=outcome.warnings(),
     )
     if module._diff and outcome.changes:
         result["diff"] = [change.diff() for change in outcome.changes]

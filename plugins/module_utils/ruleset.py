@@ -61,12 +61,9 @@ def kind(protocol):
 
 def listening_ports(rule):
     """(port, 'tcp'|'udp') sockets the rule makes nginx listen on."""
-    if rule["protocol"] == "udp":
-        return [(rule["server_port"], "udp")]
-    ports = [(rule["server_port"], "tcp")]
-    if rule.get("redirect_http"):
-        ports.append((80, "tcp"))
-    return ports
+    if rule["protocol"] != "http":
+        return [(rule["server_port"], "udp" if rule["protocol"] == "udp" else "tcp")]
+    return [(port, "tcp") for port, _tls, _what in http_servers(rule)]
 
 
 def http_servers(rule):
@@ -79,7 +76,5 @@ def http_servers(rule):
 
 
 def server_names(rule):
-    pairs = [(rule["server_port"], n) for n in rule["server_name"]]
-    if rule.get("redirect_http"):
-        pairs += [(80, n) for n in rule["server_name"]]
-    return pairs
+    """(port, server name) of every name each of the rule's http server blocks answers for."""
+    return [(port, name) for port, _tls, _what in http_servers(rule) for name in rule["server_name"]]

@@ -9,7 +9,6 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.antsle.antman.plugins.module_utils.advice import rule_warnings
 from ansible_collections.antsle.antman.plugins.module_utils.fields import FieldError, parse_name
 from ansible_collections.antsle.antman.plugins.module_utils.module_support import make_applier
 from ansible_collections.antsle.antman.plugins.module_utils.render import rule_file_name
@@ -41,7 +40,7 @@ def apply_single_rule(module):
         rule=rule if rule is not None else (current.rule if current else None),
         config_file=config_file,
         reloaded=outcome.reloaded,
-        warnings=outcome.snapshot.warnings() + rule_warnings([rule]),
+        warnings=outcome.warnings(),
     )
     if outcome.changes and module._diff:
         result["diff"] = outcome.changes[0].diff()

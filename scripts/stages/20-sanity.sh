@@ -4,7 +4,6 @@
 # ansible-core (2.21, Python 3.12, its own venv from requirements-core-latest.txt).
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
-sync_tree
 
 ignores=$(find "$ROOT/tests/sanity" -name 'ignore-*.txt' -exec grep -Hv '^[[:space:]]*\(#.*\)\?$' {} + 2>/dev/null || true)
 if [ -n "$ignores" ]; then

@@ -3,7 +3,6 @@
 # (Python 3.11) and the newest ansible-core (Python 3.12).
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
-sync_tree
 ansible_test "$VENV" units --venv --python 3.11 --color no
 ensure_core_latest_venv
 ansible_test "$CORE_LATEST_VENV" units --venv --python 3.12 --color no

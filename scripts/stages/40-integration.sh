@@ -3,5 +3,4 @@
 # and stops its own private nginx on loopback through the setup_nginx role).
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
-sync_tree
 ansible_test "$VENV" integration --venv --requirements --python 3.11 --color no
