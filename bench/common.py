@@ -1,7 +1,7 @@
 """Shared pieces of the benchmark scenarios: imports, the test world, time bounds, statistics, tables.
 
 The world comes from tests/support/harness.py (private nginx instances, backends); rules are
-made and applied with the collection's own code (``normalize_rule`` + ``Applier.run``), exactly
+made and applied with the collection's own code (``normalize_rule`` + ``Transaction.run``), exactly
 as the modules do.
 """
 import contextlib
@@ -10,29 +10,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
+from ansible_collections.antsle.antman.tests.support.harness import Backend, NginxInstance, StaticBackend, free_port, nginx_binary  # noqa: F401
 
-def _collection_path():
-    """The directory holding ``ansible_collections``: the checkout's own ancestors when it sits at
-    .../ansible_collections/antsle/antman (the build tree), else the build tree next to it."""
-    parts = ROOT.split(os.sep)
-    if parts[-3:-2] == ["ansible_collections"]:
-        return os.sep.join(parts[:-3])
-    return os.path.join(ROOT, "build", "collections")
-
-
-sys.path.insert(0, _collection_path())
-
-from harness import Backend, NginxInstance, StaticBackend, free_port, nginx_binary  # noqa: E402,F401
-
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule  # noqa: E402,F401
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule  # noqa: F401
 
 # Re-exported for the scenario modules (common.Backend, common.free_port, ...).
 __all__ = ["Backend", "NginxInstance", "StaticBackend", "free_port", "nginx_binary", "normalize_rule"]
@@ -89,7 +75,7 @@ def reap_stale():
     """Stop what a benchmark run killed with SIGKILL left behind (nothing else can clean up after
     it): nginx instances in scratch directories whose owner process is gone, then the directories.
     Returns how many directories were reaped."""
-    from harness import running
+    from ansible_collections.antsle.antman.tests.support.harness import running
     reaped = 0
     for scratch in glob.glob(os.path.join(tempfile.gettempdir(), SCRATCH_PREFIX + "*")):
         try:
@@ -173,7 +159,7 @@ def plain_config(port, server_name, addresses):
 
 def wait_serving(port, host_header, deadline=5.0):
     """Wait until nginx answers 200 on ``port`` for ``host_header``."""
-    from harness import get
+    from ansible_collections.antsle.antman.tests.support.harness import get
     end = time.monotonic() + deadline
     last = None
     while time.monotonic() < end:

@@ -8,7 +8,7 @@ and one rule changed among N. Two times per run, both from the same ``ansible-pl
 - playbook: the whole ``ansible-playbook`` run (connection local), wall clock.
 
 Prints a markdown table (and writes it with --out). Not a test: it asserts nothing.
-Usage: bench/control_plane.py [--rules 500] [--loop-rules 500] [--out FILE]
+Usage: python -m ansible_collections.antsle.antman.bench.control_plane [--rules 500] [--loop-rules 500] [--out FILE]
 """
 import argparse
 import json
@@ -18,17 +18,10 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from ansible_collections.antsle.antman.tests.support.harness import NginxInstance
+from ansible_collections.antsle.antman.tests.support.paths import COLLECTION, COLLECTIONS
 
-from harness import NginxInstance  # noqa: E402
-
-if ROOT.replace(os.sep, "/").endswith("ansible_collections/antsle/antman"):
-    COLLECTIONS = os.path.normpath(os.path.join(ROOT, "..", "..", ".."))
-else:  # a plain checkout: use the tree scripts/setup.sh copies it to
-    COLLECTIONS = os.path.join(ROOT, "build", "collections")
-MODULES = os.path.join(COLLECTIONS, "ansible_collections", "antsle", "antman", "plugins", "modules")
+MODULES = os.path.join(COLLECTION, "plugins", "modules")
 
 PLAYBOOK_RULES = """
 - hosts: localhost

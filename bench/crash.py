@@ -6,8 +6,8 @@ rule with ``retry_non_idempotent: true``, and nginx's defaults (hand-written con
 take 20 ms per request, like an application doing some work, so that requests are in flight on
 the upstream when it dies (an instant backend would almost never be caught mid-request).
 """
-import common
-from loadclient import Target, run_open_loop
+from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.bench.loadclient import Target, run_open_loop
 
 VARIANTS = [
     ("generated rule (defaults)", "rule", {}, "GET"),

@@ -10,7 +10,7 @@ would be the bottleneck), measured in interleaved rounds whose order rotates, me
 """
 import re
 
-import common
+from ansible_collections.antsle.antman.bench import common
 
 WRK_RPS_RE = re.compile(r"Requests/sec:\s+([\d.]+)")
 WRK_PCT_RE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)

@@ -12,9 +12,9 @@ Two ways to hang, each against three configurations (a fresh nginx and fresh bac
 The upstream stays hung until every request has ended, so the numbers show what users see for as
 long as it stays hung (passive health checks probe it again once per ``fail_timeout``).
 """
-import common
-import netcut
-from loadclient import Target, run_open_loop
+from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.bench import netcut
+from ansible_collections.antsle.antman.bench.loadclient import Target, run_open_loop
 
 CONFIGS = [
     ("generated rule (defaults)", "rule", {}),

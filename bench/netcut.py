@@ -9,7 +9,7 @@ until a timeout. Names start with ``bench`` (namespace, interfaces); ``remove()`
 import os
 import subprocess
 
-import common
+from ansible_collections.antsle.antman.bench import common
 
 NET = "10.231"
 
@@ -87,7 +87,7 @@ class CuttableHost:
 
 def reap_stale():
     """Remove namespaces (and their veth pairs) left by benchmark runs that were killed."""
-    from harness import running
+    from ansible_collections.antsle.antman.tests.support.harness import running
     if not available()[0]:
         return 0
     reaped = 0

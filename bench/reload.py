@@ -10,8 +10,8 @@ reused keep-alive connection was closed before any response byte, see loadclient
 import asyncio
 import time
 
-import common
-from loadclient import CLOSED, Target, run_closed_loop
+from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.bench.loadclient import CLOSED, Target, run_closed_loop
 
 
 def edit_loop(nginx, port, addresses, edits, pause):

@@ -1,7 +1,7 @@
 """Run every benchmark scenario and write one markdown report (also printed).
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
-    python bench/run.py [--tiny] [--only dataplane,crash,hang,slow,reload,control] [--results DIR]
+    bench/run.sh [--tiny] [--only dataplane,crash,hang,slow,reload,control] [--results DIR]
 
 --tiny runs each scenario for a second or two (the smoke test uses it; its numbers mean nothing).
 Benchmarks print numbers; they pass or fail nothing (the exit status is non-zero only when a
@@ -9,6 +9,7 @@ scenario could not run). Each scenario bounds its own run time and removes what 
 """
 import argparse
 import datetime
+import importlib
 import os
 import platform
 import subprocess
@@ -16,12 +17,10 @@ import sys
 import time
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import common  # noqa: E402
+from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
 
 SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control")
-CONTROL_PLANE = os.path.join(common.BENCH, "control_plane.py")
 CONTROL_PLANE_TIMEOUT = 900
 
 
@@ -62,13 +61,9 @@ class ControlPlane:
         if self.tiny:
             section.markdown = lambda: "## %s\n\nskipped in --tiny mode\n" % self.title
             return section
-        if not os.path.isfile(CONTROL_PLANE):
-            section.markdown = lambda: "## %s\n\nnot run: %s does not exist yet\n" % (
-                self.title, os.path.relpath(CONTROL_PLANE, common.ROOT))
-            return section
-        result = subprocess.run([sys.executable, CONTROL_PLANE], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        result = subprocess.run(tool("bench.control_plane"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 universal_newlines=True, timeout=CONTROL_PLANE_TIMEOUT, cwd=common.ROOT,
-                                check=False)
+                                env=child_env(), check=False)
         text = result.stdout.strip()
         if result.returncode != 0:
             raise RuntimeError("bench/control_plane.py exited %d:\n%s" % (result.returncode, text[-2000:]))
@@ -79,7 +74,7 @@ class ControlPlane:
 def scenario(name, tiny):
     if name == "control":
         return ControlPlane(tiny).run
-    module = __import__(name)
+    module = importlib.import_module("ansible_collections.antsle.antman.bench." + name)
     return lambda: module.run(tiny=tiny)
 
 
@@ -110,7 +105,7 @@ def main(argv=None):
     if unknown:
         parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS)))
 
-    import netcut
+    from ansible_collections.antsle.antman.bench import netcut
     reaped = common.reap_stale() + netcut.reap_stale()
     if reaped:
         print("removed %d leftover(s) of killed benchmark runs" % reaped, file=sys.stderr)

@@ -6,4 +6,4 @@
 source "$(dirname "$0")/../scripts/lib.sh"
 "$ROOT/scripts/setup.sh" >&2
 cd "$TREE" || exit 1
-exec python bench/run.py --results "$ROOT/bench/results" "$@"
+PYTHONPATH="$COLLECTIONS" exec python -m ansible_collections.antsle.antman.bench.run --results "$ROOT/bench/results" "$@"

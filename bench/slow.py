@@ -10,10 +10,10 @@ one or three GETs of a page that takes read_timeout + 2 s (backend path ``/delay
 import threading
 import time
 
-import common
-from harness import get
-from hang import seconds_of
-from loadclient import Target, run_open_loop
+from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.tests.support.harness import get
+from ansible_collections.antsle.antman.bench.hang import seconds_of
+from ansible_collections.antsle.antman.bench.loadclient import Target, run_open_loop
 
 VARIANTS = [
     ("generated rule (defaults)", "rule", {}, 1),

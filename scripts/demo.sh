@@ -59,11 +59,11 @@ log "3. ansible-playbook -i examples/demo/inventory.yml antsle.antman.rules -e p
 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ansible-playbook -i "$INVENTORY" antsle.antman.rules -e probe=true
 
 log "4. $REQUESTS requests to http://$SERVER_NAME/ through nginx (weights web1=3, web2=2, web3=1)"
-python3 "$SUPPORT/traffic.py" --host "$SERVER_NAME" --count "$REQUESTS"
+pymod tests.support.traffic --host "$SERVER_NAME" --count "$REQUESTS"
 
 log "5. $REQUESTS more requests, 100 per second; web2 is crashed (SIGKILL) after the 100th while they keep coming"
 log_lines=$(wc -l < "$ACCESS_LOG")
-python3 "$SUPPORT/traffic.py" --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
+pymod tests.support.traffic --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
   python3 "$SUPPORT/antlets.py" kill "$WORLD" web2
 echo "nginx's access log: requests that were retried on another antlet (upstreams tried, their statuses):"
 tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' || echo "  (none: the crash fell between requests)"

@@ -15,6 +15,15 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 log() { printf '\n== %s\n' "$*"; }
 
+# pymod MODULE ARGS...: run a tool of the collection's packages (tests.support.traffic, bench.run,
+# ...) with the checkout importable as the collection (scripts/setup.sh links it under
+# build/dev-collections): python -m ansible_collections.antsle.antman.MODULE ARGS...
+pymod() {
+  local module="$1"
+  shift
+  PYTHONPATH="$ROOT/build/dev-collections${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m "ansible_collections.antsle.antman.$module" "$@"
+}
+
 sync_tree() {
   mkdir -p "$TREE"
   # tar instead of rsync: nothing beyond coreutils/tar is needed on a fresh machine.

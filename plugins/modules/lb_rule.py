@@ -148,22 +148,12 @@ nginx_output:
   type: str
 """
 
-from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, host_options, rule_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
-from ansible_collections.antsle.antman.plugins.module_utils.single_rule import apply_single_rule
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_rule as body
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import execute
 
 
 def main():
-    argument_spec = rule_options()
-    argument_spec.update(host_options())
-    argument_spec.update(apply_options())
-    argument_spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
-    module = AntmanModule(
-        argument_spec=argument_spec,
-        required_if=[("state", "present", ("upstreams",))],
-        supports_check_mode=True,
-    )
-    run_module(module, apply_single_rule)
+    execute(body)
 
 
 if __name__ == "__main__":

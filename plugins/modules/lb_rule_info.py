@@ -104,20 +104,12 @@ unmanaged:
   elements: str
 """
 
-from ansible_collections.antsle.antman.plugins.module_utils.argspec import host_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
-from ansible_collections.antsle.antman.plugins.module_utils.rule_info import gather_rules
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_rule_info as body
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import execute
 
 
 def main():
-    argument_spec = host_options()
-    argument_spec.update(
-        name=dict(type="str"),
-        probe=dict(type="bool", default=False),
-        probe_timeout=dict(type="float", default=1.0),
-    )
-    module = AntmanModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, gather_rules)
+    execute(body)
 
 
 if __name__ == "__main__":

@@ -189,23 +189,12 @@ rules:
   elements: str
 """
 
-from ansible_collections.antsle.antman.plugins.module_utils.argspec import apply_options, config_options, host_options
-from ansible_collections.antsle.antman.plugins.module_utils.module_support import AntmanModule, run_module
-from ansible_collections.antsle.antman.plugins.module_utils.resource import STATES
-from ansible_collections.antsle.antman.plugins.module_utils.resource_module import run_lb_rules
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_rules as body
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import execute
 
 
 def main():
-    argument_spec = host_options()
-    argument_spec.update(apply_options())
-    argument_spec.update(config_options())
-    argument_spec.update(
-        state=dict(type="str", default="merged", choices=list(STATES)),
-        running_config=dict(type="str"),
-    )
-    module = AntmanModule(argument_spec=argument_spec, supports_check_mode=True,
-                          required_if=[("state", "parsed", ("running_config",))])
-    run_module(module, run_lb_rules)
+    execute(body)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,6 @@
-import os
-import sys
-
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "support"))
-# The collection root is .../ansible_collections/antsle/antman: make ansible_collections importable.
-sys.path.insert(0, os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", "..")))
-
-from harness import Backend, NginxInstance, free_port  # noqa: E402
+from ansible_collections.antsle.antman.tests.support.harness import Backend, NginxInstance, free_port
 
 
 @pytest.fixture

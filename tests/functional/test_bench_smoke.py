@@ -2,13 +2,11 @@
 
 Only that each scenario produced its numbers is asserted, never their values (benchmarks are not
 pass/fail tests, and this machine is shared)."""
-import os
 import re
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-RUN = os.path.join(HERE, "..", "..", "bench", "run.py")
+from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
+
 NUMBER = re.compile(r"^\d+(\.\d+)?( ms| s|x)?$|^\d+ \(")
 
 
@@ -25,8 +23,8 @@ def sections(text):
 
 
 def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
-    result = subprocess.run([sys.executable, RUN, "--tiny", "--results", str(tmp_path)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=90, check=False)
+    result = subprocess.run(tool("bench.run", "--tiny", "--results", tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=90, env=child_env(), check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     text = (tmp_path / "latest.md").read_text()
     assert text in result.stdout

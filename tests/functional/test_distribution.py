@@ -1,9 +1,9 @@
 """Generated configuration does what the rule says, measured with real requests through nginx."""
 import pytest
 
-from harness import NginxInstance, distribution, free_port, get
+from ansible_collections.antsle.antman.tests.support.harness import NginxInstance, distribution, free_port, get
 
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 
 
 def apply(nginx, **fields):

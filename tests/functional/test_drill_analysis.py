@@ -1,8 +1,8 @@
 """The failover drill's bookkeeping (tests/support/drill.py), on made-up requests and log lines:
 the molecule scenario 'failover' asserts on these numbers, so they must mean what they say."""
-import drill
-from drill import Event, analyse, read_tries, seconds, try_kind
-from traffic import Sample
+from ansible_collections.antsle.antman.tests.support import drill
+from ansible_collections.antsle.antman.tests.support.drill import Event, analyse, read_tries, seconds, try_kind
+from ansible_collections.antsle.antman.tests.support.traffic import Sample
 
 ADDRESSES = {"a": "10.0.0.1:80", "b": "10.0.0.2:80"}
 LOG = ('2026-01-01T00:00:00+00:00 127.0.0.1 "web.test" "GET /drill/abc123/%d HTTP/1.1" %d 2 rt=0.001 '

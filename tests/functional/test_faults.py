@@ -12,13 +12,14 @@ import time
 
 import pytest
 
-from fault_tools import fill_inodes, finish, immutable, remount, run_apply, run_module, tmpfs, tree
-from harness import NginxInstance, free_port, get, https_get, make_certificate
+from ansible_collections.antsle.antman.tests.support.fault_tools import fill_inodes, finish, immutable, remount, run_apply, run_module, tmpfs, tree
+from ansible_collections.antsle.antman.tests.support.harness import (
+    NginxInstance, free_port, get, https_get, make_certificate, parse_rules)
 
-from ansible_collections.antsle.antman.plugins.module_utils.apply import ApplyError
-from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx
-from ansible_collections.antsle.antman.plugins.module_utils.render import DEFAULT_RULES_DIR, render_rule, rule_file_name
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import DEFAULT_RULES_DIR
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule, rule_file_name
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 
 
 def raw_rule(name, port, backend, **fields):
@@ -43,13 +44,13 @@ def files_of(*raw_rules, **options):
 
 def override(nginx, *raw_rules, **kwargs):
     """Make the managed rule set exactly ``raw_rules`` (the lb_rules 'overridden' way)."""
-    rules = dict((r["name"], normalize_rule(r)) for r in raw_rules)
+    rules, contents = parse_rules(raw_rules)
 
     def compute(snapshot):
         desired = dict((name, None) for name in snapshot.managed if name not in rules)
         desired.update(rules)
         return desired
-    return nginx.applier(**kwargs).run(compute)
+    return nginx.applier(**kwargs).run(compute, contents=contents)
 
 
 def spec(nginx, *raw_rules, **extra):
@@ -576,11 +577,9 @@ def test_every_command_is_an_argument_list_without_user_text(three_rules):
 
     def recording_run(args):
         commands.append(args)
-        from harness import run_command
+        from ansible_collections.antsle.antman.tests.support.harness import run_command
         return run_command(args)
-    engine = Nginx(nginx.binary, nginx.conf, recording_run, skip_dirs=[nginx.rules_dir])
-    applier = nginx.applier()
-    applier.nginx = engine
+    applier = nginx.applier(run=recording_run)
     new = normalize_rule(raw_rule("new", ports["new"], b))
     applier.run(lambda snapshot: {"new": new})
     assert commands, "nothing was run"

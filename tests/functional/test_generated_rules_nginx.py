@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import STREAM_MODULE, NginxInstance, make_certificate
+from ansible_collections.antsle.antman.tests.support.harness import STREAM_MODULE, NginxInstance, make_certificate
 
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
-from ansible_collections.antsle.antman.plugins.module_utils.store import read_snapshot
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import parse_rule
+from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import read_snapshot
 from ansible_collections.antsle.antman.tests.support.rule_strategies import (
     PROTOCOLS, RESOLVABLE_ADDRESS, budget, rule_pair)
 
@@ -61,19 +61,19 @@ def assemble(pairs, certificate):
         if protocol != "http":
             raw["server_port"] = next_stream_port[protocol]
             next_stream_port[protocol] += 1
-            rules.append(normalize_rule(raw))
+            rules.append(parse_rule(raw))
             continue
         if canonical["tls"] is not None:
             raw["tls"], raw["server_port"] = real_tls(raw["tls"], certificate), TLS_PORTS[index % 2]
         else:
             raw["server_port"] = PLAIN_PORTS[index % 3]
-        rule = normalize_rule(raw)
+        rule, content = parse_rule(raw)
         ports = [rule["server_port"]] + ([80] if rule["redirect_http"] else [])
         names = [name for name in rule["server_name"] if not any((name, port) in owned for port in ports)]
         rule["server_name"] = names or ["r%d.generated.test" % index]
         owned |= set((name, port) for name in rule["server_name"] for port in ports)
-        rules.append(rule)
-    return rules
+        rules.append((rule, content))
+    return [rule for rule, _content in rules], dict((rule["name"], content) for rule, content in rules if content)
 
 
 PROTOCOLS_HERE = PROTOCOLS if HAS_STREAM else ("http",)
@@ -105,12 +105,12 @@ def check_certificate_files(nginx, rule, certificate):
 @budget(4, shrink=False)
 @given(RULE_SETS)
 def test_generated_rule_sets_pass_nginx_t_and_read_back_unchanged(certificate, pairs):
-    rules = assemble(pairs, certificate)
+    rules, contents = assemble(pairs, certificate)
     prefix = tempfile.mkdtemp(prefix="antman-generated-")
     try:
         nginx = nginx_with_large_name_buckets(prefix)
         desired = dict((rule["name"], rule) for rule in rules)
-        outcome = nginx.applier(reload=False).run(lambda snapshot: desired)  # nginx -t, or ApplyError
+        outcome = nginx.applier(reload=False).run(lambda snapshot: desired, contents=contents)  # nginx -t, or ApplyError
         assert len(outcome.changes) == len(rules) == RULES_PER_SET
         snapshot = read_snapshot(nginx.rules_dir, nginx.rules_dir)
         assert snapshot.rules() == desired and not snapshot.unmanaged

@@ -1,7 +1,7 @@
 """lb_rules against a real nginx, run by ansible-playbook as users run it."""
 import json
 
-from harness import counting_nginx, distribution, free_port, get, run_playbook
+from ansible_collections.antsle.antman.tests.support.harness import counting_nginx, distribution, free_port, get, run_playbook
 
 PLAY = """
 - hosts: localhost

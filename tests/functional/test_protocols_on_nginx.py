@@ -4,14 +4,12 @@ from collections import Counter
 
 import pytest
 
-from harness import EchoBackend, free_port, https_get, make_certificate, tcp_hello, udp_ask
-
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+from ansible_collections.antsle.antman.tests.support.harness import (
+    EchoBackend, free_port, https_get, make_certificate, tcp_hello, udp_ask)
 
 
 def apply(nginx, *raws):
-    rules = [normalize_rule(raw) for raw in raws]
-    return nginx.applier().run(lambda snapshot: dict((r["name"], r) for r in rules))
+    return nginx.apply(raws)
 
 
 @pytest.fixture
@@ -70,7 +68,7 @@ def test_redirect_http_answers_301_to_https(tmp_path, netns):
     """Port 80 belongs to the system's nginx on a host; this test gets its own in a namespace."""
     import subprocess
     import sys
-    from harness import BACKEND, NginxInstance
+    from ansible_collections.antsle.antman.tests.support.harness import BACKEND, NginxInstance
     name, run = netns
     nginx = NginxInstance(tmp_path / "nginx")
     assert run([nginx.binary, "-c", nginx.conf]).returncode == 0
@@ -123,7 +121,7 @@ def test_stream_and_http_rules_change_together_and_roll_back_together(nginx, bac
           {"name": "echo", "protocol": "tcp", "server_port": tcp_port, "upstreams": [{"address": echo.address}]})
     before = nginx.snapshot_files()
     assert sorted(before) == ["echo.stream", "web.conf"]
-    from ansible_collections.antsle.antman.plugins.module_utils.apply import ApplyError
+    from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
     with pytest.raises(ApplyError) as error:
         apply(nginx, {"name": "echo", "protocol": "tcp", "server_port": tcp_port,
                       "upstreams": [{"address": "no-such-antlet.invalid:7"}]})

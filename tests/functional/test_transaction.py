@@ -3,10 +3,10 @@ import socket
 
 import pytest
 
-from harness import free_port, get
+from ansible_collections.antsle.antman.tests.support.harness import free_port, get
 
-from ansible_collections.antsle.antman.plugins.module_utils.apply import ApplyError
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 
 
 def make(name, port, *addresses, **fields):

@@ -1,10 +1,10 @@
 """Run one apply against a harness nginx in a process of its own, for fault tests.
 
-    python apply_runner.py SPEC_JSON
+    python -m ansible_collections.antsle.antman.tests.support.apply_runner SPEC_JSON
 
 SPEC: {"prefix": nginx prefix, "rules_dir": optional rules_dir (default the instance's),
        "rules": [raw rules], "override": delete managed rules not in "rules",
-       "kill_at": a step of Applier (staged, journaled, switched, validated, reloaded, finished)
+       "kill_at": a step of Transaction (staged, journaled, switched, validated, reloaded, finished)
                   or "mid-write" (half of a rule file written), "mid-write-key" (half of a key
                   file written, tls given as content), "mid-switch" (temporary link made,
                   not renamed), "adopting" (plain directory renamed, link not made yet),
@@ -20,14 +20,11 @@ import signal
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", ".."))]
+from ansible_collections.antsle.antman.tests.support.harness import NginxInstance, nginx_binary, parse_rules
 
-from harness import NginxInstance, nginx_binary  # noqa: E402
-
-from ansible_collections.antsle.antman.plugins.module_utils import rules_dir as rules_dir_module  # noqa: E402
-from ansible_collections.antsle.antman.plugins.module_utils.apply import ApplyError  # noqa: E402
-from ansible_collections.antsle.antman.plugins.module_utils.rule import RuleError, normalize_rule  # noqa: E402
+from ansible_collections.antsle.antman.plugins.module_utils.host import rules_dir as rules_dir_module
+from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 
 
 def die():
@@ -96,7 +93,7 @@ def main():
             pause(spec)
 
     try:
-        rules = dict((r["name"], normalize_rule(r)) for r in spec["rules"])
+        rules, contents = parse_rules(spec["rules"])
     except RuleError as error:
         print(json.dumps({"error": str(error)}))
         return
@@ -111,7 +108,7 @@ def main():
     if spec.get("pause_at") == "start":
         pause(spec)
     try:
-        outcome = applier.run(compute)
+        outcome = applier.run(compute, contents=contents)
     except (ApplyError, RuleError) as error:
         print(json.dumps({"error": str(error)}))
         return

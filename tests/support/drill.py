@@ -38,9 +38,8 @@ import time
 import uuid
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from antlets import AntletsError, World  # noqa: E402
-from traffic import Load, summarise  # noqa: E402
+from ansible_collections.antsle.antman.tests.support.antlets import AntletsError, World
+from ansible_collections.antsle.antman.tests.support.traffic import Load, summarise
 
 FAULTS = {"kill": "start", "hang": "resume", "cut": "mend"}
 RECOVERIES = set(FAULTS.values())

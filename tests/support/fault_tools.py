@@ -6,15 +6,13 @@ import os
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-COLLECTIONS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "..", ".."))
-RUNNER = os.path.join(HERE, "apply_runner.py")
+from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
 
 
 def run_apply(spec, wait=True):
     """apply_runner.py in a new process: (returncode, its JSON answer or None); or the Popen."""
-    proc = subprocess.Popen([sys.executable, RUNNER, json.dumps(spec)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, universal_newlines=True)
+    proc = subprocess.Popen(tool("tests.support.apply_runner", json.dumps(spec)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True, env=child_env())
     if not wait:
         return proc
     return finish(proc)
@@ -35,7 +33,7 @@ def run_module(module, args, env=None):
     with open(path, "w") as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": args}, handle)
     try:
-        environment = dict(os.environ, PYTHONPATH=COLLECTIONS)
+        environment = child_env()
         environment.update(env or {})
         proc = subprocess.run([sys.executable, "-m", "ansible_collections.antsle.antman.plugins.modules.%s" % module,
                                path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,

@@ -72,6 +72,18 @@ def nginx_binary():
     return "nginx"
 
 
+def parse_rules(raws):
+    """({name: canonical rule}, {name: TlsContent}) of raw rules, as the modules parse them."""
+    from ansible_collections.antsle.antman.plugins.module_utils.model.rule import parse_rule
+    rules, contents = {}, {}
+    for raw in raws:
+        rule, content = parse_rule(raw)
+        rules[rule["name"]] = rule
+        if content is not None:
+            contents[rule["name"]] = content
+    return rules, contents
+
+
 class NginxInstance:
     """A private nginx whose http context includes ``rules_dir``."""
 
@@ -144,11 +156,17 @@ class NginxInstance:
                              universal_newlines=True, check=False).stdout
         return sorted(int(p) for p in out.split())
 
-    def applier(self, check_mode=False, reload=True, on_step=None):
-        from ansible_collections.antsle.antman.plugins.module_utils.apply import Applier
-        from ansible_collections.antsle.antman.plugins.module_utils.nginx import Nginx
-        nginx = Nginx(self.binary, self.conf, run_command, skip_dirs=[self.rules_dir])
-        return Applier(self.rules_dir, nginx, reload=reload, check_mode=check_mode, lock_timeout=30, on_step=on_step)
+    def apply(self, raws, **kwargs):
+        """Apply raw rules (certificate content included) through the transaction, as ``lb_rules``
+        with state replaced does; ``kwargs`` go to ``applier``."""
+        rules, contents = parse_rules(raws)
+        return self.applier(**kwargs).run(lambda snapshot: rules, contents=contents)
+
+    def applier(self, check_mode=False, reload=True, on_step=None, run=None):
+        """The collection's transaction for this nginx (what every module uses)."""
+        from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import Transaction
+        return Transaction(self.rules_dir, self.binary, self.conf, run or run_command, reload=reload,
+                           check_mode=check_mode, lock_timeout=30, on_step=on_step)
 
     def snapshot_files(self):
         """{file name: bytes} of everything in the rules directory now."""

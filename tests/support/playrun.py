@@ -6,7 +6,7 @@ Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_sum
 prints one JSON object:
   rc, failed (hosts with failures or unreachable), changed (sum of every host's changed count),
   changed_tasks (names of the tasks that changed something),
-  reloads (nginx reloads: module results with reloaded=true, and role handlers that reloaded),
+  reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   output_tail (the end of ansible-playbook's own output, when it failed).
 The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
@@ -19,7 +19,6 @@ import sys
 import tempfile
 
 CALLBACKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "callback_plugins")
-RELOAD_HANDLERS = ("Reload nginx (signal)", "Reload nginx (systemd)")
 
 
 def item_results(result):
@@ -52,8 +51,6 @@ def summarise(report):
         name, result = task["task"], task["result"]
         if result.get("changed"):
             summary["changed_tasks"].append(name)
-            if name.endswith(RELOAD_HANDLERS):
-                summary["reloads"] += 1
         if task["status"] in ("failed", "unreachable"):
             summary["errors"].append("%s: %s" % (name, result.get("msg", "")))
         for item in item_results(result):

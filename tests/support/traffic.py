@@ -18,15 +18,13 @@ many concurrent clients, each one request at a time: a bounded load. Prints a su
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import get  # noqa: E402
+from ansible_collections.antsle.antman.tests.support.harness import get
 
 
 class Sample:

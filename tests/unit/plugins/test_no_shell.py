@@ -57,7 +57,7 @@ def command_calls(tree):
 
 
 def test_the_plugins_are_found():
-    assert len(SOURCES) >= 15 and any(p.endswith("nginx.py") for p in SOURCES)
+    assert len(SOURCES) >= 15 and any(p.endswith(os.path.join("nginx", "control.py")) for p in SOURCES)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=[os.path.relpath(p, PLUGINS) for p in SOURCES])
@@ -88,7 +88,7 @@ def test_commands_are_argument_lists(path):
 
 
 def test_the_command_check_sees_the_commands_nginx_runs():
-    calls = list(command_calls(parsed(os.path.join(PLUGINS, "module_utils", "nginx.py"))))
+    calls = list(command_calls(parsed(os.path.join(PLUGINS, "module_utils", "nginx", "control.py"))))
     assert len(calls) >= 4  # -V, -t, systemctl show, the reload command
 
 

@@ -1,13 +1,13 @@
-"""The role's argument specs, defaults and the rule model must not drift apart."""
+"""The role's argument specs, defaults and the rule schema must not drift apart."""
 import os
 
 import yaml
 
-from ansible_collections.antsle.antman.plugins.module_utils.argspec import tls_options
-from ansible_collections.antsle.antman.plugins.module_utils.rule import (
-    COMMON_DEFAULTS, METHODS, PROTOCOL_DEFAULTS, PROTOCOLS, RULE_FIELDS, UPSTREAM_DEFAULTS, UPSTREAM_FIELDS)
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
+    INVENTORY_FIELDS, RULE_FIELDS, TLS, UPSTREAM_FIELDS)
+from ansible_collections.antsle.antman.tests.support.schema_files import ROOT, generated
 
-ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "roles", "load_balancer")
+ROLE = os.path.join(ROOT, "roles", "load_balancer")
 
 
 def load(*parts):
@@ -15,8 +15,15 @@ def load(*parts):
         return yaml.safe_load(handle)
 
 
-SPEC = load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+SPECS = load("meta", "argument_specs.yml")["argument_specs"]
+SPEC = SPECS["main"]["options"]
 DEFAULTS = load("defaults", "main.yml")
+
+
+def test_generated_files_are_up_to_date():
+    for path, text in generated().items():
+        with open(os.path.join(ROOT, path)) as handle:
+            assert handle.read() == text, "%s is stale: run scripts/generate-schema-files.sh" % path
 
 
 def test_every_default_is_specified_with_the_same_value():
@@ -25,24 +32,26 @@ def test_every_default_is_specified_with_the_same_value():
         assert SPEC[name].get("default") == value, name
 
 
-def test_rule_options_are_the_model_fields_plus_the_inventory_ones():
+def test_rule_options_are_the_schema_fields_plus_the_inventory_ones():
     rule_options = SPEC["antman_lb_rules"]["options"]
-    assert set(rule_options) == set(RULE_FIELDS) | {"upstream_group", "upstream_port"}
-    for field, default in COMMON_DEFAULTS.items():
-        assert rule_options[field].get("default") == default, field
-    for field in PROTOCOL_DEFAULTS["http"]:
-        assert "default" not in rule_options[field], field  # depends on the protocol: the model's
-    assert rule_options["method"]["choices"] == list(METHODS)
-    assert rule_options["protocol"]["choices"] == list(PROTOCOLS)
-    assert set(rule_options["tls"]["options"]) == set(tls_options())
+    assert list(rule_options) == [f.name for f in RULE_FIELDS + INVENTORY_FIELDS]
+    for field in RULE_FIELDS:
+        assert rule_options[field.name]["type"] == field.type, field.name
+        if field.has_default and field.default is not None:
+            assert rule_options[field.name]["default"] == field.default, field.name
+        else:
+            assert "default" not in rule_options[field.name], field.name  # the model supplies it
+    assert rule_options["method"]["choices"] == ["round_robin", "least_conn", "ip_hash"]
+    assert rule_options["protocol"]["choices"] == ["http", "tcp", "udp"]
+    assert list(rule_options["tls"]["options"]) == list(TLS)
     assert rule_options["tls"]["options"]["key_content"]["no_log"] is True
+    assert list(rule_options["upstreams"]["options"]) == [f.name for f in UPSTREAM_FIELDS]
 
 
-def test_upstream_options_are_the_model_fields():
-    upstream_options = SPEC["antman_lb_rules"]["options"]["upstreams"]["options"]
-    assert set(upstream_options) == set(UPSTREAM_FIELDS)
-    for field, default in UPSTREAM_DEFAULTS.items():
-        assert upstream_options[field].get("default") == default, field
+def test_every_entry_point_with_rules_has_the_same_rule_options():
+    for name, entry in SPECS.items():
+        if "antman_lb_rules" in entry.get("options", {}):
+            assert entry["options"]["antman_lb_rules"] == SPEC["antman_lb_rules"], name
 
 
 def test_every_option_is_described_and_typed():
@@ -51,4 +60,5 @@ def test_every_option_is_described_and_typed():
             assert option.get("description"), "%s.%s has no description" % (where, name)
             assert option.get("type"), "%s.%s has no type" % (where, name)
             walk(option.get("options", {}), "%s.%s" % (where, name))
-    walk(SPEC, "main")
+    for entry, spec in SPECS.items():
+        walk(spec.get("options", {}), entry)

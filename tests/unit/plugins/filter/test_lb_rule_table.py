@@ -3,7 +3,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.antsle.antman.plugins.filter.lb_rule_table import rule_table
-from ansible_collections.antsle.antman.plugins.module_utils.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 
 
 def rules(probed=False):

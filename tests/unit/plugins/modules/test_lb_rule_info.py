@@ -29,3 +29,21 @@ def test_lists_rules_in_canonical_form_and_probes(host, run_module):
 def test_empty_and_unknown(host, run_module):
     failed, result = run_module(lb_rule_info.main, host.params(name="nope"))
     assert not failed and result["rules"] == [] and not result["changed"]
+
+
+def test_every_module_reads_a_latin1_nginx_conf_and_lists_by_name(host, run_module):
+    from ansible_collections.antsle.antman.plugins.modules import lb_rules
+    with open(host.conf, "rb") as handle:
+        text = handle.read()
+    with open(host.conf, "wb") as handle:
+        handle.write(b"# Konfiguration f\xfcr den Server (Latin-1)\n" + text)
+    for name in ("web", "web-2"):
+        rule = {"server_name": "%s.local" % name, "upstreams": [{"address": "10.0.0.1"}]}
+        failed, result = run_module(lb_rule.main, host.params(name=name, **rule))
+        assert not failed, result
+    failed, listed = run_module(lb_rule_info.main, host.params())
+    assert not failed and [r["name"] for r in listed["rules"]] == ["web", "web-2"]
+    failed, gathered = run_module(lb_rules.main, host.params(state="gathered"))
+    assert not failed and gathered["gathered"] == listed["rules"]
+    failed, merged = run_module(lb_rules.main, host.params(state="merged", config=[{"name": "web", "read_timeout": "9s"}]))
+    assert not failed and merged["changed"] and [r["name"] for r in merged["before"]] == ["web", "web-2"]

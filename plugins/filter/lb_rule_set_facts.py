@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: lb_rule_set_facts
+short_description: What a rule set from inventory makes nginx serve, from the collection's rule model
+version_added: 0.1.0
+author:
+  - antsle.antman developers
+description:
+  - Expands and validates the rules of C(antman_lb_rules) as P(antsle.antman.lb_expand_rules#filter) does and
+    returns what the role needs to know about them, computed by the collection's rule model rather than
+    re-derived in YAML.
+  - The result holds no key material (TLS content as sha256 digests only), so it may be stored in a fact.
+positional: groups, hostvars, extra_ports
+extends_documentation_fragment:
+  - antsle.antman.inventory_rules
+options:
+  extra_ports:
+    description: More ports that count as http ports (the role's C(antman_lb_extra_ports)).
+    type: list
+    elements: int
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Know the rule set
+  ansible.builtin.set_fact:
+    rule_set: "{{ antman_lb_rules | antsle.antman.lb_rule_set_facts(groups, hostvars) }}"
+
+- name: Show the ports nginx will listen on for http rules
+  ansible.builtin.debug:
+    msg: "{{ rule_set.http_ports }}"
+"""
+
+RETURN = r"""
+_value:
+  description: Facts about the rule set.
+  type: dict
+  contains:
+    rules:
+      description: The rules in canonical form, in the order given (TLS content as digests).
+      type: list
+      elements: dict
+    http_ports:
+      description:
+        - Sorted ports of the http rules' server blocks, with port 80 for V(redirect_http) and the O(extra_ports).
+      type: list
+      elements: int
+    tls_ports:
+      description: Sorted ports on which http rules terminate TLS.
+      type: list
+      elements: int
+    stream:
+      description: Whether a rule is tcp or udp (nginx's stream context and module are needed).
+      type: bool
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+
+
+def lb_rule_set_facts(rules, groups, hostvars, extra_ports=None):
+    try:
+        return rule_set_facts(rules, groups, hostvars, extra_ports or [])
+    except RuleError as error:
+        raise AnsibleFilterError("invalid antman_lb_rules:\n- " + "\n- ".join(error.problems))
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"lb_rule_set_facts": lb_rule_set_facts}

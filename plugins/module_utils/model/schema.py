@@ -1,0 +1,360 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one schema of a load-balancing rule: every field's type, grammar, defaults, choices and
+documentation, written once.
+
+Everything else is derived from it:
+- the rule model (``rule.py``): field order, parsers, defaults per protocol, which fields apply to
+  which protocol;
+- the modules' argument specs (``rule_argument_spec``, ``config_argument_spec``);
+- the modules' documentation (``plugins/doc_fragments/rule.py`` asks ``option_docs`` at import);
+- the role's argument specs (``roles/load_balancer/meta/argument_specs.yml``, written by
+  ``scripts/generate-schema-files.py``; a unit test fails when the committed file is stale).
+
+Adding a rule option means: a ``Field`` here, its rendering in ``nginx/render.py``, and tests.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from collections import OrderedDict
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
+    TLS_PROTOCOLS, parse_bool, parse_choice, parse_int, parse_path, parse_sha256, parse_time, parse_tls_protocols)
+
+PROTOCOLS = ("http", "tcp", "udp")
+HTTP = ("http",)
+METHODS = ("round_robin", "least_conn", "ip_hash")
+MAX_UPSTREAMS = 128
+NO_DEFAULT = object()
+
+
+class Field:
+    """One option of a rule (or of an upstream, or of ``tls``).
+
+    ``parse`` turns a raw value into the canonical one or raises FieldError. ``default`` applies
+    to every protocol; ``protocol_defaults`` ({protocol: value}) when the default depends on it.
+    ``protocols`` are the protocols the field applies to: giving it for another is an error.
+    ``description`` is a list of paragraphs in Ansible's documentation markup."""
+
+    def __init__(self, name, type, description, parse=None, default=NO_DEFAULT, protocol_defaults=None,
+                 protocols=PROTOCOLS, choices=None, elements=None, options=None, required=False, no_log=None):
+        self.name = name
+        self.type = type
+        self.description = list(description)
+        self.parse = parse
+        self.default = default
+        self.protocol_defaults = protocol_defaults or {}
+        self.protocols = protocols
+        self.choices = choices
+        self.elements = elements
+        self.options = options
+        self.required = required
+        self.no_log = no_log
+
+    @property
+    def has_default(self):
+        return self.default is not NO_DEFAULT
+
+    def default_for(self, protocol):
+        """The default of this field for a rule of ``protocol`` (KeyError if it has none)."""
+        if self.has_default:
+            return self.default
+        return self.protocol_defaults[protocol]
+
+    def applies_to(self, protocol):
+        return protocol in self.protocols
+
+
+# --- upstreams[] ---------------------------------------------------------------------------------
+
+UPSTREAM_FIELDS = (
+    Field("address", "str", required=True, description=[
+        "V(host), V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). The port defaults to 80.",
+        "Host names must resolve when nginx loads the configuration, or the change is refused and rolled back.",
+        "Two upstreams of one rule cannot have the same address.",
+    ]),  # parsed by rule.normalize_upstream (parse_address), which also checks duplicates
+    Field("weight", "int", default=1, parse=lambda v: parse_int(v, 1, 1000), description=[
+        "Relative share of requests (1-1000). Weights 3, 1, 1 send 3 of every 5 requests to the first.",
+    ]),
+    Field("backup", "bool", default=False, parse=parse_bool, description=[
+        "Used only when all the other (non-backup) upstreams are down or failed.",
+    ]),
+    Field("down", "bool", default=False, parse=parse_bool, description=[
+        "Kept in the rule but taken out of rotation (maintenance).",
+    ]),
+    Field("max_fails", "int", default=None, parse=lambda v: parse_int(v, 0, 1000), description=[
+        "Overrides the rule's O(max_fails) for this upstream.",
+    ]),
+    Field("fail_timeout", "str", default=None, parse=lambda v: parse_time(v, 1000, 3600000, whole_seconds=True),
+          description=["Overrides the rule's O(fail_timeout) for this upstream."]),
+)
+
+# --- tls -----------------------------------------------------------------------------------------
+
+TLS_FIELDS = (
+    Field("certificate", "str", parse=parse_path, description=[
+        "Absolute path of the certificate (chain) in PEM on the host."]),
+    Field("key", "str", parse=parse_path, no_log=False, description=[
+        "Absolute path of the private key in PEM on the host."]),
+    Field("certificate_content", "str", description=["The certificate (chain) in PEM."]),
+    Field("key_content", "str", no_log=True, description=["The unencrypted private key in PEM."]),
+    Field("certificate_sha256", "str", parse=parse_sha256, description=[
+        "Digest of certificate content the collection wrote earlier, as rules are read back. Given instead of "
+        "content, the files already on the host are kept (a gathered rule set restores as it was)."]),
+    Field("key_sha256", "str", parse=parse_sha256, no_log=False, description=[
+        "Digest of key content the collection wrote earlier (see O(tls.certificate_sha256))."]),
+    Field("protocols", "list", elements="str", choices=list(TLS_PROTOCOLS), parse=parse_tls_protocols, description=[
+        "TLS versions accepted. Default V([TLSv1.2, TLSv1.3])."]),
+)
+
+# --- the rule ------------------------------------------------------------------------------------
+
+# Defaults chosen for failover (see the README's "Failover defaults"): a crashed upstream is
+# skipped at once (connection refused -> next upstream), a hung one after read_timeout, and a
+# dropped-SYN one after connect_timeout; each is then avoided for fail_timeout.
+RULE_FIELDS = (
+    Field("name", "str", required=True, description=[
+        "The rule's identifier. It names the rule's file (C(<name>.conf)) and its nginx upstream (C(antman_<name>)).",
+        "1 to 64 letters, digits, C(-) or C(_), starting with a letter or digit. Names that differ only "
+        "in case are the same name to nginx and are refused.",
+    ]),  # parsed by rule.normalize_rule (parse_name), which names the rule in every error
+    Field(
+        "protocol", "str", default="http", choices=list(PROTOCOLS), parse=lambda v: parse_choice(v, PROTOCOLS),
+        description=[
+            "V(http) balances HTTP requests (nginx's http context), with server names, TLS and per-request retries.",
+            "V(tcp) and V(udp) balance connections and datagrams (nginx's stream context); the port identifies "
+            "the rule, and the http-only fields (O(server_name), O(keepalive), O(retry_non_idempotent), O(tls), "
+            "O(redirect_http)) do not apply (giving them is an error). Weights, backup, down and the failover "
+            "settings work the same way; a hung TCP upstream that accepts connections cannot be detected (there is "
+            "no request to time out), a crashed or unreachable one is skipped. nginx's stream module must be loaded "
+            "and C(include <rules_dir>/*.stream;) be in its C(stream) context (the "
+            "P(antsle.antman.load_balancer#role) role does both).",
+        ],
+    ),
+    Field("server_name", "list", elements="str", protocols=HTTP, description=[
+        "The host name(s) users visit, as nginx C(server_name) values. Host names (V(my-balanced-page.local), "
+        "V(example.com)), leading or trailing wildcards (V(*.example.com), V(www.example.*)) or IPv4 addresses.",
+        "Case-insensitive; stored lowercase, in the order given. Required when an http rule is present.",
+        "A server name may be used by one rule per O(server_port) only.",
+    ]),  # parsed by rule.normalize_rule (parse_server_names): required for http, so no default
+    Field("server_port", "int", default=80, parse=lambda v: parse_int(v, 1, 65535), description=[
+        "The port nginx listens on for this rule (1-65535).",
+    ]),
+    Field(
+        "method", "str", default="round_robin", choices=list(METHODS), parse=lambda v: parse_choice(v, METHODS),
+        description=[
+            "How requests are spread over the upstreams.",
+            "V(round_robin) is weighted round robin (nginx's smooth variant, exact with any number of workers).",
+            "V(least_conn) sends each request to the upstream with the fewest active connections, weighted.",
+            "V(ip_hash) keeps each client IP on one upstream (sticky); it cannot be combined with backup "
+            "upstreams. For tcp and udp rules it is rendered as C(hash $remote_addr).",
+        ],
+    ),
+    Field("upstreams", "list", elements="dict", options=UPSTREAM_FIELDS, description=[
+        "The antlets (or any servers) traffic is spread over. At least one must be neither O(upstreams[].backup) "
+        "nor O(upstreams[].down). Required when the rule is present. At most %d." % MAX_UPSTREAMS,
+    ]),  # parsed by rule.normalize_upstreams
+    Field("connect_timeout", "str", default="1s", parse=lambda v: parse_time(v, 1, 75000), description=[
+        "How long nginx waits to connect to an upstream before trying the next one (nginx time, at most "
+        "V(75s); a bare number is seconds). An antlet whose link is cut, or that drops connections, costs "
+        "a request this long.",
+        "nginx's own default is 60s, which stalls requests for a minute when an antlet disappears.",
+    ]),
+    Field(
+        "read_timeout", "str", protocol_defaults={"http": "5s", "tcp": "600s", "udp": "10s"},
+        parse=lambda v: parse_time(v, 1, 3600000),
+        description=[
+            "http - how long nginx waits between two reads from (or writes to) an upstream before it counts the "
+            "upstream as failed and, for requests that may be retried, tries the next one. This bounds how long a "
+            "request can stall on a hung antlet.",
+            "Trade-off, a short value cuts legitimately slow responses (a report that takes 20 s before its first "
+            "byte). Raise it per rule for such applications; it is per rule for that reason. nginx's own default "
+            "is 60s, with which a hung antlet stalls a third of the requests (with three upstreams) for a minute each.",
+            "tcp - the idle time after which a proxied connection is closed (nginx C(proxy_timeout)); long, as in "
+            "nginx, because TCP sessions such as SSH are often idle.",
+            "udp - how long a client's session waits for upstream datagrams.",
+        ],
+    ),
+    Field("max_fails", "int", default=3, parse=lambda v: parse_int(v, 0, 1000), description=[
+        "Failed attempts within O(fail_timeout) after which an upstream is considered unavailable for "
+        "O(fail_timeout). V(0) disables the accounting (the upstream is never marked unavailable).",
+        "Why 3 and not nginx's 1 - nginx cannot tell a hung upstream from one page that is slower than "
+        "O(read_timeout); with 1, a single slow request takes every upstream it was tried on out of rotation, "
+        "and a few of them at once make the whole rule answer 502 (see docs/benchmarks.md). A crashed or "
+        "hung upstream is still avoided after its first few failures, and the requests that failed on it are "
+        "retried elsewhere.",
+    ]),
+    Field(
+        "fail_timeout", "str", default="10s", parse=lambda v: parse_time(v, 1000, 3600000, whole_seconds=True),
+        description=[
+            "The window for O(max_fails), and how long an upstream is then avoided before one request probes it "
+            "again (whole seconds, nginx time such as V(10s)).",
+        ],
+    ),
+    Field("next_upstream_tries", "int", default=3, parse=lambda v: parse_int(v, 0, 100), description=[
+        "How many upstreams a request may be tried on in total, V(0) for no limit.",
+    ]),
+    Field(
+        "retry_non_idempotent", "bool", protocols=HTTP, protocol_defaults={"http": False}, parse=parse_bool,
+        description=[
+            "Also retry POST, LOCK and PATCH requests on the next upstream after an error or timeout.",
+            "Off by default because the failed upstream may already have acted on the request, which would then "
+            "run twice. Turn it on only for applications whose non-idempotent requests are safe to repeat.",
+        ],
+    ),
+    Field(
+        "keepalive", "int", protocols=HTTP, protocol_defaults={"http": 32}, parse=lambda v: parse_int(v, 0, 1024),
+        description=[
+            "Idle connections to the upstreams each nginx worker keeps open for reuse. About doubles proxied "
+            "throughput. V(0) turns it off (a new connection per request).",
+        ],
+    ),
+    Field("tls", "dict", protocols=HTTP, protocol_defaults={"http": None}, options=TLS_FIELDS, description=[
+        "Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.",
+        "Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and "
+        "O(tls.key_content), which are written beside the rule's file as C(<name>.crt) and C(<name>.key) "
+        "(mode 0600) in the same atomic change. The key is never shown in results, diffs or logs; rules read back "
+        "carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.",
+        "Usually with O(server_port=443). All http rules on one port must agree on using tls.",
+    ]),  # parsed by tls.normalize_tls (its forms)
+    Field("redirect_http", "bool", protocols=HTTP, protocol_defaults={"http": False}, parse=parse_bool, description=[
+        "With O(tls) only. Also answer plain HTTP on port 80 for the same server names with a "
+        "301 redirect to https (to O(server_port)).",
+    ]),
+)
+
+# Fields only the role's inventory rules have (antsle.antman.lb_expand_rules turns them into upstreams).
+INVENTORY_FIELDS = (
+    Field("upstream_group", "list", elements="str", description=[
+        "Inventory group (or list of groups) whose hosts become upstreams, one per host, in inventory "
+        "order, after the static ones.",
+        "Address from the host's C(antman_lb_address) (default C(ansible_host), else the inventory "
+        "host name); weight, backup and down from C(antman_lb_weight), C(antman_lb_backup), C(antman_lb_down).",
+    ]),
+    Field("upstream_port", "int", parse=lambda v: parse_int(v, 1, 65535), description=[
+        "Port of the inventory-driven upstreams whose address has none (default 80).",
+    ]),
+)
+
+
+def by_name(fields):
+    return OrderedDict((field.name, field) for field in fields)
+
+
+RULE = by_name(RULE_FIELDS)
+UPSTREAM = by_name(UPSTREAM_FIELDS)
+TLS = by_name(TLS_FIELDS)
+FIELD_ORDER = tuple(RULE)
+UPSTREAM_ORDER = tuple(UPSTREAM)
+HTTP_ONLY = tuple(field.name for field in RULE_FIELDS if field.protocols == HTTP)
+# Fields a rule loses when its protocol changes: those of one protocol only, or whose default differs.
+PROTOCOL_SPECIFIC = tuple(field.name for field in RULE_FIELDS if field.protocols != PROTOCOLS or field.protocol_defaults)
+
+
+def defaults_for(protocol):
+    """{field: default} of every field a rule of ``protocol`` has a default for, in canonical order."""
+    return OrderedDict((f.name, f.default_for(protocol)) for f in RULE_FIELDS
+                       if f.applies_to(protocol) and (f.has_default or protocol in f.protocol_defaults))
+
+
+def upstream_defaults():
+    return OrderedDict((f.name, f.default) for f in UPSTREAM_FIELDS if f.has_default)
+
+
+# --- derived: argument specs -----------------------------------------------------------------------
+
+def _spec(field, with_defaults):
+    spec = {"type": field.type}
+    for key in ("elements", "choices", "no_log"):
+        value = getattr(field, key)
+        if value is not None:
+            spec[key] = copy.copy(value)
+    if field.required:
+        spec["required"] = True
+    if with_defaults and field.has_default and field.default is not None:
+        spec["default"] = field.default
+    if field.options:
+        spec["options"] = argument_spec(field.options, with_defaults)
+    return spec
+
+
+def argument_spec(fields, with_defaults=True):
+    """An Ansible argument spec for ``fields``. Fields whose default depends on the protocol have
+    none here: the model supplies it."""
+    return dict((field.name, _spec(field, with_defaults)) for field in fields)
+
+
+def rule_argument_spec():
+    """lb_rule: the rule fields as top-level options."""
+    return argument_spec(RULE_FIELDS)
+
+
+def config_argument_spec():
+    """lb_rules: ``config``, a list of rules whose fields have no defaults (with ``merged``, a field
+    an item does not mention keeps the rule's current value)."""
+    return {"config": {"type": "list", "elements": "dict", "options": argument_spec(RULE_FIELDS, with_defaults=False)}}
+
+
+# --- derived: documentation --------------------------------------------------------------------------
+
+def _shown(value):
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value
+
+
+def _default_note(field):
+    """A sentence stating a protocol-dependent default (the spec cannot carry it)."""
+    if not field.protocol_defaults:
+        return None
+    values = [(p, field.protocol_defaults[p]) for p in PROTOCOLS if p in field.protocol_defaults]
+    if any(value is None for _protocol, value in values):
+        return None
+    if len(values) == 1:
+        return "Default V(%s)." % _shown(values[0][1])
+    return "Default %s." % ", ".join("V(%s) for %s" % (_shown(value), protocol) for protocol, value in values)
+
+
+def _doc(field, refs, with_defaults, suboptions_key):
+    description = [text.replace("O(", "O(%s" % refs) if refs else text for text in field.description]
+    if field.protocols == HTTP and field.name != "server_name":
+        description[0] = "http only. " + description[0]
+    note = _default_note(field)
+    if note:
+        description.append(note)
+    doc = OrderedDict([("description", description), ("type", field.type)])
+    if field.elements:
+        doc["elements"] = field.elements
+    if field.choices:
+        doc["choices"] = list(field.choices)
+    if field.required:
+        doc["required"] = True
+    if field.has_default and field.default is not None:
+        if with_defaults:
+            doc["default"] = field.default
+        else:
+            doc["description"] = description + [
+                "When a rule is created or replaced and this is not given, V(%s)." % _shown(field.default)]
+    if field.no_log is not None and suboptions_key == "options":
+        doc["no_log"] = field.no_log  # role argument specs validate with it; module docs do not carry it
+    if field.options:
+        doc[suboptions_key] = option_docs(field.options, refs, with_defaults, suboptions_key)
+    return doc
+
+
+def option_docs(fields, refs="", with_defaults=True, suboptions_key="suboptions"):
+    """Documentation of ``fields`` (plain data, as in a DOCUMENTATION block's ``options``).
+
+    ``refs`` prefixes every option reference (``config[].`` in lb_rules), ``with_defaults=False``
+    moves defaults into the description (lb_rules' config items), ``suboptions_key`` is
+    ``options`` for role argument specs."""
+    return OrderedDict((field.name, _doc(field, refs, with_defaults, suboptions_key)) for field in fields)
+
+
+def role_rule_options():
+    """The options of the role's ``antman_lb_rules`` items: the rule fields plus the inventory ones."""
+    return option_docs(RULE_FIELDS + INVENTORY_FIELDS, refs="antman_lb_rules[].", suboptions_key="options")

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The ``tls`` field of an http rule: HTTPS termination.
+
+Three forms are accepted:
+- paths of a certificate and key already on the host (``certificate``, ``key``);
+- their content (``certificate_content``, ``key_content``), which the collection writes beside
+  the rule's file as ``<name>.crt`` and ``<name>.key`` (mode 0600), in the same atomic switch;
+- the canonical form of content (``certificate_sha256``, ``key_sha256``), as rules are read back:
+  the files already on the host are kept if they have these digests.
+The canonical rule never holds key material, only digests, so keys never reach rule files,
+diffs or module results.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+from collections import OrderedDict
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
+    TLS_PROTOCOLS, FieldError, parse_pem, show)
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import TLS
+
+FORMS = "give certificate and key (paths on the host), or certificate_content and key_content"
+
+
+class TlsContent:
+    """Certificate and key bytes to be written beside a rule's file."""
+
+    def __init__(self, certificate, key):
+        self.certificate = certificate
+        self.key = key
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def normalize_tls(raw):
+    """(canonical tls dict, TlsContent or None, problems)."""
+    if not isinstance(raw, dict):
+        return None, None, ["tls: %s is a %s, expected a mapping" % (show(raw), type(raw).__name__)]
+    problems = ["tls: unsupported field %s" % show(key) for key in raw if key not in TLS]
+    given = set(key for key in TLS if raw.get(key) is not None and key != "protocols")
+    tls, content = OrderedDict(), None
+    try:
+        if given == {"certificate", "key"}:
+            for key in ("certificate", "key"):
+                tls[key] = _field(key, TLS[key].parse, raw[key])
+        elif given == {"certificate_content", "key_content"}:
+            certificate = _field("certificate_content", lambda v: parse_pem(v, "certificate"), raw["certificate_content"])
+            key = _field("key_content", lambda v: parse_pem(v, "key"), raw["key_content"])
+            content = TlsContent(certificate, key)
+            tls["certificate_sha256"], tls["key_sha256"] = sha256(certificate), sha256(key)
+        elif given == {"certificate_sha256", "key_sha256"}:
+            for key in ("certificate_sha256", "key_sha256"):
+                tls[key] = _field(key, TLS[key].parse, raw[key])
+        else:
+            problems.append("tls: %s (given: %s)" % (FORMS, ", ".join(sorted(given)) or "nothing"))
+        protocols = raw.get("protocols")
+        tls["protocols"] = (list(TLS_PROTOCOLS) if protocols is None
+                            else _field("protocols", TLS["protocols"].parse, protocols))
+    except FieldError as error:
+        problems.append(str(error))
+    return tls, content, problems
+
+
+def _field(key, parser, value):
+    try:
+        return parser(value)
+    except FieldError as error:
+        raise FieldError("tls.%s: %s" % (key, error))
+
+
+def companion_names(name):
+    """File names of a rule's certificate and key, written from content."""
+    return "%s.crt" % name, "%s.key" % name
+
+
+def holds_content(rule):
+    tls = rule.get("tls")
+    return bool(tls) and "certificate_sha256" in tls

@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The body of the lb_rule module: one rule present or absent."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.request import rule_request
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import FIELD_ORDER, rule_argument_spec
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, transaction
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import rule_file_name
+
+MODULE_KWARGS = dict(required_if=[("state", "present", ("upstreams",))])
+
+
+def argument_spec():
+    spec = rule_argument_spec()
+    spec.update(host_options())
+    spec.update(apply_options())
+    spec.update(state=dict(type="str", default="present", choices=["present", "absent"]))
+    return spec
+
+
+def run(module):
+    params = module.params
+    request = rule_request(dict((key, params.get(key)) for key in FIELD_ORDER), present=params["state"] == "present")
+    name = request.names[0]
+    rule = request.rules[name]
+    applier = transaction(module)
+    outcome = applier.run(lambda snapshot: request.rules, contents=request.contents)
+    current = outcome.snapshot.managed.get(name)
+    if rule is not None:
+        config_file = os.path.join(applier.rules_dir.path, rule_file_name(rule))
+    else:
+        config_file = os.path.join(applier.rules_dir.path, current.filename if current else name + ".conf")
+    result = dict(
+        changed=outcome.changed,
+        rule=rule if rule is not None else (current.rule if current else None),
+        config_file=config_file,
+        reloaded=outcome.reloaded,
+        warnings=outcome.warnings(),
+    )
+    if outcome.changes and module._diff:
+        result["diff"] = outcome.changes[0].diff()
+    return result

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The body of the lb_rules module: the whole rule set as one resource, with the states of
+Ansible's network resource modules (merged, replaced, overridden, deleted, gathered, rendered,
+parsed).
+
+The request (``want``) is parsed and validated before anything is touched; ``have`` is the
+snapshot read under the lock; ``desired_rules`` turns both into the {name: rule or None} that the
+transaction applies in one step: one ``nginx -t`` and at most one reload, whatever the size.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections import OrderedDict
+
+from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
+from ansible_collections.antsle.antman.plugins.module_utils.model.request import config_request
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import rule_warnings
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import config_argument_spec
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, transaction
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
+
+MERGED, REPLACED, OVERRIDDEN, DELETED = "merged", "replaced", "overridden", "deleted"
+GATHERED, RENDERED, PARSED = "gathered", "rendered", "parsed"
+STATES = (MERGED, REPLACED, OVERRIDDEN, DELETED, GATHERED, RENDERED, PARSED)
+MODULE_KWARGS = dict(required_if=[("state", "parsed", ("running_config",))])
+
+
+def argument_spec():
+    spec = host_options()
+    spec.update(apply_options())
+    spec.update(config_argument_spec())
+    spec.update(
+        state=dict(type="str", default=MERGED, choices=list(STATES)),
+        running_config=dict(type="str"),
+    )
+    return spec
+
+
+def parse_request(state, config):
+    """The request of a state that uses ``config``: everything that can be checked without the host.
+    For merged, entries are completed over the rules on the host once it is read."""
+    return config_request(config, complete=state in (REPLACED, OVERRIDDEN, RENDERED),
+                          needed=state in (MERGED, REPLACED, OVERRIDDEN), state=state)
+
+
+def desired_rules(state, request, have):
+    """{name: canonical rule, or None to delete} for a writing state, given the snapshot ``have``."""
+    if state == MERGED:
+        return request.merged_over(have.rules())
+    if state == REPLACED:
+        return OrderedDict(request.rules)
+    if state == OVERRIDDEN:
+        desired = OrderedDict((name, None) for name in have.managed if name not in request.rules)
+        desired.update(request.rules)
+        return desired
+    if state == DELETED:
+        names = request.names or list(have.managed)
+        return OrderedDict((name, None) for name in names)
+    raise ValueError("not a writing state: %s" % state)
+
+
+def by_name(rules):
+    return [rules[name] for name in sorted(rules)]
+
+
+def run_parsed(module):
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_import import (
+        CROSSPLANE_IMPORT_ERROR, parse_config)
+    if CROSSPLANE_IMPORT_ERROR is not None:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib("crossplane"), exception=CROSSPLANE_IMPORT_ERROR)
+    if not module.params["running_config"]:
+        module.fail_json(msg="running_config: state parsed needs the nginx configuration text to parse")
+    rules, unsupported = parse_config(module.params["running_config"])
+    return dict(changed=False, parsed=rules, unsupported=unsupported)
+
+
+def run(module):
+    params = module.params
+    state = params["state"]
+    if state == PARSED:
+        return run_parsed(module)
+    request = parse_request(state, params["config"])
+    if state == RENDERED:
+        return dict(changed=False, rendered=[render_rule(rule, params["rules_dir"]) for rule in request.rules.values()],
+                    warnings=rule_warnings(request.rules.values()))
+    if state == GATHERED:
+        snapshot = Host(params["nginx_conf"], params["rules_dir"]).snapshot()
+        return dict(changed=False, gathered=list(snapshot.rules().values()), warnings=snapshot.warnings())
+    outcome = transaction(module).run(lambda have: desired_rules(state, request, have), contents=request.contents)
+    result = dict(
+        changed=outcome.changed,
+        before=list(outcome.snapshot.rules().values()),
+        after=by_name(outcome.final_rules),
+        changes=[change.as_dict() for change in outcome.changes],
+        reloaded=outcome.reloaded,
+        warnings=outcome.warnings(),
+    )
+    if module._diff and outcome.changes:
+        result["diff"] = [change.diff() for change in outcome.changes]
+    return result

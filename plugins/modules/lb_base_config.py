@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lb_base_config
+short_description: Apply the nginx base configuration the load-balancing rules need, as one transaction
+version_added: 0.1.0
+description:
+  - Writes the files the rules need outside O(rules_dir) (the role's http-level drop-in, the stream context
+    for tcp and udp rules), adds C(include) lines to O(nginx_conf) where they are missing, makes links (a module
+    enabled) and removes links (a distribution's default site), all in one change.
+  - The change goes through the same transaction as the rules. The previous state of every file (bytes, mode,
+    owner, or the target of a link) is saved first; each file is then replaced in one atomic rename;
+    C(nginx -t) checks the result; nginx is reloaded when it runs. If nginx refuses the result, every file is
+    put back exactly as it was and nginx keeps serving as before.
+  - O(nginx_conf) itself is only ever given include lines, never rewritten otherwise. An include already
+    covered by the configuration (for example by C(include conf.d/*.conf;) in the C(http) context) adds nothing.
+  - The P(antsle.antman.load_balancer#role) role uses it; most users never call it directly.
+author:
+  - antsle.antman developers (@antsle)
+extends_documentation_fragment:
+  - antsle.antman.attributes
+  - antsle.antman.host
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: One diff per file changed, its text before and after (for O(nginx_conf), the lines added).
+  platform:
+    platforms: posix
+options:
+  files:
+    description:
+      - Files to make exactly this content, created where missing. A symbolic link at such a path is refused.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: The file's text.
+        type: str
+        required: true
+      mode:
+        description: Its mode, in octal.
+        type: str
+        default: "0644"
+  links:
+    description:
+      - Symbolic links to make point at a target (for example the link with which Debian's nginx package enables
+        a module). A regular file at such a path is refused.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the link.
+        type: path
+        required: true
+      target:
+        description: Absolute path it points to.
+        type: path
+        required: true
+  remove_links:
+    description:
+      - Symbolic links to remove (for example Debian's C(/etc/nginx/sites-enabled/default)); their targets stay.
+        A regular file at such a path is refused, never deleted.
+    type: list
+    elements: path
+    default: []
+  includes:
+    description:
+      - Files O(nginx_conf) must include, in a context. A line C(include PATH;) is added where the configuration
+        does not include the path yet, right after the opening of C(http {) (context V(http)) or at the end
+        of the file (context V(main)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path (or glob) to include; letters, digits and C(. _ - / *).
+        type: str
+        required: true
+      context:
+        description: Where nginx must read it.
+        type: str
+        choices: [http, main]
+        default: http
+  reload:
+    description:
+      - Reload nginx after a validated change when nginx runs, and wait until its new workers run the new
+        configuration (when it does not run, it reads the new files when it starts). nginx is never restarted.
+      - With V(false) changes are written and validated with C(nginx -t) only.
+    type: bool
+    default: true
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that is changing rules or base configuration of the same O(rules_dir).
+    type: int
+    default: 300
+notes:
+  - If a run is killed while applying, the next run of this module or of a rule module puts every file back as
+    it was before the interrupted change, then applies its own.
+seealso:
+  - module: antsle.antman.lb_rules
+    description: The rules, which these files make nginx read.
+"""
+
+EXAMPLES = r"""
+- name: The http-level drop-in and the stream context, validated and reloaded together
+  antsle.antman.lb_base_config:
+    files:
+      - path: /etc/nginx/conf.d/antman.conf
+        content: "{{ lookup('ansible.builtin.template', 'antman.conf.j2') }}"
+      - path: /etc/nginx/antman-stream.conf
+        content: "stream {\n    include /etc/nginx/antman.d/*.stream;\n}\n"
+    includes:
+      - path: /etc/nginx/antman-stream.conf
+        context: main
+    remove_links:
+      - /etc/nginx/sites-enabled/default
+"""
+
+RETURN = r"""
+changes:
+  description: What changed (or would change, in check mode), one item per file.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/nginx/conf.d/antman.conf, action: created}, {path: /etc/nginx/nginx.conf, action: updated}]
+  contains:
+    path:
+      description: The file.
+      type: str
+    action:
+      description: V(created), V(updated) or V(removed).
+      type: str
+reloaded:
+  description: Whether nginx was reloaded.
+  returned: always
+  type: bool
+nginx_output:
+  description: On failure caused by nginx, its own message.
+  returned: failure
+  type: str
+"""
+
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_base_config as body
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import execute
+
+
+def main():
+    execute(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""A fake antsle host for unit tests: a temporary nginx.conf including the rules directory and a
+stand-in nginx binary (a shell script) that answers -V, and -t as the test says (pass, or fail with
+a given message). Reloads are recorded by the tests' fixtures, never performed."""
+import os
+import stat
+import subprocess
+
+FAKE_NGINX = """#!/bin/sh
+case "$*" in
+  *-V*) echo "configure arguments: --prefix=/usr/share/nginx --pid-path=%(pid)s" >&2; exit 0;;
+  *-t*) if [ -e "%(fail)s" ]; then cat "%(fail)s" >&2; exit 1; fi; exit 0;;
+esac
+exit 0
+"""
+
+
+class FakeHost:
+    def __init__(self, root):
+        self.root = str(root)
+        self.rules_dir = os.path.join(self.root, "antman.d")
+        self.conf = os.path.join(self.root, "nginx.conf")
+        self.binary = os.path.join(self.root, "nginx")
+        self.fail_marker = os.path.join(self.root, "nginx-t-fails")
+        self.reloads = []
+        with open(self.conf, "w") as handle:
+            handle.write("events {}\nhttp {\n    include %s/*.conf;\n}\n" % self.rules_dir)
+        with open(self.binary, "w") as handle:
+            handle.write(FAKE_NGINX % {"pid": os.path.join(self.root, "nginx.pid"), "fail": self.fail_marker})
+        os.chmod(self.binary, stat.S_IRWXU)
+
+    def params(self, **extra):
+        params = {"rules_dir": self.rules_dir, "nginx_conf": self.conf, "nginx_binary": self.binary}
+        params.update(extra)
+        return params
+
+    def make_nginx_t_fail(self, message):
+        with open(self.fail_marker, "w") as handle:
+            handle.write(message)
+
+    def files(self):
+        if not os.path.isdir(self.rules_dir):
+            return {}
+        return dict((n, open(os.path.join(self.rules_dir, n)).read()) for n in sorted(os.listdir(self.rules_dir)))
+
+    def run(self, args):
+        """A ``run`` callable for Transaction: runs the fake binary."""
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+        return proc.returncode, proc.stdout, proc.stderr

@@ -1,0 +1,92 @@
+import pytest
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
+    FieldError, format_time, parse_address, parse_bool, parse_int, parse_name, parse_server_names, parse_time)
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("myserver.com", "myserver.com:80"),
+    ("MyServer.COM:8080", "myserver.com:8080"),
+    ("10.1.1.102:80", "10.1.1.102:80"),
+    ("10.1.1.102", "10.1.1.102:80"),
+    ("[2001:db8::5]:8080", "[2001:db8::5]:8080"),
+    ("[2001:DB8:0::5]", "[2001:db8::5]:80"),
+    ("2001:db8::5", "[2001:db8::5]:80"),
+    ("antlet1:080", "antlet1:80"),
+])
+def test_addresses_are_canonical_with_port(raw, canonical):
+    assert parse_address(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", [
+    "http://x.com", "x.com/path", "x.com:0", "x.com:65536", "x.com:-1", "x.com:", "unix:/run/app.sock",
+    "x.com;", "a b", "x.com:80 backup", "", "[2001:db8::5", "[::1]x", "999.1.1.1", "1.2.3", "-bad.com",
+    "bad-.com", "a..b", "x.com\n", "$host", "ex{a}mple.com", "ünïcode.com", "[fe80::1%eth0]:80",
+])
+def test_bad_addresses_are_refused_with_the_value(raw):
+    with pytest.raises(FieldError) as error:
+        parse_address(raw)
+    assert '"' in str(error.value)  # the value is quoted in the message
+
+
+@pytest.mark.parametrize("raw", [None, 80, ["a"], {"a": 1}, True])
+def test_addresses_must_be_strings(raw):
+    with pytest.raises(FieldError):
+        parse_address(raw)
+
+
+def test_server_names_lowercase_ordered_and_unique():
+    assert parse_server_names("Example.COM") == ["example.com"]
+    assert parse_server_names(["b.com", "*.A.com", "www.example.*", "10.0.0.1"]) == [
+        "b.com", "*.a.com", "www.example.*", "10.0.0.1"]
+    with pytest.raises(FieldError, match="listed twice"):
+        parse_server_names(["a.com", "A.com"])
+    with pytest.raises(FieldError, match="empty"):
+        parse_server_names([])
+
+
+@pytest.mark.parametrize("raw", ["a.com;", "a.com b.com", "~^regex$", "*", "_", "a.*.com", "a.com\r", "'a.com'",
+                                 "*.", "**.a.com", "a" * 64 + ".com", ".a.com"])
+def test_bad_server_names(raw):
+    with pytest.raises(FieldError):
+        parse_server_names(raw)
+
+
+def test_names():
+    assert parse_name("my-rule_1") == "my-rule_1"
+    assert parse_name("A" * 64) == "A" * 64
+    for bad in ["", "-x", "_x", "a/b", "../x", "a.conf", "A" * 65, "a b", 5, None]:
+        with pytest.raises(FieldError):
+            parse_name(bad)
+
+
+def test_integers_like_ansible_but_never_booleans():
+    assert parse_int("80", 1, 65535) == 80
+    assert parse_int(80.0, 1, 65535) == 80
+    for bad in [True, False, 1.5, "8o", "", None, [80], 0, 65536, -1, 10 ** 30, "1e3"]:
+        with pytest.raises(FieldError):
+            parse_int(bad, 1, 65535)
+
+
+def test_booleans_accept_ansible_spellings():
+    assert parse_bool("yes") is True and parse_bool("Off") is False and parse_bool(1) is True
+    for bad in ["maybe", 2, None, [], 1.0]:
+        with pytest.raises(FieldError):
+            parse_bool(bad)
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("5s", "5s"), (5, "5s"), ("5", "5s"), ("500ms", "500ms"), ("1000ms", "1s"), ("1m", "60s"), (1.5, "1500ms"),
+    ("0.25", "250ms"), ("1h", "3600s"),
+])
+def test_times_are_canonical(raw, canonical):
+    assert parse_time(raw, 1, 3600000) == canonical
+
+
+def test_bad_times():
+    for bad in ["5 s", "5sec", "-1s", "1m30s", True, "", "0s", "2h", "1.2345"]:
+        with pytest.raises(FieldError):
+            parse_time(bad, 1, 3600000)
+    with pytest.raises(FieldError, match="whole number of seconds"):
+        parse_time("1500ms", 1000, 3600000, whole_seconds=True)
+    assert format_time(1500) == "1500ms"

@@ -1,0 +1,59 @@
+"""The rule schema is the one source: the model, the argument specs and the docs all come from it."""
+import yaml
+
+from ansible_collections.antsle.antman.plugins.doc_fragments.rule import ModuleDocFragment
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
+    FIELD_ORDER, HTTP_ONLY, PROTOCOL_SPECIFIC, PROTOCOLS, RULE, RULE_FIELDS, Field, config_argument_spec,
+    defaults_for, option_docs, rule_argument_spec)
+
+
+def test_field_order_is_the_schema_order_and_every_field_is_described():
+    assert FIELD_ORDER == tuple(field.name for field in RULE_FIELDS)
+    for field in RULE_FIELDS:
+        assert field.description and all(isinstance(text, str) and text for text in field.description), field.name
+
+
+def test_defaults_per_protocol_come_from_the_fields():
+    assert defaults_for("http")["read_timeout"] == "5s" and defaults_for("tcp")["read_timeout"] == "600s"
+    assert defaults_for("udp")["read_timeout"] == "10s"
+    assert "keepalive" in defaults_for("http") and "keepalive" not in defaults_for("tcp")
+    for protocol in PROTOCOLS:
+        rule = normalize_rule(dict({"name": "x", "protocol": protocol, "upstreams": [{"address": "10.0.0.1"}]},
+                                   **({"server_name": "x.test"} if protocol == "http" else {})))
+        for key, value in defaults_for(protocol).items():
+            if key != "protocol":
+                assert rule[key] == value, (protocol, key)
+
+
+def test_http_only_and_protocol_specific_fields():
+    assert set(HTTP_ONLY) == {"server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http"}
+    assert set(PROTOCOL_SPECIFIC) == set(HTTP_ONLY) | {"read_timeout"}
+
+
+def test_argument_specs_have_defaults_only_where_they_do_not_depend_on_the_protocol():
+    spec = rule_argument_spec()
+    assert list(spec) == list(FIELD_ORDER)
+    assert spec["server_port"]["default"] == 80 and "default" not in spec["read_timeout"]
+    assert spec["tls"]["options"]["key_content"]["no_log"] is True
+    assert spec["upstreams"]["options"]["address"]["required"] is True
+    config = config_argument_spec()["config"]["options"]
+    assert list(config) == list(FIELD_ORDER)
+    assert all("default" not in option for option in config.values())
+    assert "default" not in config["upstreams"]["options"]["weight"]
+
+
+def test_docs_state_protocol_dependent_defaults_and_point_into_config():
+    docs = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    assert "Default V(5s) for http, V(600s) for tcp, V(10s) for udp." in docs["read_timeout"]["description"]
+    assert docs["keepalive"]["description"][0].startswith("http only.")
+    assert docs["keepalive"]["description"][-1] == "Default V(32)."
+    config = yaml.safe_load(ModuleDocFragment.CONFIG)["options"]["config"]["suboptions"]
+    assert "O(config[].fail_timeout)" in " ".join(config["max_fails"]["description"])
+    assert "When a rule is created or replaced and this is not given, V(3)." in config["max_fails"]["description"]
+
+
+def test_a_new_field_reaches_specs_and_docs_without_anything_else():
+    field = Field("example", "int", ["An example option."], default=7, parse=int)
+    assert option_docs([field])["example"] == {"description": ["An example option."], "type": "int", "default": 7}
+    assert RULE["server_port"].default_for("tcp") == 80

@@ -1,0 +1,64 @@
+import pytest
+
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_import import parse_config
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
+
+RULES = [
+    {"name": "web", "server_name": ["web.local", "*.web.local"], "upstreams": [{"address": "10.0.0.1", "weight": 3},
+                                                                               {"address": "b.local", "backup": True}]},
+    {"name": "api", "server_name": "api.local", "server_port": 8443, "method": "least_conn", "keepalive": 0,
+     "read_timeout": "30s", "connect_timeout": "500ms", "retry_non_idempotent": True, "next_upstream_tries": 0,
+     "upstreams": [{"address": "[2001:db8::5]:81", "down": True}, {"address": "10.0.0.2:81", "max_fails": 3}]},
+    {"name": "sticky", "server_name": "s.local", "method": "ip_hash", "max_fails": 2, "fail_timeout": "30s",
+     "upstreams": [{"address": "10.0.0.3"}, {"address": "10.0.0.4", "fail_timeout": "5s"}, {"address": "10.0.0.5"}]},
+]
+
+
+@pytest.mark.parametrize("raw", RULES, ids=[r["name"] for r in RULES])
+def test_rendered_rules_parse_back_to_the_same_rule(raw):
+    rule = normalize_rule(raw)
+    parsed, unsupported = parse_config(render_rule(rule, "/etc/nginx/antman.d"))
+    assert parsed == [rule] and unsupported == []
+
+
+def test_several_rules_in_one_text_with_http_wrapper():
+    rules = [normalize_rule(r) for r in RULES]
+    text = "http {\n%s}\n" % "".join(render_rule(r, "/etc/nginx/antman.d") for r in rules)
+    parsed, unsupported = parse_config(text)
+    assert parsed == rules and unsupported == []
+
+
+def test_plain_config_means_nginx_defaults_and_notes_what_is_dropped():
+    parsed, unsupported = parse_config("""
+        server { listen 10.0.0.1:8080 default_server; server_name _ app.local ~^re;
+                 access_log off;
+                 location / { proxy_pass http://10.0.0.7:3000/app; proxy_set_header X-Custom 1; } }
+        server { listen 443 ssl; server_name secure.local; location / { proxy_pass http://x; } }
+        server { listen 81; server_name static.local; location / { root /srv; } }
+        upstream pool { hash $request_uri; server 10.0.0.8 max_conns=10; }
+        server { listen 82; server_name pool.local; location / { proxy_pass http://pool; } }
+    """)
+    assert [r["name"] for r in parsed] == ["app-local", "pool"]
+    app = parsed[0]
+    assert app["server_port"] == 8080 and app["server_name"] == ["app.local"]
+    assert app["upstreams"][0]["address"] == "10.0.0.7:3000"
+    assert (app["connect_timeout"], app["read_timeout"], app["keepalive"], app["next_upstream_tries"]) == ("60s", "60s", 0, 0)
+    text = "\n".join(unsupported)
+    for expected in ["listen parameter 'default_server' dropped", "server_name '_' dropped", "server_name '~^re' dropped",
+                     "directive 'access_log' ignored", "proxy_pass URI part '/app' dropped",
+                     "proxy_set_header X-Custom ignored", "listen with ssl", "location / does not proxy_pass",
+                     "balancing method 'hash' is not supported", "parameter 'max_conns=10' dropped",
+                     "listen address '10.0.0.1:8080' dropped"]:
+        assert expected in text, expected
+
+
+def test_syntax_errors_are_reported_with_lines():
+    with pytest.raises(RuleError, match="running_config: line 1"):
+        parse_config("server { listen 80; \n")
+
+
+def test_imported_values_are_validated():
+    parsed, unsupported = parse_config("upstream u { server evil.com;include weight=3; }\n"
+                                       "server { listen 80; server_name a.local; location / { proxy_pass http://u; } }")
+    assert parsed == [] or all(u["address"] != "evil.com;include" for u in parsed[0]["upstreams"])

@@ -1,0 +1,88 @@
+"""lb_base_config on a fake host: files, include lines and links as one validated change."""
+import os
+
+from ansible_collections.antsle.antman.plugins.modules import lb_base_config
+
+DROPIN = "# the drop-in\nlog_format x '$host';\n"
+
+
+def tree(root):
+    result = {}
+    for directory, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            result[os.path.relpath(path, root)] = os.readlink(path) if os.path.islink(path) else open(path, "rb").read()
+    return result
+
+
+def args(host, **extra):
+    dropin_dir = os.path.join(host.root, "conf.d")
+    if not os.path.isdir(dropin_dir):
+        os.mkdir(dropin_dir)
+    params = host.params(files=[{"path": os.path.join(dropin_dir, "antman.conf"), "content": DROPIN}],
+                         includes=[{"path": os.path.join(dropin_dir, "*.conf"), "context": "http"},
+                                   {"path": os.path.join(host.root, "stream.conf"), "context": "main"}])
+    params.update(extra)
+    return params
+
+
+def test_creates_adds_includes_is_idempotent_and_check_mode_predicts(host, run_module):
+    with open(host.conf, "ab") as handle:
+        handle.write(b"# \xe9crit \xe0 la main\n")  # a Latin-1 comment: nginx accepts it, so must we
+    with open(os.path.join(host.root, "stream.conf"), "w") as handle:
+        handle.write("stream { }\n")
+    before = tree(host.root)
+    failed, predicted = run_module(lb_base_config.main, args(host), check_mode=True, diff=True)
+    assert not failed and predicted["changed"] and tree(host.root) == before
+    failed, result = run_module(lb_base_config.main, args(host), diff=True)
+    assert not failed and result["changed"] and result["reloaded"] and len(host.reloads) == 1
+    assert result["changes"] == predicted["changes"] == [
+        {"path": os.path.join(host.root, "conf.d", "antman.conf"), "action": "created"},
+        {"path": host.conf, "action": "updated"}]
+    assert result["diff"] == predicted["diff"]
+    conf = open(host.conf, "rb").read()
+    assert conf.count(b"# added by antsle.antman") == 2 and b"\xe9crit" in conf
+    added = [line for line in result["diff"][1]["after"].splitlines() if line not in result["diff"][1]["before"].splitlines()]
+    assert added == ["    include %s/conf.d/*.conf;  # added by antsle.antman" % host.root,
+                     "include %s/stream.conf;  # added by antsle.antman" % host.root]
+    failed, again = run_module(lb_base_config.main, args(host), check_mode=True)
+    assert not again["changed"]
+    failed, again = run_module(lb_base_config.main, args(host))
+    assert not again["changed"] and again["changes"] == [] and len(host.reloads) == 1
+
+
+def test_a_refused_change_puts_every_file_back(host, run_module):
+    os.symlink("/usr/share/nginx/default", os.path.join(host.root, "default-site"))
+    before = tree(host.root)
+    host.make_nginx_t_fail("nginx: [emerg] unknown directive in %s/conf.d/antman.conf:2" % host.root)
+    failed, result = run_module(lb_base_config.main, args(host, remove_links=[os.path.join(host.root, "default-site")]))
+    assert failed and "every file was restored" in result["msg"] and "unknown directive" in result["msg"]
+    after = tree(host.root)
+    for made in ("nginx-t-fails", ".antman.d.lock"):  # the test's marker; the lock file stays, empty
+        after.pop(made)
+    assert after == before and host.reloads == []
+
+
+def test_links_made_and_removed_regular_files_never_removed(host, run_module):
+    site = os.path.join(host.root, "default")
+    with open(site, "w") as handle:
+        handle.write("server { listen 80 default_server; }\n")
+    failed, result = run_module(lb_base_config.main, host.params(remove_links=[site]))
+    assert failed and "is a regular file, not a link: it is not removed" in result["msg"] and os.path.isfile(site)
+    link = os.path.join(host.root, "50-mod-stream.conf")
+    failed, result = run_module(lb_base_config.main, host.params(links=[{"path": link, "target": "/usr/share/x.conf"}]))
+    assert not failed and result["changed"] and os.readlink(link) == "/usr/share/x.conf"
+    failed, result = run_module(lb_base_config.main, host.params(links=[{"path": link, "target": "/usr/share/x.conf"}]))
+    assert not result["changed"]
+
+
+def test_bad_input_is_refused_before_anything_naming_the_field(host, run_module):
+    before = tree(host.root)
+    failed, result = run_module(lb_base_config.main, host.params(
+        files=[{"path": "/etc/nginx/conf.d/../x.conf", "content": "", "mode": "0644"},
+               {"path": host.conf, "content": "", "mode": "rw"}],
+        includes=[{"path": "/x.conf; evil", "context": "http"}]))
+    assert failed
+    for expected in ("files[0].path", "files[1].mode: \"rw\"", "includes[0].path", "nginx's main configuration file"):
+        assert expected in result["msg"], expected
+    assert tree(host.root) == before
