@@ -2,12 +2,15 @@
 # The whole test suite, on a fresh machine: installs what it needs (scripts/setup.sh), then runs
 # every stage in scripts/stages/ in order. All stages run; the exit status is non-zero if any failed.
 # Run one or more stages only: scripts/test.sh 10 30   (stage number prefixes)
+# Stages that say `# needs: docker` get a Docker daemon: the running one, or dockerd started here
+# (scripts/docker.sh) and stopped again at the end.
 source "$(dirname "$0")/lib.sh"
-"$ROOT/scripts/setup.sh"
-
-failed=()
-summary=()
+source "$ROOT/scripts/docker.sh"
 started_all=$SECONDS
+"$ROOT/scripts/setup.sh"
+summary=("$(printf '%-40s %-7s %4ds' "setup (scripts/setup.sh)" passed $((SECONDS - started_all)))")
+
+stages=()
 for stage in "$ROOT"/scripts/stages/*.sh; do
   name="$(basename "$stage" .sh)"
   if [ "$#" -gt 0 ]; then
@@ -15,6 +18,16 @@ for stage in "$ROOT"/scripts/stages/*.sh; do
     for prefix in "$@"; do [[ "$name" == "$prefix"* ]] && wanted=yes; done
     [ "$wanted" = yes ] || continue
   fi
+  stages+=("$stage")
+done
+if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then
+  trap docker_down EXIT
+  docker_up
+fi
+
+failed=()
+for stage in "${stages[@]}"; do
+  name="$(basename "$stage" .sh)"
   log "stage $name"
   started=$SECONDS
   if bash "$stage"; then result=passed; else result=FAILED; failed+=("$name"); fi
