@@ -89,7 +89,7 @@ docker_stop_recorded() {
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
-    log "stopping dockerd $pid (started by this run)"
+    log "stopping dockerd $pid (started by these scripts)"
     kill -TERM "$pid"
     while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 60 ]; do
       sleep 0.5
