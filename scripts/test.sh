@@ -6,6 +6,7 @@
 # (scripts/docker.sh) and stopped again at the end.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/docker.sh"
+source "$ROOT/scripts/leftovers.sh"
 started_all=$SECONDS
 "$ROOT/scripts/setup.sh"
 summary=("$(printf '%-40s %-7s %4ds' "setup (scripts/setup.sh)" passed $((SECONDS - started_all)))")
@@ -30,7 +31,16 @@ for stage in "${stages[@]}"; do
   name="$(basename "$stage" .sh)"
   log "stage $name"
   started=$SECONDS
-  if bash "$stage"; then result=passed; else result=FAILED; failed+=("$name"); fi
+  before="$(leftovers_snapshot)"
+  if bash "$stage"; then result=passed; else result=FAILED; fi
+  # Whatever the stage left behind (processes in this checkout, namespaces, /tmp/antman-* files,
+  # containers, docker networks) fails it.
+  left="$(comm -13 <(echo "$before" | sort) <(leftovers_snapshot | sort))"
+  if [ -n "$left" ]; then
+    printf 'stage %s left behind:\n%s\n' "$name" "$left" >&2
+    result="FAILED (left behind $(echo "$left" | wc -l))"
+  fi
+  [ "$result" = passed ] || failed+=("$name")
   summary+=("$(printf '%-40s %-7s %4ds' "$name" "$result" $((SECONDS - started)))")
 done
 log "summary (total $((SECONDS - started_all))s)"

@@ -34,7 +34,7 @@ done
 
 docker_up
 docker_image
-machine_before="$(python3 "$state_tool" state)"
+machine_before="$(python3 "$state_tool" state --settled)"
 
 log "the collection from its tarball"
 ansible-galaxy collection build "$ROOT" --output-path "$work/dist" >/dev/null
@@ -117,7 +117,7 @@ log "molecule scenarios (${jobs} at a time, ${SECONDS} s in this stage)"
 printf '%s\n' "${results[@]}"
 
 log "this machine afterwards"
-machine_after="$(python3 "$state_tool" state)"
+machine_after="$(python3 "$state_tool" state --settled)"
 if [ "$machine_after" = "$machine_before" ]; then
   echo "/etc/nginx: every file has the checksum it had ($(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["files"]))' "$machine_after") files); system nginx: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pids"])' "$machine_after"), as before"
 else
