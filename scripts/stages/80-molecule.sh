@@ -15,6 +15,7 @@ budget="${ANTMAN_MOLECULE_BUDGET:-900}"
 jobs="${ANTMAN_MOLECULE_JOBS:-3}"
 deadline=$((SECONDS + budget))
 work="$(mktemp -d /tmp/antman-molecule-XXXXXX)"
+trap 'rm -rf "$work"; docker_down' EXIT  # replaced by cleanup (below) once scenarios run
 state_tool="$ROOT/tests/support/nginx_host_state.py"
 
 scenarios=()
@@ -77,6 +78,7 @@ cleanup() {
     destroy "$scenario"
   done
   rm -rf "$work"
+  docker_down  # only a dockerd this stage started itself (run alone, not from test.sh)
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT  # so that the EXIT trap runs when the stage is stopped
