@@ -4,8 +4,9 @@
 #
 #   leftovers_snapshot   one line per thing a stage could leave: a process whose working directory
 #                        is in this checkout (tests run in its build/ tree; test.sh's own process
-#                        group excepted), a network namespace, a /tmp/antman-* entry (the stages'
-#                        temp dirs), a container or network of the scenarios (when Docker answers)
+#                        group excepted), a network namespace, an entry of $TMPDIR (test.sh gives
+#                        the stages a TMPDIR of their own: every temp file and dir they make is
+#                        there), a container or network of the scenarios (when Docker answers)
 #
 # A line present after a stage and not before it is something the stage left behind.
 
@@ -20,7 +21,7 @@ leftovers_snapshot() {
     echo "process $pid: $(tr '\0' ' ' < "$proc/cmdline" 2>/dev/null | cut -c1-120)"
   done
   ip netns list 2>/dev/null | awk '{print "network namespace " $1}'
-  find /tmp -maxdepth 1 -name 'antman-*' -printf 'file %p\n' 2>/dev/null
+  find "${TMPDIR:-/tmp}" -mindepth 1 -maxdepth 1 -printf 'file %p\n' 2>/dev/null
   if docker info >/dev/null 2>&1; then
     docker ps -a --filter label=antman.world --format 'container {{.Names}}'
     docker network ls --filter label=antman.world --format 'docker network {{.Name}}'

@@ -21,8 +21,12 @@ for stage in "$ROOT"/scripts/stages/*.sh; do
   fi
   stages+=("$stage")
 done
+# The stages' temp files and dirs (Python's tempfile, mktemp, ansible-test's) go to a dir of this
+# run's, so that what a stage leaves there is found and nothing of another run is taken for it.
+TMPDIR="$(mktemp -d /tmp/antman-run-XXXXXX)"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"; docker_down' EXIT
 if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then
-  trap docker_down EXIT
   docker_up
 fi
 
@@ -33,7 +37,7 @@ for stage in "${stages[@]}"; do
   started=$SECONDS
   before="$(leftovers_snapshot)"
   if bash "$stage"; then result=passed; else result=FAILED; fi
-  # Whatever the stage left behind (processes in this checkout, namespaces, /tmp/antman-* files,
+  # Whatever the stage left behind (processes in this checkout, namespaces, files in TMPDIR,
   # containers, docker networks) fails it.
   left="$(comm -13 <(echo "$before" | sort) <(leftovers_snapshot | sort))"
   if [ -n "$left" ]; then

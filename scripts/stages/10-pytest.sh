@@ -5,7 +5,7 @@
 # Then: no nginx the tests started may still run (each one's files are under this stage's temp dir).
 source "$(dirname "$0")/../lib.sh"
 cd "$TREE" || exit 1
-work="$(mktemp -d /tmp/antman-pytest-XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/antman-pytest-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 read -ra targets <<< "${ANTMAN_PYTEST_ARGS:-tests/unit tests/functional}"

@@ -5,7 +5,7 @@
 # `ansible-builder create` writes the build context of an execution environment holding the
 # collection (the image itself is not built: no registry for a base image here).
 source "$(dirname "$0")/../lib.sh"
-work="$(mktemp -d /tmp/antman-ee-XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/antman-ee-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 log "ansible-builder introspect: what the installed collection asks for"

@@ -14,7 +14,7 @@ source "$ROOT/scripts/docker.sh"
 budget="${ANTMAN_MOLECULE_BUDGET:-900}"
 jobs="${ANTMAN_MOLECULE_JOBS:-3}"
 deadline=$((SECONDS + budget))
-work="$(mktemp -d /tmp/antman-molecule-XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/antman-molecule-XXXXXX")"
 trap 'rm -rf "$work"; docker_down' EXIT  # replaced by cleanup (below) once scenarios run
 state_tool="$ROOT/tests/support/nginx_host_state.py"
 
@@ -48,8 +48,11 @@ cd "$installed" || exit 1
 # An installed collection has no galaxy.yml, by which molecule finds extensions/molecule/config.yml:
 # it is named here (-c). Each scenario's ephemeral directory is in the stage's temp dir (molecule's
 # default, under ~/.ansible/tmp, is named after the project directory's name only: another
-# checkout's runs of the same scenario would share it).
+# checkout's runs of the same scenario would share it), and so is HOME, where the docker driver's
+# create/destroy playbooks keep their async job files (~/.ansible_async) and Ansible its temp files.
 base_config="$installed/extensions/molecule/config.yml"
+mkdir -p "$work/home"
+export HOME="$work/home"
 destroy() {
   # molecule's own destroy playbook; it is safe when nothing or only part was created.
   MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/$1" molecule -c "$base_config" destroy -s "$1" >>"$work/$1.log" 2>&1 ||
@@ -113,6 +116,20 @@ while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
     if [ "${pid_of[$scenario]}" = "$ended" ]; then finished "$scenario" "$rc"; else still+=("$scenario"); fi
   done
   running=("${still[@]}")
+done
+
+# The docker driver runs container creation and removal as async jobs; their wrappers linger a few
+# seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
+ours_still_running() {
+  local pid
+  for pid in $(pgrep -f async_wrapper); do
+    grep -qzF "MOLECULE_EPHEMERAL_DIRECTORY=$work/" "/proc/$pid/environ" 2>/dev/null && return 0
+  done
+  return 1
+}
+for _wait in $(seq 1 60); do
+  ours_still_running || break
+  sleep 0.5
 done
 
 log "molecule scenarios (${jobs} at a time, ${SECONDS} s in this stage)"
