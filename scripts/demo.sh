@@ -1,79 +1,100 @@
 #!/usr/bin/env bash
-# The demo: this machine becomes an antsle host with three antlets, load balanced by the
-# collection's own playbook, and shows the rule table, the weighted spread of 300 requests and a
-# crash of one antlet under traffic. Needs root (it configures the system nginx and creates network
-# namespaces); installs what it needs first (scripts/setup.sh).
+# The demo: an antsle host with three antlets, in Docker: the host is a container running systemd
+# (Debian 12; nginx is installed and configured by the collection's own playbook), the antlets are
+# containers on a docker network, each an HTTP server saying its name. Shows the rule table, the
+# weighted spread of 300 requests and a crash of one antlet under traffic. This machine's own
+# nginx is never touched. Needs root (it installs Docker and starts dockerd when none runs);
+# installs what it needs first (scripts/setup.sh).
 #
-#   scripts/demo.sh            run the demo, then clean up (antlets removed, /etc/nginx and nginx's
-#                              running state restored exactly as they were)
-#   scripts/demo.sh --keep     leave the antlets and nginx running to play with
+#   scripts/demo.sh            run the demo, then clean up (containers and network removed, the
+#                              dockerd it started stopped)
+#   scripts/demo.sh --keep     leave the containers (and dockerd) running to play with
 #   scripts/demo.sh --cleanup  clean up after --keep (or after an interrupted run)
 source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/docker.sh"
 
-SUPPORT="$ROOT/tests/support"
+# One docker exec per module, not several (as in the molecule scenarios).
+export ANSIBLE_PIPELINING=true
 INVENTORY="$ROOT/examples/demo/inventory.yml"
 WORLD=demo
-SNAPSHOT=demo
-SUBNET=10.77.1.0/24
+SUBNET=10.79.1.0/24
+HOST=antsle-demo
+HOST_ADDRESS=10.79.1.10
 SERVER_NAME=demo.antsle.local
 ACCESS_LOG=/var/log/nginx/antman_access.log
 REQUESTS=300
 
 cleanup() {
-  log "clean up: antlets removed, system nginx restored"
-  python3 "$SUPPORT/antlets.py" down "$WORLD" || true
-  python3 "$SUPPORT/system_nginx.py" restore "$SNAPSHOT" || true
+  log "clean up: the demo's containers and network removed"
+  pymod tests.support.docker_world down "$WORLD" || true
 }
 
 keep=no
 case "${1:-}" in
   "") ;;
   --keep) keep=yes ;;
-  --cleanup) cleanup; exit 0 ;;
+  --cleanup)
+    cleanup
+    docker_stop_recorded
+    exit 0
+    ;;
   *) echo "usage: $0 [--keep | --cleanup]" >&2; exit 2 ;;
 esac
 if [ "$(id -u)" != 0 ]; then
-  echo "the demo configures the system nginx and network namespaces: run it as root" >&2
+  echo "the demo installs Docker and may start dockerd: run it as root" >&2
   exit 1
 fi
 
 started=$SECONDS
 "$ROOT/scripts/setup.sh"
+machine_before="$(pymod tests.support.nginx_host_state state --settled)"
 if [ "$keep" = yes ]; then
-  trap 'echo; echo "Left running: antlets ($WORLD) and nginx with the demo rule. Clean up with: $0 --cleanup"' EXIT
+  trap 'echo; echo "Left running: the antsle host $HOST ($HOST_ADDRESS) and the antlets of network $WORLD. Clean up with: $0 --cleanup"' EXIT
 else
-  trap cleanup EXIT
+  trap 'cleanup; docker_down' EXIT
 fi
-python3 "$SUPPORT/system_nginx.py" save "$SNAPSHOT"
+docker_up
+docker_image
 
-log "1. three antlets: network namespaces on bridge al-$WORLD ($SUBNET), each an HTTP server saying its name"
-python3 "$SUPPORT/antlets.py" up "$WORLD" --subnet "$SUBNET" --port 80 \
-  web1=10.77.1.102 web2=10.77.1.103 web3=10.77.1.104
+log "1. an antsle host and three antlets: containers on the docker network $WORLD ($SUBNET)"
+pymod tests.support.docker_world up "$WORLD" --subnet "$SUBNET" --image "$ANTMAN_MOLECULE_IMAGE" --port 80 \
+  --host "$HOST=$HOST_ADDRESS" web1=10.79.1.102 web2=10.79.1.103 web3=10.79.1.104
+echo "antsle host $HOST at $HOST_ADDRESS: $(docker exec "$HOST" systemctl is-system-running) systemd, no nginx yet"
 
-log "2. ansible-playbook -i examples/demo/inventory.yml antsle.antman.site --diff  (what changed on this host)"
+log "2. ansible-playbook -i examples/demo/inventory.yml antsle.antman.site --diff  (what changed on the antsle host)"
 # The rule takes its upstreams from the inventory group demo_antlets: weights 3/2/1 are host vars.
+# The role installs nginx (apt, inside the container) and runs it under systemd.
 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_DISPLAY_OK_HOSTS=false \
   ansible-playbook -i "$INVENTORY" antsle.antman.site --diff
 
 log "3. ansible-playbook -i examples/demo/inventory.yml antsle.antman.rules -e probe=true  (the rule table)"
 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ansible-playbook -i "$INVENTORY" antsle.antman.rules -e probe=true
 
-log "4. $REQUESTS requests to http://$SERVER_NAME/ through nginx (weights web1=3, web2=2, web3=1)"
-pymod tests.support.traffic --host "$SERVER_NAME" --count "$REQUESTS"
+log "4. $REQUESTS requests to http://$SERVER_NAME/ through the host's nginx at $HOST_ADDRESS (weights web1=3, web2=2, web3=1)"
+pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --count "$REQUESTS"
 
-log "5. $REQUESTS more requests, 100 per second; web2 is crashed (SIGKILL) after the 100th while they keep coming"
-log_lines=$(wc -l < "$ACCESS_LOG")
-pymod tests.support.traffic --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
-  python3 "$SUPPORT/antlets.py" kill "$WORLD" web2
-echo "nginx's access log: requests that were retried on another antlet (upstreams tried, their statuses):"
-tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' || echo "  (none: the crash fell between requests)"
+log "5. $REQUESTS more requests, 100 per second; web2's server is crashed (SIGKILL) after the 100th while they keep coming"
+log_lines=$(docker exec "$HOST" wc -l "$ACCESS_LOG" | cut -d" " -f1)
+pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
+  pymod tests.support.docker_world kill "$WORLD" web2
+echo "nginx's access log on $HOST: requests that were retried on another antlet (upstreams tried, their statuses):"
+docker exec "$HOST" tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' ||
+  echo "  (none: the crash fell between requests)"
 
 log "6. the rule table now (antsle.antman.rules -e probe=true): web2 refuses connections"
 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ansible-playbook -i "$INVENTORY" antsle.antman.rules -e probe=true
 
 log "7. a Host name no rule serves gets the catch-all answer, not the first rule"
-printf 'curl -H "Host: unknown.example" http://127.0.0.1/ -> HTTP %s\n' \
-  "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: unknown.example' http://127.0.0.1/)"
+printf 'curl -H "Host: unknown.example" http://%s/ -> HTTP %s\n' "$HOST_ADDRESS" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: unknown.example' "http://$HOST_ADDRESS/")"
 
+log "8. this machine's own nginx: untouched"
+machine_now="$(pymod tests.support.nginx_host_state state --settled)"
+if [ "$machine_now" = "$machine_before" ]; then
+  echo "every file under /etc/nginx has the checksum it had, the system nginx runs as before"
+else
+  echo "this machine's /etc/nginx or nginx changed during the demo: before $machine_before, now $machine_now" >&2
+  exit 1
+fi
 echo
 echo "demo done in $((SECONDS - started)) s"

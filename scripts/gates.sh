@@ -2,8 +2,10 @@
 # Helpers for the stages that run Ansible's own tools (ansible-test, ansible-galaxy, ...).
 # Source it after lib.sh, do not run it.
 
-# The newest ansible-core, on Python 3.12 (ansible-core >= 2.20 needs Python >= 3.12).
+# The newest ansible-core, on Python 3.12 (ansible-core >= 2.20 needs Python >= 3.12), and 2.20
+# between it and the project venv's 2.19.
 CORE_LATEST_VENV="${ANTMAN_CORE_LATEST_VENV:-$ROOT/.venv-core-latest}"
+CORE_220_VENV="${ANTMAN_CORE_220_VENV:-$ROOT/.venv-core-2.20}"
 
 python312() {
   local candidate
@@ -15,18 +17,24 @@ python312() {
   return 1
 }
 
-# ensure_core_latest_venv: create or refresh $CORE_LATEST_VENV from requirements-core-latest.txt.
-ensure_core_latest_venv() {
-  local stamp="$CORE_LATEST_VENV/.requirements.sha" want
-  want="$(sha256sum < "$ROOT/requirements-core-latest.txt" | cut -d' ' -f1)"
-  if [ ! -x "$CORE_LATEST_VENV/bin/ansible-test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "python venv $CORE_LATEST_VENV (newest ansible-core)"
-    rm -rf "$CORE_LATEST_VENV"
-    "$(python312)" -m venv "$CORE_LATEST_VENV"
-    "$CORE_LATEST_VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-core-latest.txt"
+# ensure_core_venv VENV REQUIREMENTS: create or refresh a Python 3.12 venv from a requirements file.
+ensure_core_venv() {
+  local core_venv="$1" requirements="$2" stamp="$1/.requirements.sha" want
+  want="$(sha256sum < "$requirements" | cut -d' ' -f1)"
+  if [ ! -x "$core_venv/bin/ansible-test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "python venv $core_venv ($(basename "$requirements"))"
+    rm -rf "$core_venv"
+    "$(python312)" -m venv "$core_venv"
+    "$core_venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
     echo "$want" > "$stamp"
   fi
 }
+
+# ensure_core_latest_venv: create or refresh $CORE_LATEST_VENV from requirements-core-latest.txt.
+ensure_core_latest_venv() { ensure_core_venv "$CORE_LATEST_VENV" "$ROOT/requirements-core-latest.txt"; }
+
+# ensure_core_220_venv: create or refresh $CORE_220_VENV from requirements-core-2.20.txt.
+ensure_core_220_venv() { ensure_core_venv "$CORE_220_VENV" "$ROOT/requirements-core-2.20.txt"; }
 
 # ensure_get_pip_standin VENV: `ansible-test --venv` bootstraps pip in the venvs it builds with a
 # get-pip.py that it downloads from a host this machine cannot reach, unless the script is in its

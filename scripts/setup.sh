@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Install everything the tests and the demo need, idempotently: system packages from apt (nginx,
-# wrk, iproute2, curl), a Python 3.11 venv with the pinned requirements, and the collection tree.
+# wrk, iproute2, curl, docker.io, debootstrap), a Python 3.11 venv with the pinned requirements and
+# the collections molecule's docker driver needs, and the collection tree. Starts no service.
 source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/docker.sh"
+
+# Collections for molecule's docker driver: community.docker (with the collection it depends on)
+# and ansible.posix, which the driver declares. Ansible Galaxy is not reachable here; the `ansible`
+# package on PyPI carries them, so only these are unpacked from its wheel into the venv's
+# site-packages, where ansible-core finds them (where a pip install of `ansible` would put them,
+# without its hundred other collections).
+WHEEL_COLLECTIONS_PACKAGE="ansible==12.3.0"
+WHEEL_COLLECTIONS=(community/docker community/library_inventory_filtering_v1 ansible/posix)
 
 need_apt=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
@@ -18,13 +28,38 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 # The distribution's nginx may have been started by its package; the tests run their own instances.
+# The Docker engine (not started here) and debootstrap, for the molecule scenarios and the demo.
+docker_install
+
+# unpack_wheel_collections WHEEL DIR NAME...: the collections NAME (namespace/name) of WHEEL into DIR.
+unpack_wheel_collections() {
+  "$VENV/bin/python" - "$@" <<'PYTHON'
+import sys
+import zipfile
+
+wheel, target = sys.argv[1], sys.argv[2]
+wanted = ["ansible_collections/%s/" % name for name in sys.argv[3:]]
+with zipfile.ZipFile(wheel) as archive:
+    members = [m for m in archive.namelist() if any(m.startswith(prefix) for prefix in wanted)]
+    missing = [prefix for prefix in wanted if not any(m.startswith(prefix) for m in members)]
+    if missing:
+        sys.exit("%s does not carry %s" % (wheel, ", ".join(missing)))
+    archive.extractall(target, members)
+PYTHON
+}
 
 stamp="$VENV/.requirements.sha"
-want="$(sha256sum < "$ROOT/requirements-dev.txt" | cut -d' ' -f1)"
+want="$( (cat "$ROOT/requirements-dev.txt"; echo "$WHEEL_COLLECTIONS_PACKAGE ${WHEEL_COLLECTIONS[*]}") | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "python venv $VENV"
   python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+  log "collections ${WHEEL_COLLECTIONS[*]} from $WHEEL_COLLECTIONS_PACKAGE"
+  wheels="$(mktemp -d)"
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheels" "$WHEEL_COLLECTIONS_PACKAGE"
+  unpack_wheel_collections "$wheels"/*.whl \
+    "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" "${WHEEL_COLLECTIONS[@]}"
+  rm -rf "$wheels"
   echo "$want" > "$stamp"
 fi
 sync_tree

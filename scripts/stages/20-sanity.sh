@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ansible-test sanity, every test, no ignore entries: on the tested lower bound of
-# meta/runtime.yml (ansible-core 2.19, Python 3.11, the project venv) and on the newest
-# ansible-core (2.21, Python 3.12, its own venv from requirements-core-latest.txt).
+# meta/runtime.yml (ansible-core 2.19, Python 3.11, the project venv), on ansible-core 2.20
+# (Python 3.12, requirements-core-2.20.txt) and on the newest ansible-core (2.21, Python 3.12,
+# requirements-core-latest.txt), each of these two in a venv of its own.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
 
@@ -13,6 +14,10 @@ fi
 
 log "ansible-test sanity: $("$VENV/bin/ansible" --version | head -1), Python 3.11"
 ansible_test "$VENV" sanity --venv --python 3.11 --color no
+
+ensure_core_220_venv
+log "ansible-test sanity: $("$CORE_220_VENV/bin/ansible" --version | head -1), Python 3.12"
+ansible_test "$CORE_220_VENV" sanity --venv --python 3.12 --color no
 
 ensure_core_latest_venv
 log "ansible-test sanity: $("$CORE_LATEST_VENV/bin/ansible" --version | head -1), Python 3.12"

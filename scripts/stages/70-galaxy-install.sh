@@ -3,7 +3,7 @@
 # install it into an empty collections path, and run tests/install/site.yml (every module and
 # role by FQCN, against a private nginx) with nothing else on the collections path.
 source "$(dirname "$0")/../lib.sh"
-work="$(mktemp -d /tmp/antman-galaxy-XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/antman-galaxy-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 log "every module and role is used by tests/install"

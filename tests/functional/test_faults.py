@@ -89,12 +89,23 @@ def running(pid):
 
 
 def kill_nginx(instance):
-    """Stop an instance at once: teardown needs no graceful stop, and a zombie holds no socket."""
+    """Stop an instance at once: teardown needs no graceful stop, and a zombie holds no socket.
+
+    The master goes first, with its whole process group: nginx daemonises into a group of its own
+    that its workers share, and a master that outlives one of its workers forks a replacement at
+    once (after a reload, too), which a list of workers taken beforehand misses and which then
+    runs on as an orphan, listening on the test's ports."""
     master = instance.master_pid()
     if master is None:
         return
     pids = instance.workers() + [master]
-    for pid in pids:
+    try:
+        group = os.getpgid(master)
+    except ProcessLookupError:
+        group = None
+    if group == master and group != os.getpgrp():
+        os.killpg(group, signal.SIGKILL)
+    for pid in [master] + pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -1,5 +1,6 @@
 """Demo and test antlets: network namespaces on a private bridge, each running an HTTP server
-that says who it is (tests/support/backend.py). Used by scripts/demo.sh and the molecule scenarios.
+that says who it is (tests/support/backend.py). Used by drill.py for such worlds (the molecule scenarios
+and the demo use containers instead: docker_world.py).
 
 A *world* is one bridge (the antsle host's side, first address of the subnet) plus its antlets.
 Each antlet is a network namespace with its own address on that subnet, a veth pair into the

@@ -1,11 +1,14 @@
 """A failover drill: steady, bounded traffic through the load balancer while antlets fail and come
 back on a timetable; then what every request saw, and what nginx did about each faulty antlet.
 
-  drill.py --world W --host NAME [--port 80] --rule JSON --access-log PATH --duration S
-           [--rate 40] [--clients 4] --event T:ACTION:ANTLET[,ANTLET...] ... [--json]
+  drill.py --world W --host NAME [--address 127.0.0.1] [--port 80] --rule JSON --access-log PATH
+           [--host-container C] --duration S [--rate 40] [--clients 4]
+           --event T:ACTION:ANTLET[,ANTLET...] ... [--json]
 
 ACTION is a fault (``kill``, ``hang``, ``cut``) or a recovery (``start``, ``resume``, ``mend``) of
-tests/support/antlets.py, applied T seconds after the traffic started. The traffic is
+tests/support/antlets.py (network-namespace antlets), or, with ``--host-container``, of
+tests/support/docker_world.py (antlet containers; the access log is then read inside the antsle
+host's container C), applied T seconds after the traffic started. The traffic is
 traffic.Load: ``--clients`` concurrent clients, each one request at a time on a new connection,
 ``--rate`` requests per second in total. Every request's path is tagged (/drill/RUN/INDEX), which
 joins it to its line in nginx's access log (the role's ``antman_upstream`` format): the upstreams
@@ -39,6 +42,7 @@ import uuid
 from collections import Counter
 
 from ansible_collections.antsle.antman.tests.support.antlets import AntletsError, World
+from ansible_collections.antsle.antman.tests.support.docker_world import ContainerFile, WorldError, World as DockerWorld
 from ansible_collections.antsle.antman.tests.support.traffic import Load, summarise
 
 FAULTS = {"kill": "start", "hang": "resume", "cut": "mend"}
@@ -105,11 +109,15 @@ def number(text):
 def read_tries(path, offset, run):
     """{request index: [try, ...]} of this run's requests; a try is a dict with address, status,
     connect and time (seconds, None when nginx logged "-")."""
-    tries = {}
     with open(path, "rb") as handle:
         handle.seek(offset)
-        text = handle.read().decode("utf-8", "replace")
-    for line in text.splitlines():
+        return parse_tries(handle.read(), run)
+
+
+def parse_tries(data, run):
+    """read_tries on the log's bytes."""
+    tries = {}
+    for line in data.decode("utf-8", "replace").splitlines():
         match = LOG_LINE.search(line)
         if not match or match.group("run") != run:
             continue
@@ -220,13 +228,13 @@ def run_events(world, events, load, errors):
         time.sleep(max(0.0, event.at - load.now()))
         try:
             event.apply(world, load.now)
-        except AntletsError as error:
+        except (AntletsError, WorldError) as error:
             errors.append("%s %s: %s" % (event.action, ",".join(event.names), error))
             event.done = load.now()
 
 
 def drill(args):
-    world = World(args.world)
+    world = DockerWorld(args.world) if args.host_container else World(args.world)
     status = world.status()
     if not status["up"]:
         raise AntletsError("world %s is not up" % args.world)
@@ -236,7 +244,8 @@ def drill(args):
         if unknown:
             raise AntletsError("event %s: world %s has no antlet %s" % (event.action, args.world, ", ".join(unknown)))
     run = uuid.uuid4().hex[:12]
-    offset = os.path.getsize(args.access_log)
+    log = ContainerFile(args.host_container, args.access_log) if args.host_container else None
+    offset = log.size() if log else os.path.getsize(args.access_log)
     load = Load(args.host, args.port, args.address, "/drill/%s/{index}" % run, args.timeout, args.rate, args.clients,
                 duration=args.duration)
     errors = []
@@ -245,7 +254,7 @@ def drill(args):
     events.start()
     samples = load.wait()
     events.join()
-    tries = read_tries(args.access_log, offset, run)
+    tries = parse_tries(log.read_from(offset), run) if log else read_tries(args.access_log, offset, run)
     rule = args.rule
     windows, antlets = analyse(samples, args.event, addresses, tries, args.duration, rule["max_fails"])
     result = summarise(samples)
@@ -302,6 +311,8 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--rule", required=True, type=json.loads, help="the rule, as lb_rule_info returns it (JSON)")
     parser.add_argument("--access-log", required=True, help="nginx access log in the role's antman_upstream format")
+    parser.add_argument("--host-container", help="the antsle host's container: antlets are docker_world containers, "
+                        "the access log is read inside it")
     parser.add_argument("--duration", type=float, required=True, help="seconds of traffic")
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second, all clients together")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients, each one request at a time")
@@ -311,7 +322,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         result = drill(args)
-    except (AntletsError, OSError) as error:
+    except (AntletsError, WorldError, OSError) as error:
         print("drill: %s" % error, file=sys.stderr)
         return 1
     print(json.dumps(result, sort_keys=True) if args.json else describe(result))

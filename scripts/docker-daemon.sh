@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Docker for running molecule scenarios by hand (docs/molecule.md), on a machine without a service
+# manager to run dockerd (this machine kind):
+#   scripts/docker-daemon.sh up     a Docker daemon (the running one, or dockerd started and left
+#                                   running), and the scenarios' image (built when absent, tagged
+#                                   antman/debian12-systemd:latest, which the scenarios use)
+#   scripts/docker-daemon.sh down   stop the dockerd these scripts started and left running (also
+#                                   after an interrupted test run); undo its iptables changes
+source "$(dirname "$0")/lib.sh"
+source "$ROOT/scripts/docker.sh"
+case "${1:-}" in
+  up)
+    docker_up
+    docker_image
+    ;;
+  down)
+    docker_stop_recorded
+    ;;
+  *)
+    echo "usage: $0 up | down" >&2
+    exit 2
+    ;;
+esac

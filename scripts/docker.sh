@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# Docker for the molecule scenarios and the demo: the engine, and the image of their antsle hosts
+# and antlets. Source it after lib.sh, do not run it.
+#
+#   docker_install  docker.io (and debootstrap) from apt when dockerd is missing; apt starts no service
+#   docker_up       a Docker daemon that answers: the one already running, or dockerd started here in
+#                   the background (this machine kind has no service manager); the iptables FORWARD
+#                   policy stays ACCEPT while it runs, so network-namespace tests keep working
+#   docker_down     stop the dockerd that docker_up started in this shell, and only that one; undo its
+#                   iptables changes (the DOCKER chains, the FORWARD policy, ip_forward).
+#   docker_stop_recorded  stop the dockerd any of these scripts started and left running (recorded
+#                   in build/docker/dockerd.pid; scripts/docker-daemon.sh down)
+#   docker_image    the image, Debian 12 with systemd and python3 (no nginx: the role installs it):
+#                   $ANTMAN_MOLECULE_IMAGE when set (any Debian 12 + systemd + python3 image), else
+#                   antman/debian12-systemd:<recipe hash>, built from a debootstrap rootfs when that tag
+#                   is absent (about a minute). Exports ANTMAN_MOLECULE_IMAGE; also tags it :latest.
+
+DOCKER_STATE="$BUILD/docker"
+DOCKER_IMAGE_REPO=antman/debian12-systemd
+# What the image holds: systemd as PID 1 for the antsle hosts, python3 for Ansible and the antlets'
+# HTTP server, procps and iproute2 for the tests' process and address checks.
+DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
+
+docker_install() {
+  command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v iptables >/dev/null && return 0
+  log "apt-get install docker.io debootstrap"
+  export DEBIAN_FRONTEND=noninteractive
+  # apt would start dockerd through its init script: we start it ourselves, when needed.
+  local policy=/usr/sbin/policy-rc.d added_policy=no
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    added_policy=yes
+  fi
+  apt-get update -qq || true
+  apt-get install -y -qq --no-install-recommends docker.io debootstrap iptables >/dev/null
+  [ "$added_policy" = no ] || rm -f "$policy"
+}
+
+# The FORWARD policy and ip_forward as they were before our dockerd, and whether docker's chains
+# existed then (only chains it created are removed afterwards).
+docker_save_network_state() {
+  iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" {print $3}' > "$DOCKER_STATE/forward-policy"
+  cat /proc/sys/net/ipv4/ip_forward > "$DOCKER_STATE/ip-forward"
+  if iptables -S 2>/dev/null | grep -q '^-N DOCKER'; then echo yes; else echo no; fi > "$DOCKER_STATE/had-chains"
+}
+
+docker_up() {
+  if docker info >/dev/null 2>&1; then
+    return 0
+  fi
+  docker_install
+  mkdir -p "$DOCKER_STATE"
+  if [ -f "$DOCKER_STATE/dockerd.pid" ] && kill -0 "$(cat "$DOCKER_STATE/dockerd.pid")" 2>/dev/null; then
+    echo "dockerd $(cat "$DOCKER_STATE/dockerd.pid") (started by an earlier run) does not answer; see $DOCKER_STATE/dockerd.log" >&2
+    return 1
+  fi
+  docker_save_network_state
+  log "starting dockerd (no Docker daemon answers; log: $DOCKER_STATE/dockerd.log)"
+  # --bridge=none: no default docker0 network (every container here is on a network of its own).
+  # From /: nothing of the daemon runs in this checkout (scripts/leftovers.sh looks there).
+  (cd / && exec setsid dockerd --bridge=none >"$DOCKER_STATE/dockerd.log" 2>&1 < /dev/null) &
+  echo $! > "$DOCKER_STATE/dockerd.pid"
+  DOCKER_STARTED_HERE=yes  # not exported: a stage run by test.sh must not stop test.sh's daemon
+  local waited=0
+  until docker info >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$DOCKER_STATE/dockerd.pid")" 2>/dev/null || [ "$waited" -ge 60 ]; then
+      echo "dockerd did not come up; its log:" >&2
+      tail -n 20 "$DOCKER_STATE/dockerd.log" >&2
+      docker_down
+      return 1
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  # dockerd sets the FORWARD policy to DROP when it turns on ip_forward: anything else routed or
+  # bridged through this machine (network-namespace tests) would lose its packets.
+  iptables -P FORWARD ACCEPT
+  echo "dockerd $(cat "$DOCKER_STATE/dockerd.pid") answers: $(docker version --format 'server {{.Server.Version}}')"
+}
+
+docker_down() {
+  [ "${DOCKER_STARTED_HERE:-no}" = yes ] || return 0
+  DOCKER_STARTED_HERE=no
+  docker_stop_recorded
+}
+
+docker_stop_recorded() {
+  local pidfile="$DOCKER_STATE/dockerd.pid" pid waited=0
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping dockerd $pid (started by these scripts)"
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 60 ]; do
+      sleep 0.5
+      waited=$((waited + 1))
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  docker_restore_network_state
+  rm -f "$pidfile" "$DOCKER_STATE/forward-policy" "$DOCKER_STATE/ip-forward" "$DOCKER_STATE/had-chains"
+}
+
+# Remove what dockerd left in iptables (its chains and the jumps to them) unless they were there
+# before, and put the FORWARD policy and ip_forward back.
+docker_restore_network_state() {
+  local table line chain
+  local -a rule
+  if [ "$(cat "$DOCKER_STATE/had-chains" 2>/dev/null)" = no ]; then
+    for table in nat filter; do
+      iptables -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j DOCKER' | grep -vE '^-A DOCKER' |
+        while read -r line; do
+          read -ra rule <<< "$line"
+          iptables -t "$table" -D "${rule[@]:1}" || true
+        done
+      for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^DOCKER/ {print $2}'); do
+        iptables -t "$table" -F "$chain"
+      done
+      for chain in $(iptables -t "$table" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^DOCKER/ {print $2}'); do
+        iptables -t "$table" -X "$chain"
+      done
+    done
+  fi
+  if [ -s "$DOCKER_STATE/forward-policy" ]; then
+    iptables -P FORWARD "$(cat "$DOCKER_STATE/forward-policy")"
+  fi
+  if [ -s "$DOCKER_STATE/ip-forward" ]; then
+    cat "$DOCKER_STATE/ip-forward" > /proc/sys/net/ipv4/ip_forward
+  fi
+}
+
+# The recipe of the image: everything docker_build_image does, so that a change to it gives a
+# new tag (and a rebuild).
+docker_image_recipe() {
+  echo "$DOCKER_IMAGE_PACKAGES"
+  declare -f docker_build_image
+}
+
+docker_image() {
+  if [ -n "${ANTMAN_MOLECULE_IMAGE:-}" ]; then
+    echo "image: $ANTMAN_MOLECULE_IMAGE (ANTMAN_MOLECULE_IMAGE)"
+    return 0
+  fi
+  local tag
+  tag="$DOCKER_IMAGE_REPO:$(docker_image_recipe | sha256sum | cut -c1-12)"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    docker_build_image "$tag"
+  fi
+  docker tag "$tag" "$DOCKER_IMAGE_REPO:latest"
+  export ANTMAN_MOLECULE_IMAGE="$tag"
+  echo "image: $tag"
+}
+
+docker_build_image() {
+  local tag="$1" mirror rootfs started=$SECONDS
+  # The machine's own Debian mirror (a contributor's may be another one): never a name in the repo.
+  mirror="${ANTMAN_DEBIAN_MIRROR:-$(awk '$1 == "URIs:" {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)}"
+  if [ -z "$mirror" ]; then
+    echo "no Debian mirror: /etc/apt/sources.list.d/debian.sources has no URIs: line; set ANTMAN_DEBIAN_MIRROR" >&2
+    return 1
+  fi
+  log "building image $tag: debootstrap bookworm from $mirror"
+  mkdir -p "$DOCKER_STATE"
+  rootfs="$(mktemp -d "$DOCKER_STATE/rootfs-XXXXXX")"
+  if ! debootstrap --variant=minbase --include="$DOCKER_IMAGE_PACKAGES" bookworm "$rootfs" "$mirror" \
+      >"$DOCKER_STATE/debootstrap.log" 2>&1; then
+    tail -n 20 "$DOCKER_STATE/debootstrap.log" >&2
+    rm -rf "$rootfs"
+    return 1
+  fi
+  # A container is not a machine: no consoles to log in on, no udev, no clock to set.
+  for unit in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \
+      systemd-timesyncd.service systemd-logind.service; do
+    ln -sfn /dev/null "$rootfs/etc/systemd/system/$unit"
+  done
+  # Package lists are fetched when nginx is installed (the role does apt-get update).
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+  : > "$rootfs/etc/machine-id"
+  # container=docker: systemd knows it runs in a container.
+  if ! tar -C "$rootfs" -c . | docker import -c 'ENV container=docker' -c 'CMD ["/lib/systemd/systemd"]' - "$tag" >/dev/null; then
+    rm -rf "$rootfs"
+    return 1
+  fi
+  rm -rf "$rootfs"
+  echo "image $tag built in $((SECONDS - started)) s"
+}
