@@ -256,12 +256,12 @@ class Backend:
     def hang(self):
         self.proc.send_signal(signal.SIGSTOP)
 
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
     def events(self):
         """[(monotonic time, event, client port, path)] from the ``log`` file, in order."""
         return read_events(self.log)
-
-    def resume(self):
-        self.proc.send_signal(signal.SIGCONT)
 
 
 def read_events(path):
