@@ -361,13 +361,15 @@ def run_closed_loop(target, connections, duration, timeout, post_every=0, events
 
 
 class BackgroundLoad:
-    """Open-loop load on several targets at ``rate`` requests/s each, every target from a thread
-    (and event loop) of its own, from ``start()`` until ``stop()`` (at most ``max_duration`` s).
+    """Open-loop load on several targets at ``rate`` requests/s each (every ``post_every``-th a POST),
+    every target from a thread (and event loop) of its own, from ``start()`` until ``stop()`` (at
+    most ``max_duration`` s).
     ``stop()`` waits for the requests in flight and returns one list of records per target; a
     record's start is seconds after ``t0s[target index]``, on the clock of time.monotonic()."""
 
-    def __init__(self, targets, rate, timeout=10.0, max_duration=900.0):
+    def __init__(self, targets, rate, timeout=10.0, max_duration=900.0, post_every=0):
         self.targets, self.rate, self.timeout, self.max_duration = list(targets), rate, timeout, max_duration
+        self.post_every = post_every
         self.t0s = [None] * len(self.targets)
         self._stop = threading.Event()
         self._results = [None] * len(self.targets)
@@ -376,7 +378,7 @@ class BackgroundLoad:
 
     def _run(self, index):
         client = Client(self.targets[index], self.timeout)
-        _run(_open_loop(client, self.rate, self.max_duration, 0, (), self._stop), client)
+        _run(_open_loop(client, self.rate, self.max_duration, self.post_every, (), self._stop), client)
         self.t0s[index], self._results[index] = client.t0, client.records
 
     def start(self):

@@ -37,9 +37,16 @@ class Antlet:
         subprocess.run(tool("tests.support.antlet_service", *args) + ["--pid-file", self.pid_file], env=child_env(),
                        check=True)
 
-    def start(self):
-        """Its application (version 1: it answers with the antlet's name), listening when this returns."""
-        self._service("start", self.name, self.host, self.port, "--log", self.log)
+    def restart(self, name, start_after=0.0, delay=0.0, lifetime=900):
+        """What a deployment does: stop it, start ``name`` in its place (listening ``start_after`` s later)."""
+        self._service("restart", name, self.host, self.port, "--log", self.log, "--delay", delay, "--start-after",
+                      start_after, "--lifetime", lifetime)
+
+    def start(self, delay=0.0, lifetime=900):
+        """Its application (version 1: it answers with the antlet's name after ``delay`` s), listening
+        when this returns; it exits by itself after ``lifetime`` s."""
+        self._service("start", self.name, self.host, self.port, "--log", self.log, "--delay", delay,
+                      "--lifetime", lifetime)
         wait_listening(self.host, self.port)
         return self
 
@@ -62,8 +69,10 @@ def wait_listening(host, port, timeout=10.0):
             time.sleep(0.02)
 
 
-def make_antlets(directory, count, subnet):
-    return [Antlet(directory, "antlet%d" % index, "127.0.%d.%d" % (subnet, index)).start() for index in range(1, count + 1)]
+def make_antlets(directory, count, subnet, delay=0.0, lifetime=900):
+    """``count`` antlets on 127.0.<subnet>.1..count, their applications started."""
+    return [Antlet(directory, "antlet%d" % index, "127.0.%d.%d" % (subnet, index)).start(delay, lifetime)
+            for index in range(1, count + 1)]
 
 
 DEPLOY = """---
@@ -83,12 +92,14 @@ DEPLOY_BROKEN = """---
 """
 
 
-def write_deploy_tasks(path, start_after=1.0, broken=False):
-    """A deployment task file for the playbook: restart each antlet's application as NAME-v2."""
+def write_deploy_tasks(path, start_after=1.0, broken=False, delay=0.0, lifetime=900):
+    """A deployment task file for the playbook: restart each antlet's application as NAME-v2 (each
+    answer taking ``delay`` s), or with ``broken`` stop it for good."""
     command = tool("tests.support.antlet_service", "stop" if broken else "restart")
     if not broken:
         command += ["{{ inventory_hostname }}-v2", "{{ antman_lb_address }}", "{{ rolling_ports[0] }}",
-                    "--log", "{{ antlet_log }}", "--start-after", str(start_after)]
+                    "--log", "{{ antlet_log }}", "--start-after", str(start_after), "--delay", str(delay),
+                    "--lifetime", str(lifetime)]
     command += ["--pid-file", "{{ antlet_pid_file }}"]
     with open(path, "w") as handle:
         handle.write((DEPLOY_BROKEN if broken else DEPLOY).format(argv=json.dumps(command), start_after=start_after))
