@@ -109,8 +109,8 @@ options:
     description:
       - Makes the health check an HTTP/1.1 GET of this path (and query) on a new connection to the
         address, such as V(/health) or V(/status?full=1); C(Host) is the address. Redirects are not followed.
-      - Starts with V(/); letters, digits and C(- . _ ~ ! $ & ' ( ) * + , ; = : @ / ?), other
-        characters percent-encoded; at most 1024 characters.
+      - "Starts with V(/); letters, digits and C(- . _ ~ ! $ & ' ( ) * + , ; = : @ / ?), other
+        characters percent-encoded; at most 1024 characters."
       - Without it the health check is a TCP connect.
     type: str
   health_status:

@@ -111,10 +111,10 @@ def run(module):
         result["warnings"].append("reload: false, so nginx still sends traffic to %s; the drain was not waited for"
                                   % request.address)
     if counter is not None:
-        result["drained_in"], result["connections_left"] = connections.wait_drained(counter.count, request.timeout)
-        if result["connections_left"]:
-            result["warnings"].append(
-                "%s: nginx still has %d connection%s to it after %g s (requests or sessions still running; they "
-                "were not cut)" % (request.address, result["connections_left"],
-                                   "" if result["connections_left"] == 1 else "s", request.timeout))
+        drained_in, left = connections.wait_drained(counter.count, request.timeout)
+        result.update(drained_in=drained_in, connections_left=left)
+        if left:
+            result["warnings"].append("%s: nginx still has %d connection%s to it after %g s (requests or sessions still "
+                                      "running; they were not cut)" % (request.address, left, "" if left == 1 else "s",
+                                                                       request.timeout))
     return result

@@ -11,8 +11,8 @@ SHOP = {"name": "shop", "server_name": "shop.local", "upstreams": [
 BLOG = {"name": "blog", "server_name": "blog.local", "server_port": 8080, "upstreams": [
     {"address": "10.0.0.1:80", "weight": 3}, {"address": "10.0.0.4"}]}
 ALONE = {"name": "alone", "server_name": "alone.local", "upstreams": [{"address": "10.0.0.1"}]}
-NAMED = {"name": "named", "server_name": "named.local", "upstreams": [{"address": "app.invalid"},
-                                                                    {"address": "10.0.0.4"}]}
+NAMED = {"name": "named", "server_name": "named.local", "upstreams": [
+    {"address": "app.invalid"}, {"address": "10.0.0.4"}]}
 
 
 @pytest.fixture

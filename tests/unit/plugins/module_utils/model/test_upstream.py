@@ -20,12 +20,12 @@ SHOP = {"name": "shop", "server_name": "shop.local", "upstreams": [
     {"address": "10.0.0.1"}, {"address": "10.0.0.2"}, {"address": "10.0.0.3", "backup": True}]}
 BLOG = {"name": "blog", "server_name": "blog.local", "server_port": 8080, "upstreams": [
     {"address": "10.0.0.1:80", "weight": 3}, {"address": "10.0.0.4"}]}
-SSH = {"name": "ssh", "protocol": "tcp", "server_port": 2222, "upstreams": [{"address": "10.0.0.1:22"},
-                                                                           {"address": "10.0.0.2:22"}]}
-DNS = {"name": "dns", "protocol": "udp", "server_port": 53, "upstreams": [{"address": "10.0.0.1:53"},
-                                                                         {"address": "10.0.0.2:53"}]}
-ALONE = {"name": "alone", "server_name": "alone.local", "upstreams": [{"address": "10.0.0.1"},
-                                                                    {"address": "10.0.0.5", "backup": True}]}
+SSH = {"name": "ssh", "protocol": "tcp", "server_port": 2222, "upstreams": [
+    {"address": "10.0.0.1:22"}, {"address": "10.0.0.2:22"}]}
+DNS = {"name": "dns", "protocol": "udp", "server_port": 53, "upstreams": [
+    {"address": "10.0.0.1:53"}, {"address": "10.0.0.2:53"}]}
+ALONE = {"name": "alone", "server_name": "alone.local", "upstreams": [
+    {"address": "10.0.0.1"}, {"address": "10.0.0.5", "backup": True}]}
 
 
 def request(**options):
