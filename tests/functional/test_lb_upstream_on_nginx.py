@@ -110,6 +110,7 @@ def test_maintenance_of_a_shared_antlet_under_load(nginx, antlets):
         wait_for(lambda: any(e[3] == "/delay/3" for e in a1.events() if e[1] == "request"), what="slow request on antlet1")
         workers_before = set(nginx.workers())
         result, began, returned = timed_module(nginx, address=a1.address, state="disabled", timeout=30)
+        disabled_workers = set(nginx.workers()) - workers_before  # started by its reload
         assert not result.get("failed"), result
         assert result["changed"] and result["rules"] == ["blog", "shop"] and result["reloaded"]
         assert result["connections_left"] == 0
@@ -133,19 +134,20 @@ def test_maintenance_of_a_shared_antlet_under_load(nginx, antlets):
 
         # 3. Its application back: enabled, and it gets its share again.
         a1.start()
+        workers_disabled = set(nginx.workers())
         result, began, enabled = timed_module(nginx, address=a1.address, state="enabled", health_interval=0.2)
         assert not result.get("failed"), result
         assert result["changed"] and result["rules"] == ["blog", "shop"] and [p["ok"] for p in result["health"]] == [True, True]
-        workers_enabled = set(nginx.workers())
+        workers_enabled = set(nginx.workers()) - workers_disabled  # started by the enable's reload
         wait_for(lambda: sum(1 for line in access_lines(nginx) if line["pid"] in workers_enabled) >= 4 * RATE,
                  timeout=20, what="two seconds of load after the enable")
     finally:
         records = load.stop()
 
     lines = access_lines(nginx)
-    # No request that the new configuration served (workers started by the disable's reload and
-    # before the enable's) went to antlet1; and antlet1 itself saw no request after the module returned.
-    disabled_workers = set(line["pid"] for line in lines) - workers_before - workers_enabled
+    # No request that the workers started by the disable's reload served went to antlet1; and
+    # antlet1 itself saw no request after the module returned.
+    assert len(disabled_workers) == 2 and len(workers_enabled) == 2
     served_disabled = [line for line in lines if line["pid"] in disabled_workers]
     assert len(served_disabled) > RATE, "too few requests served while antlet1 was out to show anything"
     assert not [line for line in served_disabled if a1.address in line["upstream"]]
