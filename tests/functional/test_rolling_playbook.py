@@ -18,7 +18,8 @@ def world(nginx, tmp_path):
         port = free_port()
         nginx.apply([{"name": "web", "server_name": "web.local", "server_port": port,
                       "upstreams": [{"address": a.address} for a in antlets]}])
-        inventory = write_inventory(str(tmp_path / "inventory.json"), nginx, antlets)
+        # antlet3's address holds its port (antman_lb_address: host:port), the others' do not
+        inventory = write_inventory(str(tmp_path / "inventory.json"), nginx, antlets, port_in_address=["antlet3"])
         yield antlets, port, inventory
     finally:
         for antlet in antlets:

@@ -97,7 +97,7 @@ def write_deploy_tasks(path, start_after=1.0, broken=False, delay=0.0, lifetime=
     answer taking ``delay`` s), or with ``broken`` stop it for good."""
     command = tool("tests.support.antlet_service", "stop" if broken else "restart")
     if not broken:
-        command += ["{{ inventory_hostname }}-v2", "{{ antman_lb_address }}", "{{ rolling_ports[0] }}",
+        command += ["{{ inventory_hostname }}-v2", "{{ antlet_host }}", "{{ antlet_port }}",
                     "--log", "{{ antlet_log }}", "--start-after", str(start_after), "--delay", str(delay),
                     "--lifetime", str(lifetime)]
     command += ["--pid-file", "{{ antlet_pid_file }}"]
@@ -106,13 +106,19 @@ def write_deploy_tasks(path, start_after=1.0, broken=False, delay=0.0, lifetime=
     return path
 
 
-def write_inventory(path, nginx, antlets):
-    """The inventory: ``lb`` in group antsle (the private nginx), each antlet in group antlets."""
+def write_inventory(path, nginx, antlets, port_in_address=()):
+    """The inventory: ``lb`` in group antsle (the private nginx), each antlet in group antlets,
+    its address as ``antman_lb_address`` plus ``rolling_ports``, or for the antlets named in
+    ``port_in_address`` as ``antman_lb_address: host:port`` alone."""
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     lb = dict(local, antman_lb_rules_dir=nginx.rules_dir, antman_lb_nginx_conf=nginx.conf,
               antman_lb_nginx_binary=nginx.binary)
-    hosts = dict((a.name, dict(local, antman_lb_address=a.host, rolling_ports=[a.port], antlet_log=a.log,
-                               antlet_pid_file=a.pid_file)) for a in antlets)
+    hosts = {}
+    for a in antlets:
+        where = {"antman_lb_address": a.address} if a.name in port_in_address else {
+            "antman_lb_address": a.host, "rolling_ports": [a.port]}
+        hosts[a.name] = dict(local, antlet_host=a.host, antlet_port=a.port, antlet_log=a.log,
+                             antlet_pid_file=a.pid_file, **where)
     inventory = {"all": {"children": {"antsle": {"hosts": {"lb": lb}}, "antlets": {"hosts": hosts}}}}
     with open(path, "w") as handle:
         json.dump(inventory, handle, indent=1)
