@@ -30,7 +30,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert text in result.stdout
     found = sections(text)
     titles = sorted(found)
-    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5"], titles
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6"], titles
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
@@ -57,6 +57,12 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     (reload,) = by_number["4"]
     assert re.match(r"^3 \(\d\)$", reload[0]) and int(reload[2]) > 0 and NUMBER.match(reload[4]), reload
 
+    rolling = dict((row[0].split(" (")[0], row) for row in by_number["6"])
+    assert sorted(rolling) == ["restart without maintenance", "rolling playbook"], rolling
+    for row in rolling.values():
+        assert int(row[1]) > 0 and NUMBER.match(row[2]) and NUMBER.match(row[5]) and row[-1].endswith(" s"), row
+    assert rolling["rolling playbook"][11] == "4", rolling  # two antlets in --tiny: disable and enable each
+
     targets = found["Targets"][1:]
-    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload"}, targets
+    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling"}, targets
     assert "skipped in --tiny mode" in text.split("## 5.")[1]

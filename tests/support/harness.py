@@ -25,7 +25,7 @@ error_log {prefix}/error.log notice;
 events {{ worker_connections 4096; }}
 http {{
     log_format antman '$remote_addr "$host" "$request" $status upstream=$upstream_addr '
-                      'upstream_status=$upstream_status time=$request_time';
+                      'upstream_status=$upstream_status time=$request_time pid=$pid msec=$msec';
     access_log {prefix}/access.log antman;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
@@ -223,11 +223,13 @@ class Backend:
     """One antlet stand-in process on host:port answering with its name.
 
     ``wrapper`` is a command prefix, e.g. ``["ip", "netns", "exec", "ns1"]`` to run it in a
-    network namespace."""
+    network namespace. ``log``: a file the backend appends its connection and request events to
+    (see backend.py; ``events()`` reads them)."""
 
-    def __init__(self, name, host, port, delay=0.0, wrapper=()):
+    def __init__(self, name, host, port, delay=0.0, wrapper=(), log=None):
         self.name, self.host, self.port, self.delay = name, host, port, delay
         self.wrapper = list(wrapper)
+        self.log = str(log) if log else None
         self.proc = None
 
     @property
@@ -238,6 +240,8 @@ class Backend:
         args = self.wrapper + [sys.executable, BACKEND, self.name, self.host, str(self.port)]
         if self.delay:
             args += ["--delay", str(self.delay)]
+        if self.log:
+            args += ["--log", self.log]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
         self.proc.stdout.readline()
@@ -254,6 +258,24 @@ class Backend:
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
+
+    def events(self):
+        """[(monotonic time, event, client port, path)] from the ``log`` file, in order."""
+        return read_events(self.log)
+
+
+def read_events(path):
+    """The events a backend logged (backend.py ``--log``): [(time, event, client port, path)]."""
+    events = []
+    try:
+        with open(path) as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 3 and line.endswith("\n"):
+                    events.append((float(parts[0]), parts[1], parts[2], parts[3] if len(parts) > 3 else ""))
+    except (IOError, OSError):
+        pass
+    return events
 
 
 def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):
