@@ -72,6 +72,18 @@ def nginx_binary():
     return "nginx"
 
 
+def local_features():
+    """What the collection renders rules for on this machine (its nginx's version, its IPv6), as a
+    module run here would see it."""
+    from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import parse_version_output
+
+    def version():
+        rc, out, err = run_command([nginx_binary(), "-v"])
+        return parse_version_output(out + err)
+    return host_features(version)
+
+
 def parse_rules(raws):
     """({name: canonical rule}, {name: TlsContent}) of raw rules, as the modules parse them."""
     from ansible_collections.antsle.antman.plugins.module_utils.model.rule import parse_rule

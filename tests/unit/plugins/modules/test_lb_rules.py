@@ -147,9 +147,9 @@ def test_parsed_imports_a_hand_written_config(run_module):
 @pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "rendered"])
 def test_a_backup_out_of_reach_of_the_tries_is_warned_about(apply, state, warnings):
     """Only the rules in the request are checked: a quiet WEB and a SHOP whose backup three
-    primaries keep out of reach with the default tries."""
-    shop = {"name": "shop", "server_name": "shop.local", "upstreams": [
+    primaries keep out of reach with the tries it gives."""
+    shop = {"name": "shop", "server_name": "shop.local", "next_upstream_tries": 3, "upstreams": [
         {"address": "10.0.0.%d" % i} for i in (4, 5, 6)] + [{"address": "10.0.0.7", "backup": True}]}
     failed, result = apply(state, [WEB, shop])
     assert not failed, result
-    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "next_upstream_tries to 4" in warnings[0]
+    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "set it to at least 4" in warnings[0]
