@@ -4,6 +4,8 @@ Usage: python -m ansible_collections.antsle.antman.tests.support.app_backend NAM
 Prints ``ready`` once it listens. Routes:
 - ``GET /``: ``NAME`` (text), header ``X-Antlet: NAME``;
 - ``GET /headers``: the request's headers as JSON (what the balancer forwarded);
+- ``GET /conn``: the client port of the connection the request came on (the balancer's side of an
+  upstream connection: the same port twice means the connection was kept alive);
 - ``POST /upload``: the body read as a stream; answers JSON ``{"bytes": N, "sha256": HEX}``;
 - ``GET /sse?events=N&interval=S``: server-sent events, one every S seconds, each ``data: <i> <time>``
   (time.time() when the backend sent it, so a client can measure how long it took to arrive);
@@ -27,6 +29,9 @@ def make_app(name):
 
     async def headers(request):
         return web.json_response(dict(request.headers), headers={"X-Antlet": name})
+
+    async def connection(request):
+        return web.Response(text="%d\n" % request.transport.get_extra_info("peername")[1], headers={"X-Antlet": name})
 
     async def upload(request):
         digest, size = hashlib.sha256(), 0
@@ -65,6 +70,7 @@ def make_app(name):
     app = web.Application(client_max_size=0)
     app.router.add_get("/", index)
     app.router.add_get("/headers", headers)
+    app.router.add_get("/conn", connection)
     app.router.add_post("/upload", upload)
     app.router.add_get("/sse", sse)
     app.router.add_get("/ws", websocket)
