@@ -1,6 +1,5 @@
 """Real applications (aiohttp: WebSockets, uploads, server-sent events) behind a rule with its
 defaults, on a real nginx: what a new user gets without setting any option."""
-import hashlib
 import http.client
 import json
 import os
@@ -13,9 +12,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from ansible_collections.antsle.antman.tests.support.app_clients import MB, post_bytes, sse_delays
 from ansible_collections.antsle.antman.tests.support.harness import AppBackend, free_port, make_certificate
-
-MB = 1 << 20
 
 
 @pytest.fixture
@@ -110,30 +108,9 @@ def test_a_host_that_defines_connection_upgrade_itself_keeps_working(tmp_path, a
         nginx.stop()
 
 
-def post_file(port, size, chunk=MB):
-    """POST ``size`` bytes of a fixed pattern, streamed: (status, answer, sha256 sent)."""
-    digest = hashlib.sha256()
-    block = bytes(range(256)) * (chunk // 256)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.putrequest("POST", "/upload", skip_host=True)
-        connection.putheader("Host", "app.local")
-        connection.putheader("Content-Length", str(size))
-        connection.putheader("Content-Type", "application/octet-stream")
-        connection.endheaders()
-        sent = 0
-        try:
-            while sent < size:
-                piece = block[:min(chunk, size - sent)]
-                connection.send(piece)
-                digest.update(piece)
-                sent += len(piece)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # nginx answered (413) and closed before the whole body was sent
-        response = connection.getresponse()
-        return response.status, response.read(), digest.hexdigest()
-    finally:
-        connection.close()
+def post_file(port, size):
+    status, answer, sent, _took = post_bytes(port, size)
+    return status, answer, sent
 
 
 def test_a_100_mb_upload_arrives_whole_and_the_limit_answers_413(nginx, apps):
@@ -173,19 +150,8 @@ def test_server_sent_events_arrive_as_they_are_sent(nginx, apps, buffering):
     (app,) = apps(1)
     port = free_port()
     nginx.apply([rule(port, app, buffering=buffering)])
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", "/sse?events=4&interval=1", headers={"Host": "app.local"})
-        response = connection.getresponse()
-        assert response.status == 200 and response.getheader("Content-Type") == "text/event-stream"
-        delays = []
-        while len(delays) < 4:
-            line = response.fp.readline()
-            assert line, "stream ended after %d events" % len(delays)
-            if line.startswith(b"data: "):
-                delays.append(time.time() - float(line.split()[2]))
-    finally:
-        connection.close()
+    status, content_type, delays = sse_delays(port, 4, 1)
+    assert (status, content_type, len(delays)) == (200, "text/event-stream", 4)
     assert max(delays) < 1.0, delays
 
 
