@@ -1,6 +1,7 @@
 """A fake antsle host for unit tests: a temporary nginx.conf including the rules directory and a
 stand-in nginx binary (a shell script) that answers -V, -v (the version in the file ``version``,
-1.22.1 unless a test writes another), and -t as the test says (pass, or fail with a given message). Reloads are recorded by the tests' fixtures, never performed."""
+1.22.1 unless a test writes another), and -t as the test says (pass, or fail with a given
+message). Reloads are recorded by the tests' fixtures, never performed."""
 import os
 import stat
 import subprocess
