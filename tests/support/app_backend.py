@@ -15,7 +15,6 @@ Stop it with SIGTERM, crash it with SIGKILL, hang it with SIGSTOP.
 """
 import asyncio
 import hashlib
-import json
 import signal
 import sys
 import time
