@@ -7,7 +7,7 @@ the managed rule files in the rules directory, read back as canonical rules. Use
 
 A file is managed when its first line is the renderer's marker. The rule is read back from the
 JSON header line, re-validated, and the file is "in sync" when it is byte for byte what the
-renderer makes of that rule today (anything else, a hand edit or an older format, is drift that
+renderer makes of that rule today for this host's nginx (``NginxFeatures``: version, IPv6) (anything else, a hand edit or an older format, is drift that
 the next apply rewrites). Any other file is unmanaged: reported, never touched. Rules are always
 in the order of their names.
 """
@@ -53,9 +53,9 @@ class ManagedFile:
         files.update(self.companions)
         return files
 
-    def check_sync(self, rules_dir):
+    def check_sync(self, rules_dir, features):
         rule = self.rule
-        self.rendered = render_rule(rule, rules_dir) if rule is not None else None
+        self.rendered = render_rule(rule, rules_dir, features) if rule is not None else None
         self.in_sync = rule is not None and rule_file_name(rule) == self.filename and self.rendered == self.text
         if self.in_sync and holds_content(rule):
             certificate, key = companion_names(self.name)
@@ -96,9 +96,10 @@ def parse_managed_text(name, text):
     return rule, None
 
 
-def read_snapshot(directory, rules_dir):
+def read_snapshot(directory, rules_dir, features):
     """Snapshot of ``directory`` (which may not exist yet: then it holds nothing). ``rules_dir`` is
-    the path nginx knows the directory by (where rendered rules point for certificate files)."""
+    the path nginx knows the directory by (where rendered rules point for certificate files);
+    ``features`` what the host's nginx offers (NginxFeatures), which rules are rendered for."""
     managed, others = OrderedDict(), []
     try:
         entries = sorted(os.listdir(directory))
@@ -124,7 +125,7 @@ def read_snapshot(directory, rules_dir):
         else:
             owner.companions[entry] = _read(os.path.join(directory, entry))
     for managed_file in managed.values():
-        managed_file.check_sync(rules_dir)
+        managed_file.check_sync(rules_dir, features)
     # Files were read in file-name order (web.conf before web.stream wins the name); rules are listed
     # by name ("web" before "web-2", whose file sorts first).
     return Snapshot(directory, OrderedDict(sorted(managed.items())), unmanaged)
@@ -178,8 +179,8 @@ class Host:
         if rules_included:
             check_includes(self.scan, self.rules_dir.path)
 
-    def snapshot(self, recovered=False):
+    def snapshot(self, features, recovered=False):
         """The managed rules now, or with ``recovered`` as they will be once an interrupted run has
-        been rolled back (what a check-mode run plans against)."""
+        been rolled back (what a check-mode run plans against); ``features``: NginxFeatures of the host."""
         directory = self.rules_dir.recovery_view() if recovered else self.rules_dir.current_dir()
-        return read_snapshot(directory or self.rules_dir.path, self.rules_dir.path)
+        return read_snapshot(directory or self.rules_dir.path, self.rules_dir.path, features)

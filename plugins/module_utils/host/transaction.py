@@ -28,6 +28,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import HostFiles, read_state
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import FILE_MODE, PRIVATE_MODE, RulesDirError
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host, check_includes
@@ -105,12 +106,12 @@ class Outcome(FilesOutcome):
         return self.snapshot.warnings() + rule_warnings(self.requested.values())
 
 
-def rule_text(rule, current, rules_dir):
+def rule_text(rule, current, rules_dir, features):
     """The nginx file text of ``rule``: rendered once per run (the reader rendered the rule on the
-    host already; an unchanged rule is not rendered again)."""
+    host already, for the same ``features``; an unchanged rule is not rendered again)."""
     if current is not None and current.rule == rule and current.rendered is not None:
         return current.rendered
-    return render_rule(rule, rules_dir)
+    return render_rule(rule, rules_dir, features)
 
 
 def desired_files(rule, text, current, content):
@@ -131,9 +132,10 @@ def desired_files(rule, text, current, content):
     return files
 
 
-def plan_changes(snapshot, desired, rules_dir, contents=None):
-    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete});
-    ``contents`` ({name: TlsContent}) is certificate content to write with a rule.
+def plan_changes(snapshot, desired, rules_dir, features, contents=None):
+    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete}),
+    rendered for ``features`` (NginxFeatures of the host); ``contents`` ({name: TlsContent}) is
+    certificate content to write with a rule.
 
     RuleError if a rule's file (or its certificate or key) would replace a file the collection
     does not manage: such files are reported, never touched."""
@@ -146,7 +148,7 @@ def plan_changes(snapshot, desired, rules_dir, contents=None):
             if current is not None:
                 changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
             continue
-        text = rule_text(rule, current, rules_dir)
+        text = rule_text(rule, current, rules_dir, features)
         want = desired_files(rule, text, current, contents.get(name))
         for taken in sorted(set(want) & set(snapshot.unmanaged)):
             problems.append("rule '%s': %s is in %s but not managed by antsle.antman; it is never overwritten "
@@ -186,6 +188,7 @@ class Transaction:
         except NginxError as error:
             raise ApplyError(str(error), output=error.output)
         self.rules_dir = self.host.rules_dir
+        self.features = host_features(self.nginx.version)
         self.files = HostFiles(self.rules_dir.path)
         self.reload = reload
         self.check_mode = check_mode
@@ -202,12 +205,12 @@ class Transaction:
             if self.reload:
                 self.nginx.require_running()
             if self.check_mode:
-                outcome = self._plan(compute, contents, self.host.snapshot(recovered=True))
+                outcome = self._plan(compute, contents, self.host.snapshot(self.features, recovered=True))
                 outcome.recovered = self.rules_dir.interrupted() or self.files.interrupted()
                 return outcome
             with self.rules_dir.locked(self.lock_timeout):
                 recovered = self._recover()
-                outcome = self._plan(compute, contents, self.host.snapshot())
+                outcome = self._plan(compute, contents, self.host.snapshot(self.features))
                 outcome.recovered = recovered
                 if outcome.changes:
                     outcome.reloaded = self._commit(outcome.changes)
@@ -218,7 +221,7 @@ class Transaction:
     def _plan(self, compute, contents, snapshot):
         desired = compute(snapshot)
         final_rules = final_rule_set(snapshot, desired)
-        changes = plan_changes(snapshot, desired, self.rules_dir.path, contents)
+        changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
         check_rule_set(final_rules.values(), changing=set(c.name for c in changes))
         if needs_stream(final_rules.values()):
             check_includes(self.host.scan, self.rules_dir.path, stream=True)

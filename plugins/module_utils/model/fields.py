@@ -249,6 +249,49 @@ def parse_time(value, minimum_ms, maximum_ms, whole_seconds=False):
     return format_time(milliseconds)
 
 
+SIZE_RE = re.compile(r"\A([0-9]{1,12})([kKmMgG]?)\Z")
+SIZE_UNITS = (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10))
+
+
+def parse_size(value, maximum):
+    """An nginx size: bytes, or a number with ``k``, ``m`` or ``g`` (any case), at most ``maximum``
+    bytes. Canonical form: the largest unit that divides it exactly (``1024k`` -> ``1m``), ``0`` for 0."""
+    if isinstance(value, bool):
+        raise FieldError("%s is a boolean, expected a size such as 200m" % show(value))
+    if isinstance(value, int) and not 0 <= value <= maximum:
+        raise FieldError("%s is out of range (0-%s)" % (show(value), format_size(maximum)))
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected a size such as 200m" % (show(value), type(value).__name__))
+    match = SIZE_RE.match(value.strip())
+    if not match:
+        raise FieldError("%s is not a size (examples: 0, 512k, 200m, 1g)" % show(value))
+    size = int(match.group(1)) * dict(SIZE_UNITS).get(match.group(2).lower(), 1)
+    if size > maximum:
+        raise FieldError("%s is out of range (0-%s)" % (show(value), format_size(maximum)))
+    return format_size(size)
+
+
+def format_size(size):
+    """Canonical nginx size text for a number of bytes."""
+    for unit, factor in SIZE_UNITS:
+        if size and size % factor == 0:
+            return "%d%s" % (size // factor, unit)
+    return "%d" % size
+
+
+NGINX_VERSION_RE = re.compile(r"\A([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?\Z")
+
+
+def parse_nginx_version(value):
+    """An nginx version, ``1.22.1`` or ``1.25``, as a tuple (1, 22, 1) / (1, 25, 0)."""
+    match = NGINX_VERSION_RE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise FieldError("%s is not an nginx version such as 1.22.1" % show(value))
+    return tuple(int(part or 0) for part in match.groups())
+
+
 PATH_RE = re.compile(r"\A(/[A-Za-z0-9._+@-]+)+\Z")
 CERTIFICATE_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 KEY_RE = re.compile(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----\s[A-Za-z0-9+/=\s]+-----END (RSA |EC )?PRIVATE KEY-----")

@@ -72,11 +72,13 @@ def test_missing_nginx_binary(host, run_module):
 
 
 def test_a_backup_out_of_reach_of_the_tries_is_warned_about(host, run_module, warnings):
-    """Three primaries and a backup with the default next_upstream_tries (3): applied, with a
-    warning that names the rule and the value that reaches the backup; 4 is quiet."""
+    """Three primaries and a backup with next_upstream_tries 3 given: applied, with a warning that
+    names the rule and the value that reaches the backup; 4, or the default, is quiet."""
     upstreams = [{"address": "10.0.0.%d" % i} for i in (1, 2, 3)] + [{"address": "10.0.0.9", "backup": True}]
-    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams)))
+    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams, next_upstream_tries=3)))
     assert not failed and result["changed"]
-    assert len(warnings) == 1 and "rule 'web'" in warnings[0] and "next_upstream_tries to 4" in warnings[0]
+    assert len(warnings) == 1 and "rule 'web'" in warnings[0] and "set it to at least 4" in warnings[0]
     failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams, next_upstream_tries=4)))
     assert not failed and result["changed"] and len(warnings) == 1
+    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams)))
+    assert not failed and result["changed"] and len(warnings) == 1 and result["rule"]["next_upstream_tries"] is None

@@ -70,14 +70,16 @@ def test_check_mode_after_a_killed_run_predicts_what_the_real_run_does(host, ste
 def test_nothing_is_rendered_twice_for_an_unchanged_rule(host, monkeypatch):
     request = rule_set(("web", "10.0.0.1"), ("api", "10.0.0.3"))
     apply(host, request)
-    snapshot = transaction(host).host.snapshot()
+    applier = transaction(host)
+    snapshot = applier.host.snapshot(applier.features)
     rendered = []
     from ansible_collections.antsle.antman.plugins.module_utils.host import transaction as module
-    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir: rendered.append(rule["name"]) or "")
+    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir, features: rendered.append(rule["name"]) or "")
     changed = rule_set(("web", "10.0.0.9"), ("api", "10.0.0.3"))
-    changes = plan_changes(snapshot, changed.rules, host.rules_dir)
+    changes = plan_changes(snapshot, changed.rules, host.rules_dir, applier.features)
     assert [c.name for c in changes] == ["web"] and rendered == ["web"]
-    assert rule_text(snapshot.rules()["api"], snapshot.managed["api"], host.rules_dir) == snapshot.managed["api"].text
+    assert rule_text(snapshot.rules()["api"], snapshot.managed["api"], host.rules_dir,
+                     applier.features) == snapshot.managed["api"].text
 
 
 def test_nginx_refusal_restores_every_file(host):

@@ -12,6 +12,11 @@ RULES = [
      "upstreams": [{"address": "[2001:db8::5]:81", "down": True}, {"address": "10.0.0.2:81", "max_fails": 3}]},
     {"name": "sticky", "server_name": "s.local", "method": "ip_hash", "max_fails": 2, "fail_timeout": "30s",
      "upstreams": [{"address": "10.0.0.3"}, {"address": "10.0.0.4", "fail_timeout": "5s"}, {"address": "10.0.0.5"}]},
+    {"name": "stream-up", "server_name": "up.local", "server_port": 8081, "ipv6": False, "buffering": False,
+     "client_max_body_size": 0, "websocket_timeout": "2h", "next_upstream_timeout": "7s", "next_upstream_tries": 5,
+     "upstreams": [{"address": "10.0.0.6"}, {"address": "10.0.0.7", "backup": True}]},
+    {"name": "no-ws", "server_name": "nows.local", "websocket": False, "client_max_body_size": "1g",
+     "upstreams": [{"address": "10.0.0.8"}]},
 ]
 
 
@@ -62,3 +67,22 @@ def test_imported_values_are_validated():
     parsed, unsupported = parse_config("upstream u { server evil.com;include weight=3; }\n"
                                        "server { listen 80; server_name a.local; location / { proxy_pass http://u; } }")
     assert parsed == [] or all(u["address"] != "evil.com;include" for u in parsed[0]["upstreams"])
+
+
+def test_hand_written_websockets_uploads_and_ipv6_are_understood():
+    parsed, unsupported = parse_config("""
+        map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+        server { listen 8080; listen [::]:8080; server_name chat.local; client_max_body_size 50M;
+                 location / { proxy_pass http://10.0.0.9:3000; proxy_http_version 1.1; proxy_read_timeout 120s;
+                              proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
+                              proxy_set_header Host $host:8080; proxy_set_header X-Forwarded-Host $host:8080;
+                              proxy_buffering off; proxy_request_buffering off; proxy_next_upstream_timeout 30s; } }
+        server { listen 81; server_name plain.local; location / { proxy_pass http://10.0.0.10; proxy_buffering off; } }
+    """)
+    chat, plain = parsed
+    assert (chat["ipv6"], chat["websocket"], chat["websocket_timeout"], chat["read_timeout"]) == (True, True, "120s", "120s")
+    assert (chat["client_max_body_size"], chat["buffering"], chat["next_upstream_timeout"]) == ("50m", False, "30s")
+    assert (plain["ipv6"], plain["websocket"], plain["client_max_body_size"], plain["buffering"]) == (False, False, "1m", False)
+    assert plain["next_upstream_timeout"] == "0s" and plain["next_upstream_tries"] == 0  # nginx's own: no limits
+    assert unsupported == ["server (line 8): proxy_buffering and proxy_request_buffering differ; the rule's buffering "
+                           "is off for both"]
