@@ -73,6 +73,14 @@ options:
         other locations than C(/), regular-expression and catch-all server names, C(hash) and C(random)
         balancing, C(max_conns)/C(slow_start)/C(resolve) server parameters, custom headers and other directives."
     type: str
+  include_pending:
+    description:
+      - Check mode only. Plan the rules even though O(nginx_conf) does not include O(rules_dir) yet, because a
+        base configuration applied earlier in the same check-mode run (M(antsle.antman.lb_base_config)) adds that
+        include. On a host with no rules yet, every listed rule is then reported as created, as the real run will.
+      - Ignored outside check mode, where nginx must include O(rules_dir).
+    type: bool
+    default: false
 requirements:
   - crossplane (only for O(state=parsed))
 seealso:
