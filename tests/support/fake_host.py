@@ -29,7 +29,7 @@ class FakeHost:
             handle.write("events {}\nhttp {\n    include %s/*.conf;\n}\n" % self.rules_dir)
         with open(self.binary, "w") as handle:
             handle.write(FAKE_NGINX % {"pid": os.path.join(self.root, "nginx.pid"), "fail": self.fail_marker,
-                                      "trigger": self.fail_trigger})
+                                       "trigger": self.fail_trigger})
         os.chmod(self.binary, stat.S_IRWXU)
 
     def params(self, **extra):

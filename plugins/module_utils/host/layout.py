@@ -216,8 +216,8 @@ class HostLayout:
                 for listen in server.listens:
                     if listen.port == port and listen.address not in ("*", "[::]"):
                         notes.append("port %d: the host's server in %s listens on %s:%d only; requests to that address "
-                                     "reach the host's servers there, never a rule" % (port, server.where,
-                                                                                      listen.address, port))
+                                     "reach the host's servers there, never a rule"
+                                     % (port, server.where, listen.address, port))
         return notes
 
     def host_ports(self):
