@@ -17,8 +17,7 @@ class InfoModule:
     """What lb_host_info's body uses of AnsibleModule."""
 
     def __init__(self, **params):
-        self.params = dict(rules_dir="/etc/nginx/antman.d", nginx_binary="nginx", nginx_conf="/etc/nginx/nginx.conf",
-                           dropin_path="auto", ports=[], catch_all=True, remove_links=[], rules=[])
+        self.params = dict((name, spec.get("default")) for name, spec in lb_host_info.argument_spec().items())
         self.params.update(params)
         self.check_mode = False
 

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from ansible_collections.antsle.antman.tests.support.harness import distribution, free_port, get
+from ansible_collections.antsle.antman.tests.support.harness import distribution, get
 from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
 from ansible_collections.antsle.antman.tests.support.paths import tool
 
@@ -93,7 +93,6 @@ def site(world, tmp_path, rules, *args, **host_vars):
 @pytest.fixture(params=sorted(EXPECTED))
 def world(request):
     instance = LayoutWorld(request.param)
-    instance.status_port = free_port()
     instance.start()
     yield instance
     instance.stop()
@@ -175,7 +174,6 @@ def test_the_role_keeps_debian_s_default_site_when_told_and_serves_rules_by_name
     """antman_lb_disable_default_site: false: the default site stays port 80's default_server, the
     role adds no catch-all there and says so once; a rule on port 80 answers by name."""
     world = LayoutWorld("debian")
-    world.status_port = free_port()
     world.start()
     try:
         before = world.answers()
@@ -196,7 +194,6 @@ def test_the_role_keeps_debian_s_default_site_when_told_and_serves_rules_by_name
 
 def test_a_host_whose_nginx_conf_is_already_invalid_is_refused_before_anything_is_touched(tmp_path):
     world = LayoutWorld("antman")
-    world.status_port = free_port()
     world.start()
     try:
         with open(world.path("/etc/nginx/virtualhosts/ui.conf"), "a") as handle:
@@ -220,7 +217,6 @@ def test_taking_over_antman_s_balanced_domain_parse_review_apply_with_overridden
     from the file to the rule in one reload, every name answering as before; the parsed rules in
     inventory then change nothing."""
     world = LayoutWorld("antman")
-    world.status_port = free_port()
     world.start()
     try:
         rules = rules_for(world, "antman")[:1]

@@ -419,6 +419,7 @@ class LayoutWorld:
         self.prefix = tempfile.mkdtemp(prefix="antman-layout-%s-" % layout_name)
         os.chmod(self.prefix, 0o755)
         self.ports = dict((port, free_port()) for port in sorted(set(self.layout.ports) | set(extra_ports)))
+        self.status_port = free_port()  # for the role's status endpoint
         self.backends = []
         self.ui = None
         self.antlet_port = free_port("127.0.2.110")
