@@ -515,8 +515,8 @@ class LayoutWorld:
             return None
         return pid if pid > 0 and running(pid) else None
 
-    def workers(self):
-        pid = self.master_pid()
+    def workers(self, pid=None):
+        pid = pid or self.master_pid()
         children = []
         for entry in os.listdir("/proc") if pid else []:
             try:
@@ -528,23 +528,41 @@ class LayoutWorld:
                 children.append(int(entry))
         return sorted(children)
 
+    def masters(self):
+        """nginx masters started with this world's nginx.conf, found by their command line (also
+        one that started but could not write its pid file)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                    command = handle.read().decode("utf-8", "replace")
+            except (IOError, OSError):
+                continue
+            if command.startswith("nginx: master process") and self.conf in command:
+                found.append(int(entry))
+        return found
+
     def stop(self):
         """nginx stopped (SIGQUIT, SIGKILL after 10 s), backends killed, the prefix removed."""
-        pid = self.master_pid() if os.path.exists(self.conf) else None
-        if pid:
-            workers = self.workers()
-            os.kill(pid, signal.SIGQUIT)
-            deadline = time.monotonic() + 10
-            while running(pid) and time.monotonic() < deadline:
-                time.sleep(0.02)
-            for victim in [pid] + workers:
-                try:
-                    os.kill(victim, signal.SIGKILL)
-                except OSError:
-                    pass
+        for pid in sorted(set(([self.master_pid()] if os.path.exists(self.conf) else []) + self.masters()) - {None}):
+            self._stop_master(pid)
         for backend in self.backends:
             backend.kill()
         shutil.rmtree(self.prefix, ignore_errors=True)
+
+    def _stop_master(self, pid):
+        workers = self.workers(pid)
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 10
+        while running(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for victim in [pid] + workers:
+            try:
+                os.kill(victim, signal.SIGKILL)
+            except OSError:
+                pass
 
     def include_rules_dir(self, relative=False):
         """Add ``include <rules_dir>/*.conf;`` (or ``antman.d/*.conf``, relative to nginx.conf) at the
