@@ -81,6 +81,14 @@ options:
         warn that it is deprecated). The other states read the version from the host's nginx (C(nginx -v))
         and refuse this option.
     type: str
+  include_pending:
+    description:
+      - Check mode only. Plan the rules even though O(nginx_conf) does not include O(rules_dir) yet, because a
+        base configuration applied earlier in the same check-mode run (M(antsle.antman.lb_base_config)) adds that
+        include. On a host with no rules yet, every listed rule is then reported as created, as the real run will.
+      - Ignored outside check mode, where nginx must include O(rules_dir).
+    type: bool
+    default: false
 requirements:
   - crossplane (only for O(state=parsed))
 seealso:

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one reader of the host: nginx's configuration (does it include the rules directory?) and
-the managed rule files in the rules directory, read back as canonical rules. Used by every module:
-``lb_rule_info``, ``lb_rules state=gathered`` and the transaction.
+"""The one reader of the host: nginx's configuration (does it include the rules directory? what
+does the host's own nginx serve: ``host/layout.py``) and the managed rule files in the rules
+directory, read back as canonical rules. Used by every module: ``lb_rule_info``, ``lb_host_info``,
+``lb_rules state=gathered`` and the transaction.
 
 A file is managed when its first line is the renderer's marker. The rule is read back from the
 JSON header line, re-validated, and the file is "in sync" when it is byte for byte what the
@@ -20,6 +21,7 @@ import json
 import os
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.layout import HostLayout
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import companion_names, holds_content, sha256
@@ -178,6 +180,10 @@ class Host:
         self.scan = scan_config(conf, self.rules_dir.path)
         if rules_included:
             check_includes(self.scan, self.rules_dir.path)
+
+    def layout(self, removed=()):
+        """The host's own part of nginx's configuration (``removed``: links about to be removed)."""
+        return HostLayout(self.scan, self.rules_dir.path, removed)
 
     def snapshot(self, features, recovered=False):
         """The managed rules now, or with ``recovered`` as they will be once an interrupted run has

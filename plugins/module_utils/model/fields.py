@@ -40,6 +40,15 @@ class FieldError(ValueError):
     """A value that is not acceptable for its field. The message describes the value."""
 
 
+class OutOfRange(FieldError):
+    """A value of the right kind beyond the field's bounds; ``nearest`` is the bound it passed, in
+    canonical form (importing existing configuration clamps to it, with a note)."""
+
+    def __init__(self, message, nearest):
+        super(OutOfRange, self).__init__(message)
+        self.nearest = nearest
+
+
 def show(value):
     """A printable, single-line, bounded rendering of a bad value for error messages. A value that
     holds a PEM private key (given in the wrong field, say) is described, never shown."""
@@ -75,7 +84,7 @@ def parse_int(value, minimum, maximum):
     elif not isinstance(value, int):
         raise FieldError("%s is a %s, expected an integer" % (show(value), type(value).__name__))
     if value < minimum or value > maximum:
-        raise FieldError("%s is out of range (%d-%d)" % (show(value), minimum, maximum))
+        raise OutOfRange("%s is out of range (%d-%d)" % (show(value), minimum, maximum), min(max(value, minimum), maximum))
     return value
 
 
@@ -216,7 +225,8 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
     if isinstance(value, bool):
         raise FieldError("%s is a boolean, expected a time such as 5s" % show(value))
     if isinstance(value, int) and abs(value) > TIME_MAX_NUMBER:
-        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
+        raise OutOfRange("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)),
+                         maximum_ms if value > 0 else minimum_ms)
     if isinstance(value, (int, float)):
         value = repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, str):
@@ -231,7 +241,8 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
     else:
         raise FieldError("%s is not a time (examples: 500ms, 5s, 1m)" % show(value))
     if not minimum_ms <= milliseconds <= maximum_ms:
-        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
+        raise OutOfRange("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)),
+                         min(max(milliseconds, minimum_ms), maximum_ms))
     return milliseconds
 
 
@@ -243,7 +254,11 @@ def format_time(milliseconds):
 
 
 def parse_time(value, minimum_ms, maximum_ms, whole_seconds=False):
-    milliseconds = parse_time_ms(value, minimum_ms, maximum_ms)
+    try:
+        milliseconds = parse_time_ms(value, minimum_ms, maximum_ms)
+    except OutOfRange as error:
+        error.nearest = format_time(error.nearest)
+        raise
     if whole_seconds and milliseconds % 1000:
         raise FieldError("%s must be a whole number of seconds" % show(value))
     return format_time(milliseconds)

@@ -38,6 +38,7 @@ def argument_spec():
         state=dict(type="str", default=MERGED, choices=list(STATES)),
         running_config=dict(type="str"),
         nginx_version=dict(type="str"),
+        include_pending=dict(type="bool", default=False),
     )
     return spec
 
@@ -109,7 +110,9 @@ def run(module):
     if state == GATHERED:
         snapshot = read_host(module)
         return dict(changed=False, gathered=list(snapshot.rules().values()), warnings=snapshot.warnings())
-    outcome = transaction(module).run(lambda have: desired_rules(state, request, have), contents=request.contents)
+    pending = module.check_mode and params["include_pending"]
+    outcome = transaction(module, rules_included=not pending).run(lambda have: desired_rules(state, request, have),
+                                                                  contents=request.contents)
     result = dict(
         changed=outcome.changed,
         before=list(outcome.snapshot.rules().values()),

@@ -7,7 +7,10 @@ Parsing is done by crossplane (nginx's own config parser library). Each ``server
 proxies ``location /`` to an upstream (or to one address) becomes a rule; what a rule cannot
 express is listed in ``unsupported``, one message per construct, and left out. Values are
 imported as the configuration means them: directives that are absent take nginx's own defaults
-(60 s timeouts, no keepalive, unlimited tries), not this collection's failover defaults.
+(60 s timeouts, no keepalive, unlimited tries), not this collection's failover defaults. A value
+nginx accepts but a rule bounds tighter (``proxy_connect_timeout 300``, as antMan's own template for
+a balanced domain has, where rules allow at most 75s) is imported as the nearest bound, with a note
+in ``unsupported``: the rule stays applicable.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,8 +30,8 @@ except ImportError:
     crossplane = None
     CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_size, parse_time
-from ansible_collections.antsle.antman.plugins.module_utils.model.schema import MAX_BODY_SIZE
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, OutOfRange, parse_size, parse_time
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import MAX_BODY_SIZE, RULE, UPSTREAM
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import (
     NEXT_UPSTREAM_CONDITIONS, WEBSOCKET_LOCATION, WEBSOCKET_REDIRECT_STATUS)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import (
@@ -57,7 +60,8 @@ def crossplane_parse(text):
     """crossplane's parse tree of ``text`` (a file fragment: contexts are not checked)."""
     handle, path = tempfile.mkstemp(suffix=".conf", prefix="antman-parse-")
     try:
-        with os.fdopen(handle, "w") as stream:
+        # Text read from a host may hold bytes that are not UTF-8 (a Latin-1 comment), as surrogates.
+        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as stream:
             stream.write(text)
         payload = crossplane.parse(path, single=True, check_ctx=False, comments=False, catch_errors=True)
     finally:
@@ -135,18 +139,21 @@ def parse_location(node, rule, notes, where):
         elif directive == "proxy_pass":
             target = args[0] if args else None
         elif directive == "proxy_connect_timeout":
-            rule["connect_timeout"] = time_or_note(args, NGINX_DEFAULTS["connect_timeout"], notes, where, directive)
+            value = time_or_note(args, NGINX_DEFAULTS["connect_timeout"], notes, where, directive)
+            rule["connect_timeout"] = bounded(RULE, "connect_timeout", value, notes, where, directive)
         elif directive == "proxy_read_timeout":
-            rule["read_timeout"] = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
+            value = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
+            rule["read_timeout"] = bounded(RULE, "read_timeout", value, notes, where, directive)
         elif directive == "proxy_send_timeout":
-            rule["_send_timeout"] = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
+            value = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
+            rule["_send_timeout"] = bounded(RULE, "read_timeout", value, [], where, directive)
         elif directive == "proxy_next_upstream":
             parse_next_upstream(args, rule, notes, where)
         elif directive == "proxy_next_upstream_tries" and args and args[0].isdigit():
-            rule["next_upstream_tries"] = int(args[0])
+            rule["next_upstream_tries"] = bounded(RULE, "next_upstream_tries", int(args[0]), notes, where, directive)
         elif directive == "proxy_next_upstream_timeout":
-            rule["next_upstream_timeout"] = time_or_note(args, NGINX_DEFAULTS["next_upstream_timeout"], notes, where,
-                                                         directive, minimum=0)
+            value = time_or_note(args, NGINX_DEFAULTS["next_upstream_timeout"], notes, where, directive, minimum=0)
+            rule["next_upstream_timeout"] = bounded(RULE, "next_upstream_timeout", value, notes, where, directive)
         elif directive == "client_max_body_size":
             rule["client_max_body_size"] = size_or_note(args, notes, where)
         elif directive in ("proxy_buffering", "proxy_request_buffering") and args in (["on"], ["off"]):
@@ -213,8 +220,8 @@ def parse_websocket_location(node, rule, notes, where):
     """The rules' ``location @antman_websocket``: its read timeout is the rule's websocket_timeout."""
     for child in node.get("block", []):
         if child["directive"] == "proxy_read_timeout":
-            rule["websocket_timeout"] = time_or_note(child["args"], "3600s", notes, where, "proxy_read_timeout",
-                                                     maximum=86400000)
+            value = time_or_note(child["args"], "3600s", notes, where, "proxy_read_timeout")
+            rule["websocket_timeout"] = bounded(RULE, "websocket_timeout", value, notes, where, "proxy_read_timeout")
 
 
 def size_or_note(args, notes, where):
@@ -225,12 +232,27 @@ def size_or_note(args, notes, where):
         return NGINX_DEFAULTS["client_max_body_size"]
 
 
-def time_or_note(args, default, notes, where, directive, minimum=1, maximum=3600000):
+def time_or_note(args, default, notes, where, directive, minimum=1, maximum=2 ** 31 - 1):
+    """A time as nginx reads it (any time nginx itself accepts; rules' own bounds are applied by ``bounded``)."""
     try:
         return parse_time(args[0] if args else "", minimum, maximum)
     except FieldError as error:
         notes.append("%s: %s %s (kept nginx's default %s)" % (where, directive, error, default))
         return default
+
+
+def bounded(fields, key, value, notes, where, what):
+    """``value`` for the rule field ``key`` (of ``fields``: RULE or UPSTREAM), clamped to the field's
+    bounds with a note when nginx accepts it but a rule does not; any other problem is left to the
+    model, which refuses the rule naming the field."""
+    try:
+        return fields[key].parse(value)
+    except OutOfRange as error:
+        notes.append("%s: %s %s is beyond what a rule allows (%s); imported as %s"
+                     % (where, what, value, str(error).rpartition("(")[2].rstrip(")"), error.nearest))
+        return error.nearest
+    except FieldError:
+        return value
 
 
 def parse_upstream_block(node, rule, notes):
@@ -243,7 +265,7 @@ def parse_upstream_block(node, rule, notes):
         elif directive in ("least_conn", "ip_hash"):
             rule["method"] = directive if directive == "ip_hash" else "least_conn"
         elif directive == "keepalive" and args and args[0].isdigit():
-            rule["keepalive"] = int(args[0])
+            rule["keepalive"] = bounded(RULE, "keepalive", int(args[0]), notes, where, directive)
         elif directive == "zone":
             continue
         elif directive in ("hash", "random"):
@@ -259,12 +281,8 @@ def parse_upstream_server(args, notes, where):
         key, _sep, value = parameter.partition("=")
         if key in ("backup", "down") and not value:
             upstream[key] = True
-        elif key == "weight":
-            upstream["weight"] = value
-        elif key == "max_fails":
-            upstream["max_fails"] = value
-        elif key == "fail_timeout":
-            upstream["fail_timeout"] = value
+        elif key in ("weight", "max_fails", "fail_timeout"):
+            upstream[key] = bounded(UPSTREAM, key, value, notes, where, "server %s %s" % (args[0], key))
         else:
             notes.append("%s: server %s parameter '%s' dropped" % (where, args[0], parameter))
     return upstream

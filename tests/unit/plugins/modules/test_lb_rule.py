@@ -1,3 +1,5 @@
+import os
+
 from ansible_collections.antsle.antman.plugins.modules import lb_rule
 
 RULE = {"name": "web", "server_name": "Web.Local", "upstreams": [{"address": "10.0.0.1", "weight": 3},
@@ -49,7 +51,8 @@ def test_bad_input_fails_before_touching_anything(host, run_module):
 def test_nginx_refusal_rolls_back_and_names_the_rule(host, run_module):
     run_module(lb_rule.main, host.params(**RULE))
     before = host.files()
-    host.make_nginx_t_fail('nginx: [emerg] host not found in upstream "x.invalid:80" in %s/new.conf:5\n' % host.rules_dir)
+    host.make_nginx_t_fail('nginx: [emerg] host not found in upstream "x.invalid:80" in %s/new.conf:5\n' % host.rules_dir,
+                           when_exists=os.path.join(host.rules_dir, "new.conf"))
     failed, result = run_module(lb_rule.main, host.params(**dict(RULE, name="new", server_name="new.local")))
     assert failed and result["rules"] == ["new"] and "host not found" in result["msg"]
     assert host.files() == before

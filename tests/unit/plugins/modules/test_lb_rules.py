@@ -188,3 +188,32 @@ def test_other_states_read_the_version_from_the_host_and_refuse_the_option(apply
     assert not failed and [r["name"] for r in result["gathered"]] == ["shop"]
     failed, result = apply("merged", [TLS_RULE])
     assert result["changed"] and "listen 443 ssl http2;" in host.files()["shop.conf"]
+
+
+def test_include_pending_plans_in_check_mode_a_host_whose_base_configuration_is_not_there_yet(host, run_module):
+    """What the role's check mode needs on a fresh host: the rules as the real run will create them;
+    a real run still needs nginx to include rules_dir."""
+    with open(host.conf, "w") as handle:
+        handle.write("events {}\nhttp {\n}\n")
+    args = host.params(state="overridden", config=[WEB, API])
+    failed, result = run_module(lb_rules.main, args, check_mode=True)
+    assert failed and "is not included from the http context" in result["msg"]
+    failed, result = run_module(lb_rules.main, dict(args, include_pending=True), check_mode=True, diff=True)
+    assert not failed and result["changed"] and names(result["after"]) == ["api", "web"]
+    assert result["changes"] == [{"name": "web", "action": "created"}, {"name": "api", "action": "created"}]
+    assert [d["after_header"] for d in result["diff"]] == ["%s/web.conf" % host.rules_dir, "%s/api.conf" % host.rules_dir]
+    assert not host.files() and not host.reloads
+    failed, result = run_module(lb_rules.main, dict(args, include_pending=True))
+    assert failed and "is not included from the http context" in result["msg"] and not host.files()
+
+
+def test_rules_that_would_take_a_name_from_the_host_s_own_servers_are_refused(host, run_module):
+    with open(host.conf) as handle:
+        text = handle.read()
+    with open(host.conf, "w") as handle:
+        handle.write(text.replace("http {\n", "http {\n    server { listen 80; server_name web.local; }\n"))
+    failed, result = run_module(lb_rules.main, host.params(config=[WEB, API]))
+    assert failed and result["problems"] == [
+        "rule 'web': server_name 'web.local' on port 80 is served by the host's server in %s:3 (which already has "
+        "server_name web.local); a rule would take it over" % host.conf]
+    assert not host.files() and not host.reloads
