@@ -11,7 +11,7 @@ source "$ROOT/scripts/docker.sh"
 # site-packages, where ansible-core finds them (where a pip install of `ansible` would put them,
 # without its hundred other collections).
 WHEEL_COLLECTIONS_PACKAGE="ansible==12.3.0"
-WHEEL_COLLECTIONS=(community/docker community/library_inventory_filtering_v1 ansible/posix)
+WHEEL_COLLECTIONS=(community/docker community/library_inventory_filtering_v1 ansible/posix community/crypto)
 
 need_apt=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)

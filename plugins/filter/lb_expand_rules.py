@@ -30,9 +30,13 @@ description:
     M(antsle.antman.lb_rules) writes the certificate and key. Use the result directly in the module's arguments,
     where O(antsle.antman.lb_rules#module:config[].tls.key_content) is protected by C(no_log); never store it
     in a fact (P(antsle.antman.lb_rule_set_facts#filter) gives what is safe to store).
-positional: groups, hostvars
+positional: groups, hostvars, acme_dir
 extends_documentation_fragment:
   - antsle.antman.inventory_rules
+options:
+  acme_dir:
+    description: Directory of the rules with C(tls.acme=true) that do not name one (the role's C(antman_lb_acme_dir)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -66,9 +70,9 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.inventory impo
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 
 
-def expand_rules(rules, groups, hostvars):
+def expand_rules(rules, groups, hostvars, acme_dir=None):
     try:
-        return module_rules(rules, groups, hostvars)
+        return module_rules(rules, groups, hostvars, acme_dir)
     except RuleError as error:
         raise AnsibleFilterError("invalid antman_lb_rules:\n- " + "\n- ".join(error.problems))
 

@@ -17,7 +17,7 @@ description:
     returns what the role needs to know about them, computed by the collection's rule model rather than
     re-derived in YAML.
   - The result holds no key material (TLS content as sha256 digests only), so it may be stored in a fact.
-positional: groups, hostvars, extra_ports
+positional: groups, hostvars, extra_ports, acme_dir
 extends_documentation_fragment:
   - antsle.antman.inventory_rules
 options:
@@ -26,6 +26,9 @@ options:
     type: list
     elements: int
     default: []
+  acme_dir:
+    description: Directory of the rules with C(tls.acme=true) that do not name one (the role's C(antman_lb_acme_dir)).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -59,19 +62,35 @@ _value:
     stream:
       description: Whether a rule is tcp or udp (nginx's stream context and module are needed).
       type: bool
+    acme:
+      description:
+        - The rules whose certificate comes from an ACME CA, each with C(name), C(server_name), C(acme_dir) and its
+          files C(certificate) and C(key) (what nginx serves), C(issued) (where the CA's certificate is stored)
+          and C(challenge_root) (nginx's root for C(/.well-known/acme-challenge/)).
+      type: list
+      elements: dict
+    tls_policy:
+      description:
+        - The nginx directives of the collection's TLS defaults (protocols, ciphers, groups), for servers the role
+          writes itself on TLS ports (the catch-all).
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import tls_policy_lines
 
 
-def lb_rule_set_facts(rules, groups, hostvars, extra_ports=None):
+def lb_rule_set_facts(rules, groups, hostvars, extra_ports=None, acme_dir=None):
     try:
-        return rule_set_facts(rules, groups, hostvars, extra_ports or [])
+        facts = rule_set_facts(rules, groups, hostvars, extra_ports or [], acme_dir)
     except RuleError as error:
         raise AnsibleFilterError("invalid antman_lb_rules:\n- " + "\n- ".join(error.problems))
+    facts["tls_policy"] = tls_policy_lines()
+    return facts
 
 
 class FilterModule(object):

@@ -23,11 +23,17 @@ ZONE_SIZE = "256k"
 # stream module hashes for ip_hash, the upgrade test (and a redirect's target and the Host with
 # the rule's port, allowed per rule).
 FIXED_ARGS = frozenset(["$host", "$remote_addr", "$proxy_add_x_forwarded_for", "$scheme", "$server_port",
-                        "$http_upgrade", ""])
+                        "$http_upgrade", "", "^~"])
 SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "
 DEFAULT_RULES_DIR = "/etc/nginx/antman.d"
+# Mozilla's "intermediate" configuration for nginx (ssl-config.mozilla.org), written out again here.
+MOZILLA_INTERMEDIATE_CIPHERS = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305")
+MOZILLA_INTERMEDIATE_CURVES = "X25519:prime256v1:secp384r1"
 
 
 def directive(name, *args, **block):
@@ -142,15 +148,38 @@ def expected_listens(rule, port, parameters, ipv6):
 
 
 def expected_tls(rule, rules_dir):
-    """Certificate and key: the paths given, or the files the collection writes beside the rule."""
+    """Certificate and key: the paths given, the ACME files under acme_dir, or the files the
+    collection writes beside the rule; then Mozilla's intermediate settings and the HSTS header."""
     tls = rule["tls"]
     if "certificate" in tls:
         certificate, key = tls["certificate"], tls["key"]
+    elif tls.get("acme"):
+        certificate = "%s/certs/%s.pem" % (tls["acme_dir"], rule["name"])
+        key = "%s/private/%s.key" % (tls["acme_dir"], rule["name"])
     else:
         certificate = "%s/%s.crt" % (rules_dir.rstrip("/"), rule["name"])
         key = "%s/%s.key" % (rules_dir.rstrip("/"), rule["name"])
-    return [directive("ssl_certificate", certificate), directive("ssl_certificate_key", key),
-            directive("ssl_protocols", *tls["protocols"])]
+    expected = [directive("ssl_certificate", certificate), directive("ssl_certificate_key", key),
+                directive("ssl_protocols", *tls["protocols"]),
+                directive("ssl_ciphers", MOZILLA_INTERMEDIATE_CIPHERS),
+                directive("ssl_ecdh_curve", MOZILLA_INTERMEDIATE_CURVES),
+                directive("ssl_prefer_server_ciphers", "off")]
+    if tls.get("hsts") is not None:
+        expected.append(directive("add_header", "Strict-Transport-Security", "max-age=%d" % tls["hsts"], "always"))
+    return expected
+
+
+def expected_port80(rule, ipv6):
+    """The plain port-80 server of redirect_http and/or tls.acme (challenge files for exactly the
+    rule's names, everything else redirected or 404)."""
+    otherwise = directive("return", "301", redirect_target(rule)) if rule["redirect_http"] else directive("return", "404")
+    server = expected_listens(rule, 80, [], ipv6) + [directive("server_name", *rule["server_name"])]
+    if not (rule["tls"] and rule["tls"].get("acme")):
+        return directive("server", block=server + [otherwise])
+    return directive("server", block=server + [
+        directive("location", "^~", "/.well-known/acme-challenge/", block=[
+            directive("root", rule["tls"]["acme_dir"] + "/challenge"), directive("default_type", "text/plain")]),
+        directive("location", "/", block=[otherwise])])
 
 
 def redirect_target(rule):
@@ -187,10 +216,8 @@ def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6=True):
     if rule["websocket"]:
         server.append(expected_websocket_location(rule))
     tree = [expected_upstream(rule), directive("server", block=server)]
-    if rule["redirect_http"]:
-        tree.append(directive("server", block=expected_listens(rule, 80, [], ipv6) + [
-            directive("server_name", *rule["server_name"]),
-            directive("return", "301", redirect_target(rule))]))
+    if rule["redirect_http"] or (tls and tls.get("acme")):
+        tree.append(expected_port80(rule, ipv6))
     return tree
 
 

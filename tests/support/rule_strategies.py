@@ -353,7 +353,13 @@ def make_roles_valid(raw, canonical):
 
 
 def make_redirect_valid(raw, canonical):
-    """redirect_http needs tls, and a server_port other than 80 (the redirect's own)."""
+    """redirect_http needs tls, and a server_port other than 80 (the redirect's own); so does
+    tls.acme (port 80 answers its challenges)."""
+    if (canonical.get("tls") or {}).get("acme"):
+        if canonical["server_port"] == 80:
+            raw["server_port"] = canonical["server_port"] = 443
+        if any("*" in name or re.match(r"\A[0-9.]+\Z", name) for name in canonical["server_name"]):
+            raw["server_name"], canonical["server_name"] = "acme.local", ["acme.local"]  # exact names only
     if not canonical.get("redirect_http"):
         return
     if canonical["tls"] is None:

@@ -9,6 +9,7 @@ import hashlib
 import re
 import string
 
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 from hypothesis import strategies as st
 
 PROTOCOL_NAMES = ("TLSv1.2", "TLSv1.3")
@@ -17,9 +18,14 @@ SECRET_PREFIX = "KeYsEcReT"
 BASE64 = string.ascii_letters + string.digits + "+/"
 PATH_CHARACTERS = string.ascii_letters + string.digits + "._+@-"
 TLS_KEYS = ("certificate", "key", "certificate_content", "key_content", "certificate_sha256", "key_sha256",
-            "protocols")
+            "acme", "acme_dir", "protocols", "hsts")
 FORMS = {"paths": ("certificate", "key"), "content": ("certificate_content", "key_content"),
-         "digests": ("certificate_sha256", "key_sha256")}
+         "digests": ("certificate_sha256", "key_sha256"), "acme": ("acme", "acme_dir")}
+# Fields that go with every form.
+COMMON = ("protocols", "hsts")
+DEFAULT_ACME_DIR = "/var/lib/antman/acme"
+MAX_HSTS = 126144000  # four years
+ACME_TRUE = st.sampled_from([True, "yes", "true", "on", "1", 1, "True", "YES"])
 
 
 def sha256_hex(text):
@@ -99,12 +105,19 @@ def tls_pair(draw, paths=TLS_PATH, certificate=certificate_text(), key=key_text(
         raw["certificate_content"], raw["key_content"] = draw(certificate), draw(key)
         canonical["certificate_sha256"] = sha256_hex(raw["certificate_content"])
         canonical["key_sha256"] = sha256_hex(raw["key_content"])
+    elif form == "acme":
+        raw["acme"], canonical["acme"] = draw(ACME_TRUE), True
+        canonical["acme_dir"] = DEFAULT_ACME_DIR
+        if draw(st.booleans()):
+            raw["acme_dir"] = canonical["acme_dir"] = draw(paths)
     else:
         raw["certificate_sha256"], raw["key_sha256"] = draw(HEX_DIGEST), draw(HEX_DIGEST)
         canonical.update(raw)
     raw_protocols, canonical["protocols"] = draw(PROTOCOLS)
     if raw_protocols is not None or draw(st.booleans()):
         raw["protocols"] = raw_protocols
+    if draw(st.booleans()):
+        raw["hsts"] = canonical["hsts"] = draw(st.integers(0, MAX_HSTS))
     for unset in [k for k in TLS_KEYS if k not in raw]:
         if draw(st.integers(0, 3)) == 0:
             raw[unset] = None
@@ -132,6 +145,10 @@ PROTOCOL_WORDS = st.sampled_from([
     " TLSv1.2", "TLSv1.4", "", "ALL", "TLSv1.2\n", [], ["TLSv1.2", "SSLv3"], ["TLSv1.2;"], {"TLSv1.2": True},
     [["TLSv1.2"]], [None], ["TLSv1.2", 1.2],
 ])
+
+ACME_WORDS = st.sampled_from(["maybe", "", "true; ssl_stapling on", "letsencrypt", 2, -1, 0.5, "0", False, "no", [True]])
+HSTS_WORDS = st.sampled_from([-1, MAX_HSTS + 1, 10 ** 30, "31536000; includeSubDomains", "max-age=31536000", "1y",
+                              "", " ", 1.5, True, False, "0x10", "1e6", [31536000], {"max_age": 1}])
 
 
 @st.composite
@@ -171,6 +188,9 @@ def hostile_tls_values(hostile_text, spliced, random_text, long_text, wrong_type
         "protocols": st.one_of(PROTOCOL_WORDS, hostile_text(st.sampled_from(PROTOCOL_NAMES)),
                                st.lists(st.one_of(PROTOCOL_WORDS, hostile_text(st.sampled_from(PROTOCOL_NAMES))),
                                         min_size=1, max_size=3)),
+        "acme": st.one_of(ACME_WORDS, hostile_text(st.just("true")), wrong_types),
+        "acme_dir": st.one_of(HOSTILE_PATH_WORDS, hostile_text(TLS_PATH)),
+        "hsts": st.one_of(HSTS_WORDS, hostile_text(st.integers(0, MAX_HSTS).map(str)), wrong_types),
     }
 
 
@@ -189,13 +209,13 @@ def hostile_tls(draw, subfields, wrong_types, random_text):
                                     "protocols ", "include"]))
         raw[key] = draw(st.one_of(random_text, key_text(), st.just("/etc/shadow")))
     elif change == "half a form":
-        form = [k for k in raw if k != "protocols"]
+        form = [k for k in raw if k not in COMMON]
         del raw[draw(st.sampled_from(form))]
     elif change == "two forms":
         other, _unused = draw(tls_pair())
-        raw.update((k, v) for k, v in other.items() if v is not None and k != "protocols")
+        raw.update((k, v) for k, v in other.items() if v is not None and k not in COMMON)
     elif change == "nothing":
-        raw = dict((k, v) for k, v in raw.items() if k == "protocols")
+        raw = dict((k, v) for k, v in raw.items() if k in COMMON)
     else:
         return draw(st.one_of(wrong_types, random_text, key_text(), certificate_text(), st.just([])))
     return raw
@@ -222,18 +242,51 @@ def reference_path(raw):
     return raw
 
 
+def reference_bool(raw):
+    """True or False for a spelling Ansible reads as a boolean, else None."""
+    key = raw.lower() if isinstance(raw, str) else raw
+    if isinstance(key, float) or isinstance(key, (list, dict)):
+        return None
+    if key in BOOLEANS_TRUE:
+        return True
+    if key in BOOLEANS_FALSE:
+        return False
+    return None
+
+
+def reference_int(raw, minimum, maximum):
+    """The integer of an accepted integer spelling (int, integral float, decimal string), in range."""
+    assert not isinstance(raw, bool), raw
+    if isinstance(raw, float):
+        assert raw.is_integer(), raw
+    value = int(raw.strip()) if isinstance(raw, str) else int(raw)
+    if isinstance(raw, str):
+        assert re.match(r"\A-?[0-9]+\Z", raw.strip()), raw
+    assert minimum <= value <= maximum, raw
+    return value
+
+
 def reference_tls(raw):
     """The canonical tls an accepted raw tls must give."""
     assert isinstance(raw, dict), raw
     given = dict((k, v) for k, v in raw.items() if v is not None)
     assert set(given) <= set(TLS_KEYS), raw
-    form = set(given) - {"protocols"}
+    form = set(given) - set(COMMON)
+    if "acme" in given:
+        acme = reference_bool(given["acme"])
+        assert acme is not None, "accepted acme %r" % (given["acme"],)
+        if not acme:
+            form.discard("acme")
+            assert "acme_dir" not in form, "accepted acme_dir without acme"
     canonical = {}
     if form == set(FORMS["paths"]):
         canonical = {"certificate": reference_path(given["certificate"]), "key": reference_path(given["key"])}
     elif form == set(FORMS["content"]):
         canonical = {"certificate_sha256": reference_pem(given["certificate_content"], "CERTIFICATE"),
                      "key_sha256": reference_pem(given["key_content"], "(?:RSA |EC )?PRIVATE KEY")}
+    elif "acme" in form:
+        assert form <= set(FORMS["acme"]), "accepted tls with keys %s" % sorted(form)
+        canonical = {"acme": True, "acme_dir": reference_path(given.get("acme_dir", DEFAULT_ACME_DIR))}
     else:
         assert form == set(FORMS["digests"]), "accepted tls with keys %s" % sorted(form)
         for key in FORMS["digests"]:
@@ -243,4 +296,6 @@ def reference_tls(raw):
     items = [protocols] if isinstance(protocols, str) else list(protocols)
     assert items and all(item in PROTOCOL_NAMES for item in items), protocols
     canonical["protocols"] = [p for p in PROTOCOL_NAMES if p in items]
+    if "hsts" in given:
+        canonical["hsts"] = reference_int(given["hsts"], 0, MAX_HSTS)
     return canonical

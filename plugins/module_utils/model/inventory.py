@@ -17,11 +17,12 @@ from collections import OrderedDict
 
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_address, parse_int, show
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_address, parse_bool, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule, rule_name_of
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import (
     check_rule_set, http_ports, needs_stream, tls_ports)
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import INVENTORY_FIELDS, by_name
+from ansible_collections.antsle.antman.plugins.module_utils.model.tls import acme_files, is_acme
 
 INVENTORY = by_name(INVENTORY_FIELDS)
 
@@ -125,9 +126,26 @@ def expand_rule(raw, groups, hostvars):
     return canonical
 
 
-def inventory_rules(rules, groups, hostvars):
+def with_acme_dir(raw, acme_dir):
+    """A rule with ``tls.acme: true`` gets the role's ``antman_lb_acme_dir`` unless it names its own."""
+    tls = raw.get("tls") if isinstance(raw, dict) else None
+    if not acme_dir or not isinstance(tls, dict) or tls.get("acme_dir") is not None:
+        return raw
+    try:
+        acme = tls.get("acme") is not None and parse_bool(tls["acme"])
+    except FieldError:
+        return raw  # the model names the bad value
+    if not acme:
+        return raw
+    raw = dict(raw)
+    raw["tls"] = dict(tls, acme_dir=acme_dir)
+    return raw
+
+
+def inventory_rules(rules, groups, hostvars, acme_dir=None):
     """Inventory rules -> [(canonical rule, the rule as given)], in the order given, the set checked as
-    a whole. Raises RuleError listing every problem, each naming the entry (``antman_lb_rules[i]``)."""
+    a whole. Raises RuleError listing every problem, each naming the entry (``antman_lb_rules[i]``).
+    ``acme_dir``: the directory of acme rules that do not name one (the role's antman_lb_acme_dir)."""
     if rules is None:
         return []
     if not is_sequence(rules):
@@ -135,6 +153,7 @@ def inventory_rules(rules, groups, hostvars):
     problems, expanded, first_seen = [], [], {}
     for index, raw in enumerate(rules):
         where = "antman_lb_rules[%d]" % index
+        raw = with_acme_dir(raw, acme_dir)
         try:
             rule = expand_rule(raw, groups, hostvars)
         except RuleError as error:
@@ -157,13 +176,13 @@ def inventory_rules(rules, groups, hostvars):
     return expanded
 
 
-def module_rules(rules, groups, hostvars):
+def module_rules(rules, groups, hostvars, acme_dir=None):
     """Inventory rules as ``lb_rules`` takes them: complete and validated, upstreams expanded, and
     TLS content as the inventory gives it (the canonical rule has its digests only), so that the
     module writes the certificate and key. For module arguments only (``key_content`` is no_log
     there): never store the result in a fact."""
     result = []
-    for rule, raw in inventory_rules(rules, groups, hostvars):
+    for rule, raw in inventory_rules(rules, groups, hostvars, acme_dir):
         tls = raw.get("tls")
         if isinstance(tls, dict) and tls.get("key_content") is not None:
             rule = OrderedDict(rule)
@@ -172,12 +191,14 @@ def module_rules(rules, groups, hostvars):
     return plain(result)
 
 
-def rule_set_facts(rules, groups, hostvars, extra_ports=()):
+def rule_set_facts(rules, groups, hostvars, extra_ports=(), acme_dir=None):
     """What the role needs to know about its rule set, asked of the model rather than re-derived in
     YAML: the canonical rules (TLS content as digests only, safe in a fact), the http ports that get
-    a catch-all server (with the port-80 server of redirect_http, and ``extra_ports``), the TLS
-    ports among them, and whether nginx's stream context is needed (tcp or udp rules)."""
-    canonical = [rule for rule, _raw in inventory_rules(rules, groups, hostvars)]
+    a catch-all server (with the port-80 server of redirect_http and of tls.acme, and
+    ``extra_ports``), the TLS ports among them, whether nginx's stream context is needed (tcp or udp
+    rules), and the certificates the role obtains from an ACME CA (``acme``: each rule's name, its
+    server names and its files)."""
+    canonical = [rule for rule, _raw in inventory_rules(rules, groups, hostvars, acme_dir)]
     extra = []
     for index, port in enumerate(extra_ports or []):
         try:
@@ -189,6 +210,8 @@ def rule_set_facts(rules, groups, hostvars, extra_ports=()):
         "http_ports": sorted(set(http_ports(canonical)) | set(extra)),
         "tls_ports": tls_ports(canonical),
         "stream": needs_stream(canonical),
+        "acme": [dict(name=rule["name"], server_name=rule["server_name"], acme_dir=rule["tls"]["acme_dir"],
+                      **acme_files(rule)) for rule in canonical if is_acme(rule)],
     })
 
 

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
     FieldError,
     format_time,
+    is_ipv4,
     parse_address,
     parse_name,
     parse_server_names,
@@ -26,7 +27,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
     DEFAULT_TRIES, FIELD_ORDER, HTTP_ONLY, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RULE, UPSTREAM, UPSTREAM_ORDER, defaults_for,
     upstream_defaults)
-from ansible_collections.antsle.antman.plugins.module_utils.model.tls import normalize_tls
+from ansible_collections.antsle.antman.plugins.module_utils.model.tls import COMMON, is_acme, normalize_tls
 
 UPSTREAM_DEFAULTS = upstream_defaults()
 
@@ -114,6 +115,13 @@ def check_upstream_roles(rule):
             problems.append("redirect_http: true needs tls (it redirects port 80 to this rule's https)")
         elif rule["server_port"] == 80:
             problems.append("redirect_http: true needs a server_port other than 80 (the redirect listens on 80)")
+    if is_acme(rule) and rule["server_port"] == 80:
+        problems.append("tls.acme: true needs a server_port other than 80 (HTTP-01 challenges are answered on port 80)")
+    if is_acme(rule):
+        inexact = [name for name in rule.get("server_name") or [] if "*" in name or is_ipv4(name)]
+        if inexact:
+            problems.append("tls.acme: true needs exact host names (HTTP-01 certificates cannot be had for %s)"
+                            % ", ".join(show(name) for name in inexact))
     return problems
 
 
@@ -248,11 +256,11 @@ def merge_rule(existing, raw):
 
 
 def merge_tls(existing, raw):
-    """tls merged: a new form (paths, content) replaces the old one; protocols kept if not given."""
+    """tls merged: a new form (paths, content, acme) replaces the old one; protocols and hsts kept if not given."""
     merged = OrderedDict((k, v) for k, v in existing.items())
     given = dict((k, v) for k, v in raw.items() if v is not None)
-    if set(given) - set(["protocols"]):
-        merged = OrderedDict((k, v) for k, v in merged.items() if k == "protocols")
+    if set(given) - set(COMMON):
+        merged = OrderedDict((k, v) for k, v in merged.items() if k in COMMON)
     merged.update(given)
     return merged
 

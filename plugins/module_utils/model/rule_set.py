@@ -10,6 +10,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, in_rotation
+from ansible_collections.antsle.antman.plugins.module_utils.model.tls import is_acme
+
+# The plain port-80 server a rule may have besides its own, as errors name it.
+SERVER_80 = {"redirect_http": "redirect_http (port 80)", "acme": "the ACME challenge server (port 80)"}
+OWNER_80 = {"redirect_http": "redirect_http", "acme": "ACME challenge server"}
 
 
 def check_rule_set(rules, changing=()):
@@ -18,8 +23,8 @@ def check_rule_set(rules, changing=()):
     Rules named in ``changing`` are the ones blamed when they clash with a rule already in place.
 
     - two rules whose names differ only in case: nginx compares upstream names case-insensitively;
-    - one server name on one port in two http rules (the redirect of ``redirect_http`` counts as
-      one on port 80): nginx only warns ("conflicting server name") and serves the first it read;
+    - one server name on one port in two http rules (the redirect of ``redirect_http``, and the
+      challenge server of ``tls.acme``, count as one on port 80): nginx only warns ("conflicting server name") and serves the first it read;
     - http rules on one port that disagree on TLS (the redirect of ``redirect_http`` is plain HTTP on
       port 80): nginx makes the port TLS for all of them; likewise tls rules on one port that
       disagree on http2 (before nginx 1.25.1 a setting of the listening socket);
@@ -50,9 +55,9 @@ def check_rule_set(rules, changing=()):
             owner, owner_tls, owner_what = tls_on_port.setdefault(port, (name, tls, what))
             if owner_tls != tls:
                 problems.append("rule '%s': %s is %s in rule '%s'%s; all http rules on a port must agree on tls"
-                                % (name, "server_port %d" % port if what == "server_port" else "redirect_http (port 80)",
+                                % (name, "server_port %d" % port if what == "server_port" else SERVER_80[what],
                                    "TLS" if owner_tls else "plain HTTP", owner,
-                                   " (its redirect_http)" if owner_what == "redirect_http" else ""))
+                                   " (its %s)" % OWNER_80[owner_what] if owner_what in OWNER_80 else ""))
             if tls:
                 owner, owner_http2 = http2_on_port.setdefault(port, (name, rule["http2"]))
                 if owner_http2 != rule["http2"]:
@@ -93,10 +98,13 @@ def listening_sockets(rule):
 
 def http_servers(rule):
     """(port, tls, what) of each http server block of a rule: its own, and the plain port-80 server
-    of ``redirect_http`` (nginx makes a port TLS for every server on it if one says ``ssl``)."""
+    of ``redirect_http`` or of ``tls.acme`` (one server when both: it answers challenges and
+    redirects the rest); nginx makes a port TLS for every server on it if one says ``ssl``."""
     servers = [(rule["server_port"], bool(rule.get("tls")), "server_port")]
     if rule.get("redirect_http"):
         servers.append((80, False, "redirect_http"))
+    elif is_acme(rule):
+        servers.append((80, False, "acme"))
     return servers
 
 

@@ -32,6 +32,9 @@ MAX_UPSTREAMS = 128
 MAX_BODY_SIZE = 1 << 40  # 1024g: far beyond any upload, well within nginx's off_t
 # Without backups a request is tried on up to 3 upstreams, and never for longer than 3 tries take.
 DEFAULT_TRIES = 3
+# Where the role keeps ACME account, keys, certificates and challenge files unless told otherwise.
+DEFAULT_ACME_DIR = "/var/lib/antman/acme"
+MAX_HSTS = 2 * 63072000  # four years: beyond any recommendation, within nginx's time
 NO_DEFAULT = object()
 
 
@@ -110,8 +113,25 @@ TLS_FIELDS = (
         "content, the files already on the host are kept (a gathered rule set restores as it was)."]),
     Field("key_sha256", "str", parse=parse_sha256, no_log=False, description=[
         "Digest of key content the collection wrote earlier (see O(tls.certificate_sha256))."]),
+    Field("acme", "bool", parse=parse_bool, description=[
+        "V(true): the certificate comes from an ACME CA (Let's Encrypt), obtained and renewed by the role "
+        "(see the role's C(antman_lb_acme_*) variables) through HTTP-01 challenges, which this rule answers on "
+        "port 80 for exactly its O(server_name) names (C(/.well-known/acme-challenge/), from "
+        "C(<acme_dir>/challenge)); other requests there get 404, or the redirect of O(redirect_http).",
+        "nginx serves C(<acme_dir>/certs/<name>.pem) with the key C(<acme_dir>/private/<name>.key); until the CA "
+        "has issued the certificate, the role puts a self-signed placeholder there.",
+        "Given instead of the certificate and key fields."]),
+    Field("acme_dir", "str", parse=parse_path, description=[
+        "With O(tls.acme), the directory of the ACME files (the role sets it from C(antman_lb_acme_dir)). "
+        "Default V(%s)." % DEFAULT_ACME_DIR]),
     Field("protocols", "list", elements="str", choices=list(TLS_PROTOCOLS), parse=parse_tls_protocols, description=[
-        "TLS versions accepted. Default V([TLSv1.2, TLSv1.3])."]),
+        "TLS versions accepted. Default V([TLSv1.2, TLSv1.3]).",
+        "Ciphers and key exchange groups follow Mozilla's \"intermediate\" profile (forward-secret AEAD suites only, "
+        "groups X25519, prime256v1, secp384r1); they are not configurable."]),
+    Field("hsts", "int", parse=lambda v: parse_int(v, 0, MAX_HSTS), description=[
+        "Send C(Strict-Transport-Security: max-age=<hsts>) on every response of this rule (browsers then use "
+        "https only for its names for that many seconds). 0 tells browsers to forget it. Not sent when not given.",
+        "Mozilla recommends V(63072000) (two years) once https works for every name of the rule."]),
 )
 
 # --- the rule ------------------------------------------------------------------------------------
@@ -278,7 +298,7 @@ RULE_FIELDS = (
         "Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.",
         "Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and "
         "O(tls.key_content), which are written beside the rule's file as C(<name>.crt) and C(<name>.key) "
-        "(mode 0600) in the same atomic change. The key is never shown in results, diffs or logs; rules read back "
+        "(mode 0600) in the same atomic change, or O(tls.acme=true) (a certificate the role obtains and renews). The key is never shown in results, diffs or logs; rules read back "
         "carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.",
         "Usually with O(server_port=443). All http rules on one port must agree on using tls.",
     ]),  # parsed by tls.normalize_tls (its forms)

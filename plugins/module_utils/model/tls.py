@@ -8,7 +8,10 @@ Three forms are accepted:
 - their content (``certificate_content``, ``key_content``), which the collection writes beside
   the rule's file as ``<name>.crt`` and ``<name>.key`` (mode 0600), in the same atomic switch;
 - the canonical form of content (``certificate_sha256``, ``key_sha256``), as rules are read back:
-  the files already on the host are kept if they have these digests.
+  the files already on the host are kept if they have these digests;
+- ``acme: true`` (with ``acme_dir``): a certificate an ACME CA issues, which the role obtains and
+  renews; its files live at fixed places under ``acme_dir`` (``acme_files``).
+Besides the form: ``protocols`` (default TLSv1.2, TLSv1.3) and ``hsts`` (only when given).
 The canonical rule never holds key material, only digests, so keys never reach rule files,
 diffs or module results.
 """
@@ -22,9 +25,14 @@ from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
     TLS_PROTOCOLS, FieldError, parse_pem, show)
-from ansible_collections.antsle.antman.plugins.module_utils.model.schema import TLS
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import DEFAULT_ACME_DIR, TLS
 
-FORMS = "give certificate and key (paths on the host), or certificate_content and key_content"
+FORMS = "give certificate and key (paths on the host), or certificate_content and key_content, or acme: true"
+# Fields that go with any form (and that a new form given in a merge keeps).
+COMMON = ("protocols", "hsts")
+# Where the HTTP-01 challenge files are served from: nginx maps /.well-known/acme-challenge/TOKEN
+# to <acme_dir>/challenge/.well-known/acme-challenge/TOKEN.
+CHALLENGE_PATH = "/.well-known/acme-challenge/"
 
 
 class TlsContent:
@@ -44,10 +52,19 @@ def normalize_tls(raw):
     if not isinstance(raw, dict):
         return None, None, ["tls: %s is a %s, expected a mapping" % (show(raw), type(raw).__name__)]
     problems = ["tls: unsupported field %s" % show(key) for key in raw if key not in TLS]
-    given = set(key for key in TLS if raw.get(key) is not None and key != "protocols")
+    given = set(key for key in TLS if raw.get(key) is not None and key not in COMMON)
     tls, content = OrderedDict(), None
     try:
-        if given == {"certificate", "key"}:
+        acme = "acme" in given and _field("acme", TLS["acme"].parse, raw["acme"])
+        if not acme:
+            given.discard("acme")
+            if "acme_dir" in given:
+                problems.append("tls.acme_dir: %s is given without acme: true" % show(raw["acme_dir"]))
+                given.discard("acme_dir")
+        if acme and given <= {"acme", "acme_dir"}:
+            tls["acme"] = True
+            tls["acme_dir"] = _field("acme_dir", TLS["acme_dir"].parse, raw.get("acme_dir") or DEFAULT_ACME_DIR)
+        elif given == {"certificate", "key"}:
             for key in ("certificate", "key"):
                 tls[key] = _field(key, TLS[key].parse, raw[key])
         elif given == {"certificate_content", "key_content"}:
@@ -63,6 +80,8 @@ def normalize_tls(raw):
         protocols = raw.get("protocols")
         tls["protocols"] = (list(TLS_PROTOCOLS) if protocols is None
                             else _field("protocols", TLS["protocols"].parse, protocols))
+        if raw.get("hsts") is not None:
+            tls["hsts"] = _field("hsts", TLS["hsts"].parse, raw["hsts"])
     except FieldError as error:
         problems.append(str(error))
     return tls, content, problems
@@ -83,3 +102,22 @@ def companion_names(name):
 def holds_content(rule):
     tls = rule.get("tls")
     return bool(tls) and "certificate_sha256" in tls
+
+
+def is_acme(rule):
+    tls = rule.get("tls")
+    return bool(tls) and bool(tls.get("acme"))
+
+
+def acme_files(rule):
+    """The files of an acme rule under its ``acme_dir``: what nginx serves (``certificate``, ``key``),
+    where the CA's certificate is stored before it is served (``issued``: a failed renewal never
+    touches the served one) and where challenge files go (``challenge_root``, nginx's ``root``)."""
+    base = rule["tls"]["acme_dir"]
+    name = rule["name"]
+    return OrderedDict([
+        ("certificate", "%s/certs/%s.pem" % (base, name)),
+        ("key", "%s/private/%s.key" % (base, name)),
+        ("issued", "%s/issued/%s.pem" % (base, name)),
+        ("challenge_root", "%s/challenge" % base),
+    ])

@@ -18,7 +18,7 @@ import json
 import os
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import effective_next_upstream_timeout, effective_tries
-from ansible_collections.antsle.antman.plugins.module_utils.model.tls import companion_names
+from ansible_collections.antsle.antman.plugins.module_utils.model.tls import CHALLENGE_PATH, acme_files, companion_names, is_acme
 
 HTTP_SUFFIX = ".conf"
 STREAM_SUFFIX = ".stream"
@@ -32,6 +32,15 @@ ZONE_SIZE = "256k"
 # error_page redirect: no variable or map is defined that could clash with the host's own.
 WEBSOCKET_LOCATION = "@antman_websocket"
 WEBSOCKET_REDIRECT_STATUS = 418
+# Mozilla's "intermediate" TLS profile (ssl-config.mozilla.org, guidelines 5.7): forward-secret AEAD
+# suites only (no static-RSA key exchange, CBC, CAMELLIA or ARIA), the groups it lists, and the
+# client's cipher preference (every suite offered is strong). TLS 1.3 suites are OpenSSL's own.
+TLS_CIPHERS = ":".join([
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305"])
+TLS_CURVES = "X25519:prime256v1:secp384r1"
+DEFAULT_TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 # nginx 1.25.1 replaced "listen ... http2" (per listening socket) with "http2 on;" (per server).
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
 
@@ -173,14 +182,28 @@ def render_websocket_directives(rule):
     return lines
 
 
+def tls_policy_lines(protocols=DEFAULT_TLS_PROTOCOLS):
+    """The TLS versions, ciphers and groups of a TLS server: a rule's, and the role's catch-all
+    server on a TLS port (whose settings are the ones a handshake starts with, before nginx picks
+    the rule's server by SNI; so they must be as strict)."""
+    return ["ssl_protocols %s;" % " ".join(protocols), "ssl_ciphers %s;" % TLS_CIPHERS,
+            "ssl_ecdh_curve %s;" % TLS_CURVES, "ssl_prefer_server_ciphers off;"]
+
+
 def render_tls_directives(rule, rules_dir):
     tls = rule["tls"]
     if "certificate" in tls:
         certificate, key = tls["certificate"], tls["key"]
+    elif is_acme(rule):
+        files = acme_files(rule)
+        certificate, key = files["certificate"], files["key"]
     else:
         certificate, key = (os.path.join(rules_dir, n) for n in companion_names(rule["name"]))
-    return ["ssl_certificate %s;" % certificate, "ssl_certificate_key %s;" % key,
-            "ssl_protocols %s;" % " ".join(tls["protocols"])]
+    lines = ["ssl_certificate %s;" % certificate, "ssl_certificate_key %s;" % key] + tls_policy_lines(tls["protocols"])
+    if tls.get("hsts") is not None:
+        # "always": also on error answers (a 502 while every antlet is down must not drop the policy).
+        lines.append("add_header Strict-Transport-Security max-age=%d always;" % tls["hsts"])
+    return lines
 
 
 def render_server_block(rule, rules_dir, features):
@@ -206,16 +229,33 @@ def render_server_block(rule, rules_dir, features):
     return "\n".join(lines) + "\n"
 
 
-def render_redirect_block(rule, features):
-    """The extra port-80 server of ``redirect_http``: 301 to the same host and path over https."""
+def redirect_target(rule):
+    """``https://$host`` plus the rule's port unless it is https's own (443), then the request URI."""
     port = "" if rule["server_port"] == 443 else ":%d" % rule["server_port"]
+    return "https://$host%s$request_uri" % port
+
+
+def render_port80_block(rule, features):
+    """The extra port-80 server of ``redirect_http`` (a 301 to the same host and path over https)
+    and/or of ``tls.acme`` (HTTP-01 challenge files for the rule's names; anything else 404 unless
+    redirected)."""
     lines = ["server {"]
     lines.extend(INDENT + line for line in listen_lines(80, [], rule, features))
-    lines += [
-        INDENT + "server_name %s;" % " ".join(rule["server_name"]),
-        INDENT + "return 301 https://$host%s$request_uri;" % port,
-        "}",
-    ]
+    lines.append(INDENT + "server_name %s;" % " ".join(rule["server_name"]))
+    otherwise = "return 301 %s;" % redirect_target(rule) if rule.get("redirect_http") else "return 404;"
+    if not is_acme(rule):
+        lines.append(INDENT + otherwise)
+    else:
+        lines += [
+            INDENT + "location ^~ %s {" % CHALLENGE_PATH,
+            INDENT * 2 + "root %s;" % acme_files(rule)["challenge_root"],
+            INDENT * 2 + "default_type text/plain;",
+            INDENT + "}",
+            INDENT + "location / {",
+            INDENT * 2 + otherwise,
+            INDENT + "}",
+        ]
+    lines.append("}")
     return "\n".join(lines) + "\n"
 
 
@@ -244,6 +284,6 @@ def render_rule(rule, rules_dir, features=PORTABLE):
     if is_stream(rule):
         return "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_stream_server_block(rule, features))
     text = "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_server_block(rule, rules_dir, features))
-    if rule.get("redirect_http"):
-        text += "\n" + render_redirect_block(rule, features)
+    if rule.get("redirect_http") or is_acme(rule):
+        text += "\n" + render_port80_block(rule, features)
     return text

@@ -12,7 +12,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule, tls_policy_lines
 from ansible_collections.antsle.antman.tests.support.schema_files import ROOT
 
 def to_bool(value):
@@ -34,7 +34,8 @@ def dropin_text():
     with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
     variables.update(ansible_managed="Ansible managed", _antman_lb_catch_all_ports=[80, 443, 8080],
-                     _antman_lb_tls_ports=[443], _antman_lb_hash_bucket_size=512, _antman_lb_ipv6=True)
+                     _antman_lb_tls_ports=[443], _antman_lb_hash_bucket_size=512, _antman_lb_ipv6=True,
+                     _antman_lb_tls_policy=tls_policy_lines())
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, "templates")),
                                      keep_trailing_newline=True, trim_blocks=True)
     environment.filters["comment"] = lambda text, decoration="": "# " + text

@@ -131,3 +131,19 @@ def test_the_changing_rule_is_blamed_not_the_one_in_place():
     with pytest.raises(RuleError) as error:
         check_rule_set(rules(("zzz", "web.local", 80), ("aaa", "web.local", 80)), changing={"aaa"})
     assert "rule 'aaa': server_name 'web.local' on server_port 80 is already used by rule 'zzz'" in str(error.value)
+
+
+def test_acme_challenge_server_takes_its_names_on_port_80():
+    acme = {"name": "shop", "server_name": "shop.local", "server_port": 443, "tls": {"acme": True},
+            "upstreams": [{"address": "10.0.0.1"}]}
+    plain = {"name": "web", "server_name": ["web.local", "shop.local"], "server_port": 80, "upstreams": [{"address": "10.0.0.2"}]}
+    with pytest.raises(RuleError) as error:
+        check_rule_set([normalize_rule(acme), normalize_rule(plain)])
+    assert "rule 'web': server_name 'shop.local' on server_port 80 is already used by rule 'shop'" in str(error.value)
+    # other names share port 80 with it
+    check_rule_set([normalize_rule(acme), normalize_rule(dict(plain, server_name="web.local"))])
+    tls80 = dict(plain, server_name="web.local", tls={"certificate": "/c.pem", "key": "/k.pem"})
+    with pytest.raises(RuleError) as error:
+        check_rule_set([normalize_rule(acme), normalize_rule(tls80)])
+    assert ("rule 'web': server_port 80 is plain HTTP in rule 'shop' (its ACME challenge server); "
+            "all http rules on a port must agree on tls") in str(error.value)

@@ -31,7 +31,7 @@ FIELD_PATH = re.compile(
     r"\A(?:(?:name|protocol|server_name|server_port|method|connect_timeout|read_timeout|max_fails|fail_timeout"
     r"|next_upstream_tries|next_upstream_timeout|retry_non_idempotent|keepalive|redirect_http|ipv6|websocket"
     r"|websocket_timeout|client_max_body_size|buffering|http2)(?:\[\d+\])?"
-    r"|tls(?:\.(?:certificate|key|certificate_content|key_content|certificate_sha256|key_sha256|protocols))?"
+    r"|tls(?:\.(?:certificate|key|certificate_content|key_content|certificate_sha256|key_sha256|acme|acme_dir|protocols|hsts))?"
     r"|upstreams(?:\[\d+\](?:\.(?:address|weight|backup|down|max_fails|fail_timeout))?)?): ")
 # Raw values are shown cut at 80 characters; a problem may also name a canonical address (up to
 # 259) it clashes with. Only the ip_hash problem lists every backup (canonical) address.

@@ -191,3 +191,37 @@ def test_documented_defaults_match_the_model():
     for key in ("read_timeout", "keepalive", "retry_non_idempotent", "redirect_http", "tls", "websocket", "http2",
                 "next_upstream_tries", "next_upstream_timeout"):
         assert "default" not in documented[key], key  # protocol-dependent: described, supplied by the model
+
+
+MOZILLA_INTERMEDIATE = [
+    "ssl_protocols TLSv1.2 TLSv1.3;",
+    "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305;",
+    "ssl_ecdh_curve X25519:prime256v1:secp384r1;",
+    "ssl_prefer_server_ciphers off;",
+]
+
+
+def test_tls_follows_mozilla_intermediate_and_hsts_only_when_given():
+    plain = directives(render_rule(make(server_port=443, tls={"certificate": "/c.pem", "key": "/k.pem"}), "/r"))
+    start = plain.index("ssl_certificate_key /k.pem;") + 1
+    assert plain[start:start + 4] == MOZILLA_INTERMEDIATE
+    assert not any("Strict-Transport-Security" in line for line in plain)
+    hsts = directives(render_rule(make(server_port=443, tls={"certificate": "/c.pem", "key": "/k.pem", "hsts": 63072000}), "/r"))
+    assert "add_header Strict-Transport-Security max-age=63072000 always;" in block("\n".join(hsts), "server {")
+
+
+@pytest.mark.parametrize("redirect, otherwise", [(False, "return 404;"), (True, "return 301 https://$host$request_uri;")])
+def test_acme_rule_answers_challenges_on_port_80_for_its_names_only(redirect, otherwise):
+    rule = make(server_port=443, server_name=["web.local", "www.web.local"], tls={"acme": True, "acme_dir": "/srv/acme"},
+                redirect_http=redirect)
+    text = render_rule(rule, "/etc/nginx/antman.d")
+    tls_server = block(text, "server {")
+    assert "ssl_certificate /srv/acme/certs/web.pem;" in tls_server
+    assert "ssl_certificate_key /srv/acme/private/web.key;" in tls_server
+    port80 = text[text.index("server {", text.index("server {") + 1):]
+    assert block(port80, "server {") == [
+        "listen 80;", "listen [::]:80;", "server_name web.local www.web.local;",
+        "location ^~ /.well-known/acme-challenge/ {", "root /srv/acme/challenge;", "default_type text/plain;", "}",
+        "location / {", otherwise, "}"]
