@@ -298,7 +298,8 @@ RULE_FIELDS = (
         "Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.",
         "Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and "
         "O(tls.key_content), which are written beside the rule's file as C(<name>.crt) and C(<name>.key) "
-        "(mode 0600) in the same atomic change, or O(tls.acme=true) (a certificate the role obtains and renews). The key is never shown in results, diffs or logs; rules read back "
+        "(mode 0600) in the same atomic change, or O(tls.acme=true) (a certificate the role obtains and renews). "
+        "The key is never shown in results, diffs or logs; rules read back "
         "carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.",
         "Usually with O(server_port=443). All http rules on one port must agree on using tls.",
     ]),  # parsed by tls.normalize_tls (its forms)
