@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install everything the tests and the demo need, idempotently: system packages from apt (nginx,
-# wrk, iproute2, curl, docker.io, debootstrap), a Python 3.11 venv with the pinned requirements and
+# wrk, iproute2, curl, docker.io, debootstrap, pebble), a Python 3.11 venv with the pinned requirements and
 # the collections molecule's docker driver needs, and the collection tree. Starts no service.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/docker.sh"
 
 # Collections for molecule's docker driver: community.docker (with the collection it depends on)
-# and ansible.posix, which the driver declares. Ansible Galaxy is not reachable here; the `ansible`
+# and ansible.posix, which the driver declares; community.crypto, the collection's own dependency
+# (galaxy.yml: the ACME client of rules with tls.acme). Ansible Galaxy is not reachable here; the `ansible`
 # package on PyPI carries them, so only these are unpacked from its wheel into the venv's
 # site-packages, where ansible-core finds them (where a pip install of `ansible` would put them,
 # without its hundred other collections).
@@ -21,6 +22,8 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # ansible-test sanity
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_apt+=(libnginx-mod-stream)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# The ACME test server (Let's Encrypt's pebble) whose binaries molecule/acme mounts into its CA container.
+command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || need_apt+=(pebble)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
