@@ -16,10 +16,11 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
+APP_BACKEND = os.path.join(HERE, "app_backend.py")
 
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NGINX_CONF = """\
-{load_stream}worker_processes {workers};
+{load_stream}{user}worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log notice;
 events {{ worker_connections 4096; }}
@@ -72,6 +73,18 @@ def nginx_binary():
     return "nginx"
 
 
+def local_features():
+    """What the collection renders rules for on this machine (its nginx's version, its IPv6), as a
+    module run here would see it."""
+    from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import parse_version_output
+
+    def version():
+        rc, out, err = run_command([nginx_binary(), "-v"])
+        return parse_version_output(out + err)
+    return host_features(version)
+
+
 def parse_rules(raws):
     """({name: canonical rule}, {name: TlsContent}) of raw rules, as the modules parse them."""
     from ansible_collections.antsle.antman.plugins.module_utils.model.rule import parse_rule
@@ -97,7 +110,10 @@ class NginxInstance:
         self.binary = nginx_binary()
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
         stream = os.path.exists(STREAM_MODULE)
-        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir,
+        # Workers of a root master run as "nobody", which cannot enter the test's private temporary
+        # directory: request bodies buffered to files (uploads) would fail with 500.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir, user=user,
                                  load_stream="load_module %s;\n" % STREAM_MODULE if stream else "",
                                  stream=STREAM_BLOCK.format(rules_dir=self.rules_dir) if stream else "")
         if not include_rules:
@@ -276,6 +292,17 @@ def read_events(path):
     except (IOError, OSError):
         pass
     return events
+
+
+class AppBackend(Backend):
+    """An aiohttp application antlet (tests/support/app_backend.py): WebSockets, uploads, SSE, headers."""
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, APP_BACKEND, self.name, self.host, str(self.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("app backend %s did not start" % self.name)
+        return self
 
 
 def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):

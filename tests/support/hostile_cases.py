@@ -84,6 +84,12 @@ TEXT_FIELDS = [
      None),
     ("fail_timeout", lambda v: {"fail_timeout": v.replace("web.local", "5s")}, "fail_timeout: %s is not a time",
      None),
+    ("next_upstream_timeout", lambda v: {"next_upstream_timeout": v.replace("web.local", "5s")},
+     "next_upstream_timeout: %s is not a time", None),
+    ("websocket_timeout", lambda v: {"websocket_timeout": v.replace("web.local", "1h")},
+     "websocket_timeout: %s is not a time", None),
+    ("client_max_body_size", lambda v: {"client_max_body_size": v.replace("web.local", "200m")},
+     "client_max_body_size: %s is not a size", None),
     ("upstream-fail_timeout", lambda v: {"upstreams": [{"address": "10.0.0.1", "fail_timeout": v.replace(
         "web.local", "5s")}]}, "upstreams[0].fail_timeout: %s is not a time", None),
     ("method", lambda v: {"method": v.replace("web.local", "round_robin")}, "method: %s is not one of",
@@ -109,9 +115,9 @@ def injection_cases():
     cases = []
     for field, make, template, module_template in TEXT_FIELDS:
         for index, payload in enumerate(INJECTIONS):
-            if "timeout" in field and payload.replace("web.local", "").strip() == "":
-                # whitespace around a time is trimmed and the canonical value rebuilt from number
-                # and unit: accepted, and nothing of the input reaches nginx (see the unit tests)
+            if ("timeout" in field or field == "client_max_body_size") and payload.replace("web.local", "").strip() == "":
+                # whitespace around a time or size is trimmed and the canonical value rebuilt from
+                # number and unit: accepted, and nothing of the input reaches nginx (see the unit tests)
                 continue
             fields = make(payload)
             value = leaf(fields)
@@ -120,6 +126,9 @@ def injection_cases():
                 module_error = module_template % (value if field in ("method", "protocol") else shown(value))
             cases.append(Case("inject-%s-%d" % (field, index), fields, template % shown(value), module_error))
     return cases
+
+
+STREAM = {"protocol": "tcp", "server_name": None, "server_port": 2222}
 
 
 def _deep(depth):
@@ -306,7 +315,65 @@ HAND_WRITTEN = [
          "Unsupported parameters for", upstream={"proxy_pass": "http://evil"}),
 ]
 
-STREAM = {"protocol": "tcp", "server_name": None, "server_port": 2222}
+BOOL_FIELD_ERROR = "argument '%s' is of type str and we were unable to convert to bool"
+
+# The options of real applications: WebSockets, uploads, buffering, IPv6, HTTP/2, retries in time.
+APPLICATION_OPTIONS = [
+    Case("websocket-maybe", {"websocket": "maybe"}, 'websocket: "maybe" is not a boolean', BOOL_FIELD_ERROR % "websocket"),
+    Case("websocket-injection", {"websocket": "on; proxy_pass http://evil"},
+         'websocket: "on; proxy_pass http://evil" is not a boolean', BOOL_FIELD_ERROR % "websocket"),
+    Case("websocket-number", {"websocket": 2}, "websocket: 2 is not a boolean",
+         "argument 'websocket' is of type int and we were unable to convert to bool"),
+    Case("websocket-timeout-zero", {"websocket_timeout": "0"}, 'websocket_timeout: "0" is out of range (1ms-86400s)'),
+    Case("websocket-timeout-beyond-a-day", {"websocket_timeout": "25h"},
+         'websocket_timeout: "25h" is out of range (1ms-86400s)'),
+    Case("websocket-timeout-days", {"websocket_timeout": "2d"}, 'websocket_timeout: "2d" is not a time'),
+    Case("websocket-timeout-variable", {"websocket_timeout": "$http_timeout"},
+         'websocket_timeout: "$http_timeout" is not a time'),
+    Case("websocket-timeout-bool", {"websocket_timeout": True}, "websocket_timeout: true is a boolean, expected a time",
+         'websocket_timeout: "True" is not a time'),
+    Case("websocket-timeout-list", {"websocket_timeout": ["1h"]}, 'websocket_timeout: ["1h"] is a list, expected a time',
+         "websocket_timeout: \"['1h']\" is not a time"),
+    Case("body-size-unit-mb", {"client_max_body_size": "200mb"}, 'client_max_body_size: "200mb" is not a size'),
+    Case("body-size-terabyte", {"client_max_body_size": "2t"}, 'client_max_body_size: "2t" is not a size'),
+    Case("body-size-negative", {"client_max_body_size": -1}, "client_max_body_size: -1 is out of range (0-1024g)",
+         'client_max_body_size: "-1" is not a size'),
+    Case("body-size-too-large", {"client_max_body_size": "2000g"}, 'client_max_body_size: "2000g" is out of range (0-1024g)'),
+    Case("body-size-too-many-bytes", {"client_max_body_size": 10 ** 13},
+         "client_max_body_size: 10000000000000 is out of range (0-1024g)",
+         'client_max_body_size: "10000000000000" is not a size'),
+    Case("body-size-fraction", {"client_max_body_size": "1.5m"}, 'client_max_body_size: "1.5m" is not a size'),
+    Case("body-size-space", {"client_max_body_size": "200 m"}, 'client_max_body_size: "200 m" is not a size'),
+    Case("body-size-injection", {"client_max_body_size": "0; root /"}, 'client_max_body_size: "0; root /" is not a size'),
+    Case("body-size-off", {"client_max_body_size": "off"}, 'client_max_body_size: "off" is not a size'),
+    Case("body-size-float", {"client_max_body_size": 1.5}, "client_max_body_size: 1.5 is a float, expected a size",
+         'client_max_body_size: "1.5" is not a size'),
+    Case("body-size-bool", {"client_max_body_size": False}, "client_max_body_size: false is a boolean, expected a size",
+         'client_max_body_size: "False" is not a size'),
+    Case("body-size-dict", {"client_max_body_size": {"m": 200}},
+         'client_max_body_size: {"m": 200} is a dict, expected a size', "client_max_body_size: \"{'m': 200}\" is not a size"),
+    Case("buffering-maybe", {"buffering": "maybe"}, 'buffering: "maybe" is not a boolean', BOOL_FIELD_ERROR % "buffering"),
+    Case("buffering-injection", {"buffering": "off;"}, 'buffering: "off;" is not a boolean', BOOL_FIELD_ERROR % "buffering"),
+    Case("ipv6-maybe", {"ipv6": "maybe"}, 'ipv6: "maybe" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("ipv6-address", {"ipv6": "[::1]"}, 'ipv6: "[::1]" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("ipv6-only", {"ipv6": "only"}, 'ipv6: "only" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("http2-maybe", {"http2": "maybe"}, 'http2: "maybe" is not a boolean', BOOL_FIELD_ERROR % "http2"),
+    Case("http2-injection", {"http2": "on; ssl_protocols SSLv3"}, 'http2: "on; ssl_protocols SSLv3" is not a boolean',
+         BOOL_FIELD_ERROR % "http2"),
+    Case("next-upstream-timeout-negative", {"next_upstream_timeout": "-1s"}, 'next_upstream_timeout: "-1s" is not a time'),
+    Case("next-upstream-timeout-beyond-an-hour", {"next_upstream_timeout": "2h"},
+         'next_upstream_timeout: "2h" is out of range (0s-3600s)'),
+    Case("next-upstream-timeout-off", {"next_upstream_timeout": "off"}, 'next_upstream_timeout: "off" is not a time'),
+    Case("tries-beyond-range", {"next_upstream_tries": 101}, "next_upstream_tries: 101 is out of range (0-100)"),
+    # the same options are http-only: a tcp or udp rule refuses them by name
+    Case("tcp-websocket", dict(STREAM, websocket=True), "websocket: does not apply to protocol tcp"),
+    Case("tcp-websocket-timeout", dict(STREAM, websocket_timeout="1h"), "websocket_timeout: does not apply to protocol tcp"),
+    Case("udp-body-size", dict(STREAM, protocol="udp", client_max_body_size="1m"),
+         "client_max_body_size: does not apply to protocol udp"),
+    Case("tcp-buffering", dict(STREAM, buffering=False), "buffering: does not apply to protocol tcp"),
+    Case("udp-http2", dict(STREAM, protocol="udp", http2=False), "http2: does not apply to protocol udp"),
+    Case("tcp-ipv6-maybe", dict(STREAM, ipv6="maybe"), 'ipv6: "maybe" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+]
 PROTOCOLS_ERROR = "value of protocols must be one or more of: TLSv1.2, TLSv1.3. Got no match for: %s found in tls"
 
 # protocol, tls, redirect_http (http rules only; tcp and udp rules go to nginx's stream context)
@@ -447,7 +514,7 @@ PROTOCOL_TLS_REDIRECT = [
          "argument 'redirect_http' is of type int and we were unable to convert to bool"),
 ]
 
-CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT
+CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS
 # Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
 # fail in the JSON encoder of the controller long before the module runs).
 MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}

@@ -8,6 +8,7 @@ prints one JSON object:
   changed_tasks (names of the tasks that changed something),
   reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
+  messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed),
   results (with ``--results TASK``: {TASK: [{host, status, item, and the item's return values}]}, one entry
   per host and loop item of each task of that name, in the order they ran; diffs and invocations left out).
@@ -57,7 +58,7 @@ def task_results(report, names):
 
 
 def summarise(report):
-    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": []}
+    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
     for host, stats in report.get("stats", {}).items():
         summary["changed"] += stats.get("changed", 0)
         summary["failed"] += 1 if stats.get("failures", 0) or stats.get("unreachable", 0) else 0
@@ -67,6 +68,8 @@ def summarise(report):
             summary["changed_tasks"].append(name)
         if task["status"] in ("failed", "unreachable"):
             summary["errors"].append("%s: %s" % (name, result.get("msg", "")))
+        elif result.get("msg") and not result.get("skipped"):
+            summary["messages"].append(result["msg"])
         for item in item_results(result):
             if item.get("reloaded") is True:
                 summary["reloads"] += 1

@@ -90,7 +90,7 @@ def run(module):
     params = module.params
     request = parse_request(params)
     applier = transaction(module)
-    plan = plan_state(applier.host.snapshot(recovered=module.check_mode).rules(), request)
+    plan = plan_state(applier.host.snapshot(applier.features, recovered=module.check_mode).rules(), request)
     result = dict(changed=False, address=request.address, state=request.state, matched=plan.matched, rules=[],
                   reloaded=False, drained_in=None, connections_left=None, health=[])
     if not plan.matched:
