@@ -1,6 +1,6 @@
 """Run ansible-playbook and summarise what it did, for tests that check a run's effects.
 
-  playrun.py [--ansible-playbook PATH] -- ARGS...      (ARGS as for ansible-playbook)
+  playrun.py [--ansible-playbook PATH] [--results TASK]... -- ARGS...      (ARGS as for ansible-playbook)
 
 Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_summary.py enabled and
 prints one JSON object:
@@ -9,7 +9,9 @@ prints one JSON object:
   reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
-  output_tail (the end of ansible-playbook's own output, when it failed).
+  output_tail (the end of ansible-playbook's own output, when it failed),
+  results (with ``--results TASK``: {TASK: [{host, status, item, and the item's return values}]}, one entry
+  per host and loop item of each task of that name, in the order they ran; diffs and invocations left out).
 The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
 """
 import difflib
@@ -43,6 +45,18 @@ def diff_texts(result):
             yield text
 
 
+def task_results(report, names):
+    """{task name: [every host's item results, with the host and the task's status]} for the names asked."""
+    found = dict((name, []) for name in names)
+    for task in report.get("tasks", []):
+        if task["task"] in found:
+            for item in item_results(task["result"]):
+                kept = dict((k, v) for k, v in item.items() if k not in ("diff", "invocation") and not k.startswith("_"))
+                kept.update(host=task["host"], status=task["status"])
+                found[task["task"]].append(kept)
+    return found
+
+
 def summarise(report):
     summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
     for host, stats in report.get("stats", {}).items():
@@ -64,15 +78,22 @@ def summarise(report):
 
 
 def main(argv):
-    binary = "ansible-playbook"
-    if argv[:1] == ["--ansible-playbook"]:
-        binary, argv = argv[1], argv[2:]
+    binary, names = "ansible-playbook", []
+    while argv[:1] in (["--ansible-playbook"], ["--results"]):
+        if argv[0] == "--ansible-playbook":
+            binary = argv[1]
+        else:
+            names.append(argv[1])
+        argv = argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     with tempfile.TemporaryDirectory(prefix="playrun-") as scratch:
         summary_file = os.path.join(scratch, "summary.json")
         env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="antman_run_summary",
-                   ANTMAN_RUN_SUMMARY=summary_file, ANSIBLE_NOCOLOR="1")
+                   ANTMAN_RUN_SUMMARY=summary_file, ANSIBLE_NOCOLOR="1",
+                   # molecule sets ANSIBLE_FORCE_COLOR for its own runs, which would put colour codes into
+                   # output_tail (stage 80 turns it off; a run from a terminal does not)
+                   ANSIBLE_FORCE_COLOR="0")
         proc = subprocess.run([binary] + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, env=env, check=False)
         try:
@@ -82,6 +103,8 @@ def main(argv):
             report = {}
     summary = summarise(report)
     summary["rc"] = proc.returncode
+    if names:
+        summary["results"] = task_results(report, names)
     if proc.returncode:
         summary["output_tail"] = proc.stdout.strip()[-3000:]
     print(json.dumps(summary, sort_keys=True))
