@@ -281,6 +281,11 @@ def merge_rule(existing, raw):
     for key, value in raw.items():
         if value is not None and key not in ("upstreams", "tls"):
             merged[key] = value
+    same_protocol = merged.get("protocol") == existing.get("protocol")
+    if isinstance(raw.get("rate_limit"), dict) and isinstance(existing.get("rate_limit"), dict) and same_protocol:
+        # {burst: 10} changes the burst and keeps the rate (a new protocol has other options: replaced)
+        merged["rate_limit"] = OrderedDict(existing["rate_limit"])
+        merged["rate_limit"].update((k, v) for k, v in raw["rate_limit"].items() if v is not None)
     if isinstance(raw.get("tls"), dict) and isinstance(merged.get("tls"), dict):
         merged["tls"] = merge_tls(merged["tls"], raw["tls"])
     elif raw.get("tls") is not None:
