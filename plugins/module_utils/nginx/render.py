@@ -110,8 +110,9 @@ def render_limit_zone(rule):
 
 
 def render_access_directives(rule):
-    """Server-level lines: the trusted proxies and where they give the client address, then the
-    allow-list (every location inherits both; nothing when the rule has neither)."""
+    """Server-level lines, which every location inherits: the trusted proxies and where they give
+    the client address, the allow-list, then the connection limit (stream) or the status of refused
+    requests (http). Nothing for a rule without these options."""
     lines = []
     if rule.get("real_ip_from"):
         lines += ["set_real_ip_from %s;" % network for network in rule["real_ip_from"]]
@@ -232,8 +233,9 @@ def render_proxy_directives(rule):
 def render_websocket_directives(rule):
     """The upgrade location: Upgrade and Connection forwarded, the idle timeout of an upgraded
     connection (nginx applies proxy_read_timeout between any two reads on it)."""
-    lines = render_limit_req(rule) + ["proxy_pass http://%s;" % upstream_name(rule), "proxy_http_version 1.1;",
-             "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection upgrade;"]
+    lines = render_limit_req(rule)
+    lines += ["proxy_pass http://%s;" % upstream_name(rule), "proxy_http_version 1.1;",
+              "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection upgrade;"]
     lines += ["proxy_set_header %s %s;" % header for header in forwarded_headers(rule)]
     lines += render_retry_directives(rule, rule["websocket_timeout"])
     return lines
