@@ -51,7 +51,8 @@ def real_tls(raw_tls, certificate):
 
 def assemble(pairs, certificate):
     """Rules that can live together: names unique by their index; plain http rules on three
-    ports (the last one with PROXY protocol), https rules on two others (HTTP/2 on the first, not on the second), tcp and udp rules on ports of their own (a tcp and a udp
+    ports (the last one with PROXY protocol), https rules on two others (HTTP/2 on the first, not on
+    the second), tcp and udp rules on ports of their own (a tcp and a udp
     rule share each port number); server names that another rule already has on the same port
     (its redirect's port 80 included) replaced by one of the rule's own."""
     owned, rules, next_stream_port = set(), [], {"tcp": STREAM_FIRST_PORT, "udp": STREAM_FIRST_PORT}

@@ -172,9 +172,10 @@ def expected_location(rule):
 
 
 def expected_websocket_location(rule):
-    block = limit_req(rule) + [directive("proxy_pass", "http://antman_" + rule["name"]), directive("proxy_http_version", "1.1"),
-             directive("proxy_set_header", "Upgrade", "$http_upgrade"),
-             directive("proxy_set_header", "Connection", "upgrade")]
+    block = limit_req(rule)
+    block += [directive("proxy_pass", "http://antman_" + rule["name"]), directive("proxy_http_version", "1.1"),
+              directive("proxy_set_header", "Upgrade", "$http_upgrade"),
+              directive("proxy_set_header", "Connection", "upgrade")]
     block += forwarded(rule) + retries(rule, rule["websocket_timeout"])
     return directive("location", "@antman_websocket", block=block)
 

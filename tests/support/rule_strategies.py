@@ -212,6 +212,7 @@ NAME = st.tuples(st.sampled_from(string.ascii_letters + string.digits),
                  st.text(string.ascii_letters + string.digits + "_-", max_size=63)).map(lambda t: (t[0] + t[1],) * 2)
 METHOD = st.sampled_from(["round_robin", "least_conn", "ip_hash"]).map(lambda m: (m, m))
 
+
 def cidr_form(parts):
     """(raw, canonical) of a network: its address with the host bits cleared, written as given
     (IPv6 exploded or in upper case too), a single host with or without /32 or /128."""

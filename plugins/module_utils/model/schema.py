@@ -344,18 +344,24 @@ RULE_FIELDS = (
         "With several trusted proxies in a row, the last address in C(X-Forwarded-For) that is not one of them is "
         "the client's.",
     ]),
-    Field("proxy_protocol", "bool", protocols=HTTP_TCP, protocol_defaults={"http": False, "tcp": False}, parse=parse_bool,
-          quiet_default=True, description=[
-              "The listening side speaks PROXY protocol (v1 or v2): every connection to O(server_port) must start "
-              "with a PROXY header (as a load balancer such as HAProxy or a cloud one sends it). Needs "
-              "O(real_ip_from), the proxies whose header is trusted. All http rules on one port must agree on it "
-              "(it is a setting of the listening socket).",
-          ]),
-    Field("proxy_protocol_upstream", "bool", protocols=TCP, protocol_defaults={"tcp": False}, parse=parse_bool, quiet_default=True,
-          description=[
-              "Send a PROXY protocol (v1) header to the upstreams at the start of each connection, so that they see "
-              "the client's address. The upstreams must expect it (an application that does not reads it as data).",
-          ]),
+    Field(
+        "proxy_protocol", "bool", protocols=HTTP_TCP, protocol_defaults={"http": False, "tcp": False}, parse=parse_bool,
+        quiet_default=True,
+        description=[
+            "The listening side speaks PROXY protocol (v1 or v2): every connection to O(server_port) must start "
+            "with a PROXY header (as a load balancer such as HAProxy or a cloud one sends it). Needs "
+            "O(real_ip_from), the proxies whose header is trusted. All http rules on one port must agree on it "
+            "(it is a setting of the listening socket).",
+        ],
+    ),
+    Field(
+        "proxy_protocol_upstream", "bool", protocols=TCP, protocol_defaults={"tcp": False}, parse=parse_bool,
+        quiet_default=True,
+        description=[
+            "Send a PROXY protocol (v1) header to the upstreams at the start of each connection, so that they see "
+            "the client's address. The upstreams must expect it (an application that does not reads it as data).",
+        ],
+    ),
 )
 
 # Fields only the role's inventory rules have (antsle.antman.lb_expand_rules turns them into upstreams).

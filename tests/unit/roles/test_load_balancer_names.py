@@ -15,6 +15,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan im
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
 from ansible_collections.antsle.antman.tests.support.schema_files import ROOT
 
+
 def to_bool(value):
     return boolean(value, strict=False)
 
