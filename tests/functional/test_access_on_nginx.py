@@ -161,21 +161,20 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(nginx, app):
     assert access_log_clients(nginx)[-5:] == [CLIENT, STRANGER, STRANGER, OTHER, OTHER]
 
 
+class FirstLineHandler(socketserver.StreamRequestHandler):
+    """Answers ``got <the connection's first line>`` (where a PROXY header arrives)."""
+
+    def handle(self):
+        self.wfile.write(b"got " + self.rfile.readline())
+
+
 class ProxyHeaderServer(socketserver.ThreadingTCPServer):
-    """A TCP antlet that records the first line of each connection (the PROXY header) and answers
-    with it."""
+    """A TCP antlet that shows what arrived first on each connection: the PROXY header."""
     daemon_threads = True
     allow_reuse_address = True
 
     def __init__(self, address):
-        self.lines = []
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(handler):
-                line = handler.rfile.readline()
-                self.lines.append(line)
-                handler.wfile.write(b"got " + line)
-        socketserver.ThreadingTCPServer.__init__(self, address, Handler)
+        socketserver.ThreadingTCPServer.__init__(self, address, FirstLineHandler)
 
 
 @pytest.fixture
