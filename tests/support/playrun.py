@@ -1,6 +1,6 @@
 """Run ansible-playbook and summarise what it did, for tests that check a run's effects.
 
-  playrun.py [--ansible-playbook PATH] -- ARGS...      (ARGS as for ansible-playbook)
+  playrun.py [--ansible-playbook PATH] [--absent-env VAR] -- ARGS...      (ARGS as for ansible-playbook)
 
 Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_summary.py enabled and
 prints one JSON object:
@@ -8,7 +8,9 @@ prints one JSON object:
   changed_tasks (names of the tasks that changed something),
   reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
-  output_tail (the end of ansible-playbook's own output, when it failed).
+  output_tail (the end of ansible-playbook's own output, when it failed);
+  with ``--absent-env VAR``: ``absent`` = {"in_output": whether the value of $VAR (a secret) appears in
+  ansible-playbook's output, "in_results": the tasks whose results hold it}; the value is never printed.
 The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
 """
 import difflib
@@ -61,9 +63,11 @@ def summarise(report):
 
 
 def main(argv):
-    binary = "ansible-playbook"
+    binary, secret_var = "ansible-playbook", None
     if argv[:1] == ["--ansible-playbook"]:
         binary, argv = argv[1], argv[2:]
+    if argv[:1] == ["--absent-env"]:
+        secret_var, argv = argv[1], argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     with tempfile.TemporaryDirectory(prefix="playrun-") as scratch:
@@ -79,6 +83,13 @@ def main(argv):
             report = {}
     summary = summarise(report)
     summary["rc"] = proc.returncode
+    secret = os.environ.get(secret_var) if secret_var else None
+    if secret_var:
+        if not secret:
+            raise SystemExit("playrun: --absent-env %s: the variable is empty" % secret_var)
+        summary["absent"] = {"in_output": secret in proc.stdout,
+                             "in_results": sorted(set(task["task"] for task in report.get("tasks", [])
+                                                      if secret in json.dumps(task["result"], default=str)))}
     if proc.returncode:
         summary["output_tail"] = proc.stdout.strip()[-3000:]
     print(json.dumps(summary, sort_keys=True))
