@@ -17,7 +17,7 @@ WRK_PCT_RE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 WRK_ERRORS_RE = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 WRK_NON2XX_RE = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
-TARGET_RATIO = 1.8
+TARGET_RATIO = 2.3
 
 
 def parse_wrk(text):

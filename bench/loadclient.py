@@ -16,6 +16,7 @@ coordinated omission: a stalled server cannot slow the clock down). Closed loop
 """
 import asyncio
 import socket
+import threading
 
 OK = "ok"
 CLOSED = "closed before response"  # the connection closed before any byte of the response
@@ -269,7 +270,7 @@ def method_for(index, post_every):
     return "GET"
 
 
-async def _open_loop(client, rate, duration, post_every, events):
+async def _open_loop(client, rate, duration, post_every, events, stop=None):
     loop = asyncio.get_running_loop()
     client.t0 = t0 = loop.time()
     for at, action in events:
@@ -283,6 +284,8 @@ async def _open_loop(client, rate, duration, post_every, events):
 
     total = int(rate * duration)
     for index in range(total):
+        if stop is not None and stop.is_set():
+            break
         start = t0 + index / float(rate)
         delay = start - loop.time()
         if delay > 0:
@@ -338,12 +341,13 @@ def _run(coroutine, client):
         loop.close()
 
 
-def run_open_loop(target, rate, duration, timeout, post_every=0, events=()):
+def run_open_loop(target, rate, duration, timeout, post_every=0, events=(), stop=None):
     """``rate`` requests/s for ``duration`` s, then wait (up to ``timeout``) for the last ones.
     ``events``: (seconds after start, callable) run on the event loop (keep them short).
-    Returns (records, elapsed seconds)."""
+    ``stop``: a threading.Event; once it is set no further request starts (a load run from a
+    thread, for as long as the caller needs). Returns (records, elapsed seconds)."""
     client = Client(target, timeout)
-    elapsed = _run(_open_loop(client, rate, duration, post_every, events), client)
+    elapsed = _run(_open_loop(client, rate, duration, post_every, events, stop), client)
     return client.records, elapsed
 
 
@@ -354,3 +358,43 @@ def run_closed_loop(target, connections, duration, timeout, post_every=0, events
     client = Client(target, timeout)
     elapsed, result = _run(_closed_loop(client, connections, duration, post_every, events, background, tail), client)
     return client.records, elapsed, result
+
+
+class BackgroundLoad:
+    """Open-loop load on several targets at ``rate`` requests/s each (every ``post_every``-th a POST),
+    every target from a thread (and event loop) of its own, from ``start()`` until ``stop()`` (at
+    most ``max_duration`` s).
+    ``stop()`` waits for the requests in flight and returns one list of records per target; a
+    record's start is seconds after ``t0s[target index]``, on the clock of time.monotonic()."""
+
+    def __init__(self, targets, rate, timeout=10.0, max_duration=900.0, post_every=0):
+        self.targets, self.rate, self.timeout, self.max_duration = list(targets), rate, timeout, max_duration
+        self.post_every = post_every
+        self.t0s = [None] * len(self.targets)
+        self._stop = threading.Event()
+        self._results = [None] * len(self.targets)
+        self._threads = [threading.Thread(target=self._run, args=(index,), daemon=True)
+                         for index in range(len(self.targets))]
+
+    def _run(self, index):
+        client = Client(self.targets[index], self.timeout)
+        _run(_open_loop(client, self.rate, self.max_duration, self.post_every, (), self._stop), client)
+        self.t0s[index], self._results[index] = client.t0, client.records
+
+    def start(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        return self._results
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        if not self._stop.is_set():
+            self.stop()

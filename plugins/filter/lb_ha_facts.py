@@ -44,7 +44,7 @@ options:
     elements: str
     required: true
   service:
-    description: The host's service manager as the role decided it; keepalived needs V(systemd).
+    description: The host's service manager (C(ansible_service_mgr)); keepalived runs under V(systemd) only.
     type: str
     default: systemd
   status_listen:

@@ -19,6 +19,9 @@ description:
     owner, or the target of a link) is saved first; each file is then replaced in one atomic rename;
     C(nginx -t) checks the result; nginx is reloaded when it runs. If nginx refuses the result, every file is
     put back exactly as it was and nginx keeps serving as before.
+  - Before anything is touched, C(nginx -t) checks the configuration as it is (in check mode too, when nginx
+    runs). A configuration nginx already rejects is refused with nginx's message and nothing is written, so
+    that a change is never blamed for what was broken before it.
   - O(nginx_conf) itself is only ever given include lines, never rewritten otherwise. An include already
     covered by the configuration (for example by C(include conf.d/*.conf;) in the C(http) context) adds nothing.
   - The P(antsle.antman.load_balancer#role) role uses it; most users never call it directly.
@@ -81,8 +84,10 @@ options:
   includes:
     description:
       - Files O(nginx_conf) must include, in a context. A line C(include PATH;) is added where the configuration
-        does not include the path yet, right after the opening of C(http {) (context V(http)) or at the end
-        of the file (context V(main)).
+        does not include the path yet, at the end of the C(http { }) block, just before its closing brace (context
+        V(http); nginx then reads the file after every server the host already has, so a server that is the
+        default of its port only because nginx reads it first stays the default), or at the end of the file
+        (context V(main)).
     type: list
     elements: dict
     default: []

@@ -117,6 +117,7 @@ rule:
     name: my-balanced-page
     server_name: [my-balanced-page.local]
     server_port: 80
+    ipv6: true
     method: round_robin
     upstreams:
       - {address: "10.1.1.102:80", weight: 3, backup: false, down: false, max_fails: null, fail_timeout: null}
@@ -124,9 +125,17 @@ rule:
     read_timeout: 5s
     max_fails: 3
     fail_timeout: 10s
-    next_upstream_tries: 3
+    next_upstream_tries: null
+    next_upstream_timeout: null
     retry_non_idempotent: false
     keepalive: 32
+    websocket: true
+    websocket_timeout: 3600s
+    client_max_body_size: 200m
+    buffering: true
+    tls: null
+    http2: true
+    redirect_http: false
 config_file:
   description: Path of the rule's nginx file.
   returned: always

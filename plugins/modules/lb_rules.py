@@ -73,6 +73,22 @@ options:
         other locations than C(/), regular-expression and catch-all server names, C(hash) and C(random)
         balancing, C(max_conns)/C(slow_start)/C(resolve) server parameters, custom headers and other directives."
     type: str
+  nginx_version:
+    description:
+      - For O(state=rendered), the version of the nginx the text is meant for, such as V(1.22.1). It decides the
+        HTTP/2 syntax of tls rules (C(listen ... http2) before 1.25.1, C(http2 on) from 1.25.1).
+      - Not given, the text uses C(listen ... http2), which every nginx with HTTP/2 accepts (1.25.1 and later
+        warn that it is deprecated). The other states read the version from the host's nginx (C(nginx -v))
+        and refuse this option.
+    type: str
+  include_pending:
+    description:
+      - Check mode only. Plan the rules even though O(nginx_conf) does not include O(rules_dir) yet, because a
+        base configuration applied earlier in the same check-mode run (M(antsle.antman.lb_base_config)) adds that
+        include. On a host with no rules yet, every listed rule is then reported as created, as the real run will.
+      - Ignored outside check mode, where nginx must include O(rules_dir).
+    type: bool
+    default: false
 requirements:
   - crossplane (only for O(state=parsed))
 seealso:
@@ -116,10 +132,11 @@ EXAMPLES = r"""
     state: overridden
     config: "{{ saved.gathered }}"
 
-- name: Render the configuration in CI, without any nginx
+- name: Render the configuration in CI, without any nginx, for the version the hosts run
   antsle.antman.lb_rules:
     state: rendered
     config: "{{ antman_lb_rules }}"
+    nginx_version: 1.22.1
   delegate_to: localhost
 
 - name: Import what a host configured by hand already has

@@ -35,6 +35,14 @@ done
 docker_up
 docker_image
 machine_before="$(pymod tests.support.nginx_host_state state --settled)"
+# What Docker already holds before the scenarios (a daemon whose /var/lib/docker came from an
+# earlier run, another checkout's containers): only what appears during this stage is ours.
+scenario_things() {
+  docker ps -a --filter label=antman.world --format 'container {{.Names}}'
+  docker network ls --filter label=owner=molecule --format 'network {{.Name}}'
+}
+docker_before="$(scenario_things | sort)"
+[ -z "$docker_before" ] || echo "already in Docker before the scenarios (not ours, left alone): $(echo "$docker_before" | tr '\n' ' ')"
 
 log "the collection from its tarball"
 ansible-galaxy collection build "$ROOT" --output-path "$work/dist" >/dev/null
@@ -142,10 +150,9 @@ else
   echo "the machine's own nginx changed: before $machine_before, after $machine_after" >&2
   failed+=("(machine's /etc/nginx or system nginx)")
 fi
-left_containers="$(docker ps -a --filter label=antman.world --format '{{.Names}}' | tr '\n' ' ')"
-left_networks="$(docker network ls --filter label=owner=molecule --format '{{.Name}}' | tr '\n' ' ')"
-if [ -n "${left_containers// /}" ] || [ -n "${left_networks// /}" ]; then
-  echo "left behind: containers [$left_containers], networks [$left_networks]" >&2
+left="$(comm -13 <(echo "$docker_before") <(scenario_things | sort) | tr '\n' ' ')"
+if [ -n "${left// /}" ]; then
+  echo "left behind by the scenarios: $left" >&2
   failed+=("(containers or networks left)")
 else
   echo "no container or network of the scenarios left"

@@ -30,7 +30,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert text in result.stdout
     found = sections(text)
     titles = sorted(found)
-    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5"], titles
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6", "7"], titles
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
@@ -57,6 +57,19 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     (reload,) = by_number["4"]
     assert re.match(r"^3 \(\d\)$", reload[0]) and int(reload[2]) > 0 and NUMBER.match(reload[4]), reload
 
+    rolling = dict((row[0].split(" (")[0], row) for row in by_number["6"])
+    assert sorted(rolling) == ["restart without maintenance", "rolling playbook"], rolling
+    for row in rolling.values():
+        assert int(row[1]) > 0 and NUMBER.match(row[2]) and NUMBER.match(row[5]) and row[-1].endswith(" s"), row
+    assert rolling["rolling playbook"][11] == "4", rolling  # two antlets in --tiny: disable and enable each
+
+    apps = by_number["7"]
+    assert [row[0].split(":")[0] for row in apps] == [
+        "WebSocket echo", "upload of 5 MB (POST, streamed), 1 rounds", "server-sent events",
+        "all 3 primaries (weights 5/1/1) killed at once, a backup; default tries",
+        "all 3 primaries (weights 5/1/1) killed at once, a backup; next_upstream_tries"], apps
+    assert re.match(r"^\d+/\d+ echoed", apps[0][2]) and re.match(r"^\d+ requests, failed \d+", apps[3][2]), apps
+
     targets = found["Targets"][1:]
-    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload"}, targets
+    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling", "applications"}, targets
     assert "skipped in --tiny mode" in text.split("## 5.")[1]

@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.antsle.antman.tests.support.fault_tools import fill_inodes, finish, immutable, remount, run_apply, run_module, tmpfs, tree
 from ansible_collections.antsle.antman.tests.support.harness import (
-    NginxInstance, free_port, get, https_get, make_certificate, parse_rules)
+    NginxInstance, free_port, get, https_get, local_features, make_certificate, parse_rules)
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import DEFAULT_RULES_DIR
@@ -34,7 +34,7 @@ def files_of(*raw_rules, **options):
     files = {}
     for raw in raw_rules:
         rule = normalize_rule(raw)
-        files[rule_file_name(rule)] = render_rule(rule, rules_dir).encode()
+        files[rule_file_name(rule)] = render_rule(rule, rules_dir, local_features()).encode()
         tls = raw.get("tls") or {}
         if tls.get("key_content"):
             files[rule["name"] + ".crt"] = tls["certificate_content"].encode()

@@ -51,7 +51,7 @@ def real_tls(raw_tls, certificate):
 
 def assemble(pairs, certificate):
     """Rules that can live together: names unique by their index; plain http rules on three
-    ports, https rules on two others, tcp and udp rules on ports of their own (a tcp and a udp
+    ports, https rules on two others (HTTP/2 on the first, not on the second), tcp and udp rules on ports of their own (a tcp and a udp
     rule share each port number); server names that another rule already has on the same port
     (its redirect's port 80 included) replaced by one of the rule's own."""
     owned, rules, next_stream_port = set(), [], {"tcp": STREAM_FIRST_PORT, "udp": STREAM_FIRST_PORT}
@@ -68,6 +68,7 @@ def assemble(pairs, certificate):
         else:
             raw["server_port"] = PLAIN_PORTS[index % 3]
         rule, content = parse_rule(raw)
+        rule["http2"] = rule["server_port"] != TLS_PORTS[1]
         ports = [rule["server_port"]] + ([80] if rule["redirect_http"] else [])
         names = [name for name in rule["server_name"] if not any((name, port) in owned for port in ports)]
         rule["server_name"] = names or ["r%d.generated.test" % index]
@@ -110,9 +111,10 @@ def test_generated_rule_sets_pass_nginx_t_and_read_back_unchanged(certificate, p
     try:
         nginx = nginx_with_large_name_buckets(prefix)
         desired = dict((rule["name"], rule) for rule in rules)
-        outcome = nginx.applier(reload=False).run(lambda snapshot: desired, contents=contents)  # nginx -t, or ApplyError
+        applier = nginx.applier(reload=False)
+        outcome = applier.run(lambda snapshot: desired, contents=contents)  # nginx -t, or ApplyError
         assert len(outcome.changes) == len(rules) == RULES_PER_SET
-        snapshot = read_snapshot(nginx.rules_dir, nginx.rules_dir)
+        snapshot = read_snapshot(nginx.rules_dir, nginx.rules_dir, applier.features)
         assert snapshot.rules() == desired and not snapshot.unmanaged
         assert all(managed.in_sync for managed in snapshot.managed.values())
         companions = sum(check_certificate_files(nginx, rule, certificate) for rule in rules)

@@ -1,16 +1,24 @@
 """A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
 
-Usage: backend.py NAME HOST PORT [--delay SECONDS]
+Usage: backend.py NAME HOST PORT [--delay SECONDS] [--log PATH] [--start-after SECONDS] [--lifetime SECONDS]
 Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``; a request for
 ``/delay/SECONDS`` is answered after that many seconds (a legitimately slow page). Keep-alive is
 supported and each response is written in one piece (no Nagle/delayed-ACK stalls). Stop it with
 SIGTERM, crash it with SIGKILL, hang it with SIGSTOP (it then accepts connections, in the kernel's
 backlog, but never answers: a hung antlet).
+
+With ``--log PATH`` it appends one line per event, ``<time.monotonic()> <event> <client port>
+[path]``: ``open`` and ``close`` of each connection, ``request`` when a request's head has arrived,
+``answer`` when its response is written. The clock is the machine's monotonic clock, the one the
+tests read too, so events compare with what a test saw when. ``--start-after`` waits that long
+before listening (an application that takes time to start); ``--lifetime`` exits after that long
+(a safety net for backends started detached, see antlet_service.py).
 """
 import asyncio
 import signal
 import socket
 import sys
+import time
 
 
 def _seconds(text):
@@ -20,16 +28,30 @@ def _seconds(text):
         return 0.0
 
 
-async def handle(reader, writer, name, delay):
+class EventLog:
+    """The ``--log`` file (or nothing): one line per event, written at once."""
+
+    def __init__(self, path):
+        self.handle = open(path, "a", buffering=1) if path else None
+
+    def write(self, event, peer, path=""):
+        if self.handle is not None:
+            self.handle.write("%.6f %s %s %s\n" % (time.monotonic(), event, peer, path))
+
+
+async def handle(reader, writer, name, delay, log):
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    peer = (writer.get_extra_info("peername") or ("?", 0))[1]
+    log.write("open", peer)
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             method, _unused, rest = lines[0].partition(" ")
             path = rest.partition(" ")[0]
+            log.write("request", peer, path)
             length, close = 0, False
             for line in lines[1:]:
                 key, _sep, value = line.partition(":")
@@ -51,22 +73,32 @@ async def handle(reader, writer, name, delay):
             ).encode() + body
             writer.write(response)
             await writer.drain()
+            log.write("answer", peer, path)
             if close:
                 break
     except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
         pass
     finally:
+        log.write("close", peer)
         writer.close()
+
+
+def option(flag, default=None):
+    return sys.argv[sys.argv.index(flag) + 1] if flag in sys.argv else default
 
 
 async def main():
     name, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    delay = float(sys.argv[sys.argv.index("--delay") + 1]) if "--delay" in sys.argv else 0.0
-    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay), host, port, backlog=1024,
+    delay = float(option("--delay", 0.0))
+    log = EventLog(option("--log"))
+    await asyncio.sleep(float(option("--start-after", 0.0)))
+    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay, log), host, port, backlog=1024,
                                         reuse_address=True)
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
     loop.add_signal_handler(signal.SIGTERM, stop.set_result, None)
+    if option("--lifetime"):
+        loop.call_later(float(option("--lifetime")), lambda: stop.done() or stop.set_result(None))
     print("ready", flush=True)
     async with server:
         await stop

@@ -16,16 +16,17 @@ from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
+APP_BACKEND = os.path.join(HERE, "app_backend.py")
 
 STREAM_MODULE = "/usr/lib/nginx/modules/ngx_stream_module.so"
 NGINX_CONF = """\
-{load_stream}worker_processes {workers};
+{load_stream}{user}worker_processes {workers};
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log notice;
 events {{ worker_connections 4096; }}
 http {{
     log_format antman '$remote_addr "$host" "$request" $status upstream=$upstream_addr '
-                      'upstream_status=$upstream_status time=$request_time';
+                      'upstream_status=$upstream_status time=$request_time pid=$pid msec=$msec';
     access_log {prefix}/access.log antman;
     client_body_temp_path {prefix}/tmp/body;
     proxy_temp_path {prefix}/tmp/proxy;
@@ -72,6 +73,18 @@ def nginx_binary():
     return "nginx"
 
 
+def local_features():
+    """What the collection renders rules for on this machine (its nginx's version, its IPv6), as a
+    module run here would see it."""
+    from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import parse_version_output
+
+    def version():
+        rc, out, err = run_command([nginx_binary(), "-v"])
+        return parse_version_output(out + err)
+    return host_features(version)
+
+
 def parse_rules(raws):
     """({name: canonical rule}, {name: TlsContent}) of raw rules, as the modules parse them."""
     from ansible_collections.antsle.antman.plugins.module_utils.model.rule import parse_rule
@@ -97,7 +110,10 @@ class NginxInstance:
         self.binary = nginx_binary()
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
         stream = os.path.exists(STREAM_MODULE)
-        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir,
+        # Workers of a root master run as "nobody", which cannot enter the test's private temporary
+        # directory: request bodies buffered to files (uploads) would fail with 500.
+        user = "user root;\n" if os.geteuid() == 0 else ""
+        text = NGINX_CONF.format(workers=workers, prefix=self.prefix, rules_dir=self.rules_dir, user=user,
                                  load_stream="load_module %s;\n" % STREAM_MODULE if stream else "",
                                  stream=STREAM_BLOCK.format(rules_dir=self.rules_dir) if stream else "")
         if not include_rules:
@@ -223,11 +239,13 @@ class Backend:
     """One antlet stand-in process on host:port answering with its name.
 
     ``wrapper`` is a command prefix, e.g. ``["ip", "netns", "exec", "ns1"]`` to run it in a
-    network namespace."""
+    network namespace. ``log``: a file the backend appends its connection and request events to
+    (see backend.py; ``events()`` reads them)."""
 
-    def __init__(self, name, host, port, delay=0.0, wrapper=()):
+    def __init__(self, name, host, port, delay=0.0, wrapper=(), log=None):
         self.name, self.host, self.port, self.delay = name, host, port, delay
         self.wrapper = list(wrapper)
+        self.log = str(log) if log else None
         self.proc = None
 
     @property
@@ -238,6 +256,8 @@ class Backend:
         args = self.wrapper + [sys.executable, BACKEND, self.name, self.host, str(self.port)]
         if self.delay:
             args += ["--delay", str(self.delay)]
+        if self.log:
+            args += ["--log", self.log]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
         self.proc.stdout.readline()
@@ -254,6 +274,35 @@ class Backend:
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
+
+    def events(self):
+        """[(monotonic time, event, client port, path)] from the ``log`` file, in order."""
+        return read_events(self.log)
+
+
+def read_events(path):
+    """The events a backend logged (backend.py ``--log``): [(time, event, client port, path)]."""
+    events = []
+    try:
+        with open(path) as handle:
+            for line in handle:
+                parts = line.split()
+                if len(parts) >= 3 and line.endswith("\n"):
+                    events.append((float(parts[0]), parts[1], parts[2], parts[3] if len(parts) > 3 else ""))
+    except (IOError, OSError):
+        pass
+    return events
+
+
+class AppBackend(Backend):
+    """An aiohttp application antlet (tests/support/app_backend.py): WebSockets, uploads, SSE, headers."""
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, APP_BACKEND, self.name, self.host, str(self.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        if self.proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("app backend %s did not start" % self.name)
+        return self
 
 
 def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):

@@ -1,11 +1,16 @@
-"""Hand-written hostile rule inputs, each with the error it must produce.
+"""Hand-written hostile inputs, each with the error it must produce: rule fields (``CASES``) and
+the options of lb_upstream (``UPSTREAM_CASES``).
 
-Used twice: against the model (``normalize_rule``) and through the lb_rule module entry, where
-Ansible's argument spec converts types first (``type: str`` turns a dict into its repr, ``type: list``
-splits a string on commas, ``type: int`` converts "80"). ``module_error`` is what the module must
+Used twice: against the model (``normalize_rule``, ``model.upstream.parse_request``) and through
+the module entry (lb_rule, lb_upstream), where Ansible's argument spec converts types first
+(``type: str`` turns a dict into its repr, ``type: list`` splits a string on commas, ``type: int``
+converts "80", ``type: float`` converts "nan" and True). ``module_error`` is what the module must
 say when that conversion changes the message; it still names the field.
 """
 import json
+import re
+
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import show
 
 BASE = {"name": "web", "server_name": "web.local", "upstreams": [{"address": "10.0.0.1"}]}
 
@@ -79,6 +84,12 @@ TEXT_FIELDS = [
      None),
     ("fail_timeout", lambda v: {"fail_timeout": v.replace("web.local", "5s")}, "fail_timeout: %s is not a time",
      None),
+    ("next_upstream_timeout", lambda v: {"next_upstream_timeout": v.replace("web.local", "5s")},
+     "next_upstream_timeout: %s is not a time", None),
+    ("websocket_timeout", lambda v: {"websocket_timeout": v.replace("web.local", "1h")},
+     "websocket_timeout: %s is not a time", None),
+    ("client_max_body_size", lambda v: {"client_max_body_size": v.replace("web.local", "200m")},
+     "client_max_body_size: %s is not a size", None),
     ("upstream-fail_timeout", lambda v: {"upstreams": [{"address": "10.0.0.1", "fail_timeout": v.replace(
         "web.local", "5s")}]}, "upstreams[0].fail_timeout: %s is not a time", None),
     ("method", lambda v: {"method": v.replace("web.local", "round_robin")}, "method: %s is not one of",
@@ -104,9 +115,9 @@ def injection_cases():
     cases = []
     for field, make, template, module_template in TEXT_FIELDS:
         for index, payload in enumerate(INJECTIONS):
-            if "timeout" in field and payload.replace("web.local", "").strip() == "":
-                # whitespace around a time is trimmed and the canonical value rebuilt from number
-                # and unit: accepted, and nothing of the input reaches nginx (see the unit tests)
+            if ("timeout" in field or field == "client_max_body_size") and payload.replace("web.local", "").strip() == "":
+                # whitespace around a time or size is trimmed and the canonical value rebuilt from
+                # number and unit: accepted, and nothing of the input reaches nginx (see the unit tests)
                 continue
             fields = make(payload)
             value = leaf(fields)
@@ -115,6 +126,9 @@ def injection_cases():
                 module_error = module_template % (value if field in ("method", "protocol") else shown(value))
             cases.append(Case("inject-%s-%d" % (field, index), fields, template % shown(value), module_error))
     return cases
+
+
+STREAM = {"protocol": "tcp", "server_name": None, "server_port": 2222}
 
 
 def _deep(depth):
@@ -301,7 +315,65 @@ HAND_WRITTEN = [
          "Unsupported parameters for", upstream={"proxy_pass": "http://evil"}),
 ]
 
-STREAM = {"protocol": "tcp", "server_name": None, "server_port": 2222}
+BOOL_FIELD_ERROR = "argument '%s' is of type str and we were unable to convert to bool"
+
+# The options of real applications: WebSockets, uploads, buffering, IPv6, HTTP/2, retries in time.
+APPLICATION_OPTIONS = [
+    Case("websocket-maybe", {"websocket": "maybe"}, 'websocket: "maybe" is not a boolean', BOOL_FIELD_ERROR % "websocket"),
+    Case("websocket-injection", {"websocket": "on; proxy_pass http://evil"},
+         'websocket: "on; proxy_pass http://evil" is not a boolean', BOOL_FIELD_ERROR % "websocket"),
+    Case("websocket-number", {"websocket": 2}, "websocket: 2 is not a boolean",
+         "argument 'websocket' is of type int and we were unable to convert to bool"),
+    Case("websocket-timeout-zero", {"websocket_timeout": "0"}, 'websocket_timeout: "0" is out of range (1ms-86400s)'),
+    Case("websocket-timeout-beyond-a-day", {"websocket_timeout": "25h"},
+         'websocket_timeout: "25h" is out of range (1ms-86400s)'),
+    Case("websocket-timeout-days", {"websocket_timeout": "2d"}, 'websocket_timeout: "2d" is not a time'),
+    Case("websocket-timeout-variable", {"websocket_timeout": "$http_timeout"},
+         'websocket_timeout: "$http_timeout" is not a time'),
+    Case("websocket-timeout-bool", {"websocket_timeout": True}, "websocket_timeout: true is a boolean, expected a time",
+         'websocket_timeout: "True" is not a time'),
+    Case("websocket-timeout-list", {"websocket_timeout": ["1h"]}, 'websocket_timeout: ["1h"] is a list, expected a time',
+         "websocket_timeout: \"['1h']\" is not a time"),
+    Case("body-size-unit-mb", {"client_max_body_size": "200mb"}, 'client_max_body_size: "200mb" is not a size'),
+    Case("body-size-terabyte", {"client_max_body_size": "2t"}, 'client_max_body_size: "2t" is not a size'),
+    Case("body-size-negative", {"client_max_body_size": -1}, "client_max_body_size: -1 is out of range (0-1024g)",
+         'client_max_body_size: "-1" is not a size'),
+    Case("body-size-too-large", {"client_max_body_size": "2000g"}, 'client_max_body_size: "2000g" is out of range (0-1024g)'),
+    Case("body-size-too-many-bytes", {"client_max_body_size": 10 ** 13},
+         "client_max_body_size: 10000000000000 is out of range (0-1024g)",
+         'client_max_body_size: "10000000000000" is not a size'),
+    Case("body-size-fraction", {"client_max_body_size": "1.5m"}, 'client_max_body_size: "1.5m" is not a size'),
+    Case("body-size-space", {"client_max_body_size": "200 m"}, 'client_max_body_size: "200 m" is not a size'),
+    Case("body-size-injection", {"client_max_body_size": "0; root /"}, 'client_max_body_size: "0; root /" is not a size'),
+    Case("body-size-off", {"client_max_body_size": "off"}, 'client_max_body_size: "off" is not a size'),
+    Case("body-size-float", {"client_max_body_size": 1.5}, "client_max_body_size: 1.5 is a float, expected a size",
+         'client_max_body_size: "1.5" is not a size'),
+    Case("body-size-bool", {"client_max_body_size": False}, "client_max_body_size: false is a boolean, expected a size",
+         'client_max_body_size: "False" is not a size'),
+    Case("body-size-dict", {"client_max_body_size": {"m": 200}},
+         'client_max_body_size: {"m": 200} is a dict, expected a size', "client_max_body_size: \"{'m': 200}\" is not a size"),
+    Case("buffering-maybe", {"buffering": "maybe"}, 'buffering: "maybe" is not a boolean', BOOL_FIELD_ERROR % "buffering"),
+    Case("buffering-injection", {"buffering": "off;"}, 'buffering: "off;" is not a boolean', BOOL_FIELD_ERROR % "buffering"),
+    Case("ipv6-maybe", {"ipv6": "maybe"}, 'ipv6: "maybe" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("ipv6-address", {"ipv6": "[::1]"}, 'ipv6: "[::1]" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("ipv6-only", {"ipv6": "only"}, 'ipv6: "only" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+    Case("http2-maybe", {"http2": "maybe"}, 'http2: "maybe" is not a boolean', BOOL_FIELD_ERROR % "http2"),
+    Case("http2-injection", {"http2": "on; ssl_protocols SSLv3"}, 'http2: "on; ssl_protocols SSLv3" is not a boolean',
+         BOOL_FIELD_ERROR % "http2"),
+    Case("next-upstream-timeout-negative", {"next_upstream_timeout": "-1s"}, 'next_upstream_timeout: "-1s" is not a time'),
+    Case("next-upstream-timeout-beyond-an-hour", {"next_upstream_timeout": "2h"},
+         'next_upstream_timeout: "2h" is out of range (0s-3600s)'),
+    Case("next-upstream-timeout-off", {"next_upstream_timeout": "off"}, 'next_upstream_timeout: "off" is not a time'),
+    Case("tries-beyond-range", {"next_upstream_tries": 101}, "next_upstream_tries: 101 is out of range (0-100)"),
+    # the same options are http-only: a tcp or udp rule refuses them by name
+    Case("tcp-websocket", dict(STREAM, websocket=True), "websocket: does not apply to protocol tcp"),
+    Case("tcp-websocket-timeout", dict(STREAM, websocket_timeout="1h"), "websocket_timeout: does not apply to protocol tcp"),
+    Case("udp-body-size", dict(STREAM, protocol="udp", client_max_body_size="1m"),
+         "client_max_body_size: does not apply to protocol udp"),
+    Case("tcp-buffering", dict(STREAM, buffering=False), "buffering: does not apply to protocol tcp"),
+    Case("udp-http2", dict(STREAM, protocol="udp", http2=False), "http2: does not apply to protocol udp"),
+    Case("tcp-ipv6-maybe", dict(STREAM, ipv6="maybe"), 'ipv6: "maybe" is not a boolean', BOOL_FIELD_ERROR % "ipv6"),
+]
 PROTOCOLS_ERROR = "value of protocols must be one or more of: TLSv1.2, TLSv1.3. Got no match for: %s found in tls"
 
 # protocol, tls, redirect_http (http rules only; tcp and udp rules go to nginx's stream context)
@@ -442,7 +514,166 @@ PROTOCOL_TLS_REDIRECT = [
          "argument 'redirect_http' is of type int and we were unable to convert to bool"),
 ]
 
-CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT
+CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS
 # Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
 # fail in the JSON encoder of the controller long before the module runs).
 MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}
+
+
+# --- lb_upstream's options --------------------------------------------------------------------------
+
+UPSTREAM_BASE = {"address": "10.0.0.1", "state": "disabled"}
+# Options only the module sees (the model reads the options it knows); values Ansible's argument
+# spec turns into valid ones before the module runs (float(True) is 1.0), or refuses itself
+# (a missing required option; an integer too large for its float(), which raises OverflowError
+# there: the module process fails before it reads the host).
+UPSTREAM_MODULE_ONLY = {"unknown-option"}
+UPSTREAM_MODEL_ONLY = {"timeout-bool", "address-missing", "timeout-beyond-float"}
+
+
+class OptionCase:
+    """lb_upstream's options (over UPSTREAM_BASE) that must be refused with ``error`` (the model)
+    and ``module_error`` (through the module); ``secret`` must show nowhere."""
+
+    def __init__(self, case_id, options, error, module_error=None, secret=None):
+        self.id = case_id
+        self.options = options
+        self.error = error
+        self.module_error = module_error or error
+        self.secret = secret
+
+    def raw(self):
+        return dict(UPSTREAM_BASE, **self.options)
+
+
+def upstream_injection_cases():
+    """The nginx/shell payloads in the address (which goes into rule files) and in the health
+    path (which goes into an HTTP request line), where they must be refused."""
+    cases = []
+    for index, payload in enumerate(INJECTIONS):
+        address = payload.replace("web.local", "10.0.0.1")
+        cases.append(OptionCase("address-inject-%d" % index, {"address": address},
+                                "address: %s is not an address" % shown(address)))
+        path = payload.replace("web.local", "/health")
+        if re.match(r"\A/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*\Z", path):
+            continue  # only characters a request target may hold (";", "$"): accepted, harmless there
+        cases.append(OptionCase("health-path-inject-%d" % index, {"health_path": path},
+                                "health_path: %s is not a path such as /health" % shown(path)))
+    return cases
+
+
+RANGE_ERROR = "%s: %s is out of range (%s)"
+SEVERAL = ('address: "10.0.0.1;" is not an address of the form host, host:port or [ipv6]:port; rules: [0]: "a b" is '
+           "not a valid rule name (1-64 letters, digits, '-' or '_', starting with a letter or digit); timeout: %s is out "
+           "of range (0.1-86400 seconds)")
+UPSTREAM_CASES = upstream_injection_cases() + [
+    # the address: the grammar of upstreams[].address
+    OptionCase("address-url", {"address": "http://10.0.0.1/"}, 'address: "http://10.0.0.1/" is a URL'),
+    OptionCase("address-unix-socket", {"address": "unix:/run/app.sock"},
+               'address: "unix:/run/app.sock": nginx would read the host name \'unix\' as a UNIX socket path'),
+    OptionCase("address-port-0", {"address": "10.0.0.1:0"}, 'address: "10.0.0.1:0" has an invalid port (1-65535)'),
+    OptionCase("address-port-huge", {"address": "10.0.0.1:65536"}, 'address: "10.0.0.1:65536" has an invalid port'),
+    OptionCase("address-path", {"address": "10.0.0.1/admin"}, 'address: "10.0.0.1/admin" is not an address'),
+    OptionCase("address-scoped-ipv6", {"address": "[fe80::1%eth0]:80"},
+               'address: "[fe80::1%eth0]:80": scoped IPv6 addresses are not supported'),
+    OptionCase("address-dict", {"address": {"host": "10.0.0.1"}},
+               'address: {"host": "10.0.0.1"} is a dict, expected an address',
+               "address: \"{'host': '10.0.0.1'}\" is not an address"),
+    OptionCase("address-list", {"address": ["10.0.0.1", "10.0.0.2"]},
+               'address: ["10.0.0.1", "10.0.0.2"] is a list, expected an address',
+               "address: \"['10.0.0.1', '10.0.0.2']\" is not a valid IPv6 address"),
+    OptionCase("address-missing", {"address": None}, "address: null is a NoneType, expected an address"),
+    OptionCase("address-key", {"address": KEY}, "address: <str holding a private key, not shown> is not an address",
+               secret=SECRET),
+    # state
+    OptionCase("state-up", {"state": "up"}, 'state: "up" is not one of enabled, disabled',
+               "value of state must be one of: enabled, disabled, got: up"),
+    OptionCase("state-case", {"state": "Disabled"}, 'state: "Disabled" is not one of',
+               "value of state must be one of: enabled, disabled, got: Disabled"),
+    OptionCase("state-inject", {"state": "disabled; rm -rf /"}, 'state: "disabled; rm -rf /" is not one of',
+               "value of state must be one of: enabled, disabled, got: disabled; rm -rf /"),
+    OptionCase("state-bool", {"state": False}, "state: false is not one of", "value of state must be one of"),
+    # rules: names of rule files
+    OptionCase("rules-traversal", {"rules": ["../../etc/passwd"]},
+               'rules: [0]: "../../etc/passwd" is not a valid rule name'),
+    OptionCase("rules-empty", {"rules": []}, "rules: the list is empty; leave rules out to mean every rule"),
+    OptionCase("rules-twice", {"rules": ["web", "web"]}, 'rules: [1]: "web" is listed twice'),
+    OptionCase("rules-inject", {"rules": ["web; include /etc/shadow"]},
+               'rules: [0]: "web; include /etc/shadow" is not a valid rule name'),
+    OptionCase("rules-file-name", {"rules": ["web.conf"]}, 'rules: [0]: "web.conf" is not a valid rule name'),
+    OptionCase("rules-dict", {"rules": {"web": 1}}, 'rules: {"web": 1} is a dict, expected a list of rule names',
+               "argument 'rules' is of type dict and we were unable to convert to list"),
+    OptionCase("rules-comma-string", {"rules": "web,../x"}, 'rules: [0]: "web,../x" is not a valid rule name',
+               'rules: [1]: "../x" is not a valid rule name'),
+    OptionCase("rules-number-item", {"rules": [7, {"a": 1}]}, "rules: [0]: 7 is not a valid rule name",
+               "rules: [1]: \"{'a': 1}\" is not a valid rule name"),
+    # numbers of seconds
+    OptionCase("timeout-zero", {"timeout": 0}, RANGE_ERROR % ("timeout", "0", "0.1-86400 seconds"),
+               RANGE_ERROR % ("timeout", "0.0", "0.1-86400 seconds")),
+    OptionCase("timeout-negative", {"timeout": -5}, RANGE_ERROR % ("timeout", "-5", "0.1-86400 seconds"),
+               RANGE_ERROR % ("timeout", "-5.0", "0.1-86400 seconds")),
+    OptionCase("timeout-huge", {"timeout": 10 ** 6}, RANGE_ERROR % ("timeout", "1000000", "0.1-86400 seconds"),
+               RANGE_ERROR % ("timeout", "1000000.0", "0.1-86400 seconds")),
+    OptionCase("timeout-beyond-float", {"timeout": 10 ** 400}, "timeout: %s is out of range" % show(10 ** 400)),
+    OptionCase("timeout-nan", {"timeout": "nan"}, 'timeout: "nan" is not a number of seconds',
+               RANGE_ERROR % ("timeout", "NaN", "0.1-86400 seconds")),
+    OptionCase("timeout-inf", {"timeout": "inf"}, 'timeout: "inf" is not a number of seconds',
+               RANGE_ERROR % ("timeout", "Infinity", "0.1-86400 seconds")),
+    OptionCase("timeout-unit", {"timeout": "5s"}, 'timeout: "5s" is not a number of seconds',
+               "argument 'timeout' is of type str and we were unable to convert to float"),
+    OptionCase("timeout-inject", {"timeout": "5; x"}, 'timeout: "5; x" is not a number of seconds',
+               "argument 'timeout' is of type str and we were unable to convert to float"),
+    OptionCase("timeout-list", {"timeout": [5]}, "timeout: [5] is a list, expected a number of seconds",
+               "argument 'timeout' is of type list and we were unable to convert to float"),
+    OptionCase("timeout-bool", {"timeout": True}, "timeout: true is a boolean, expected a number of seconds"),
+    OptionCase("interval-tiny", {"health_interval": 0.01}, RANGE_ERROR % ("health_interval", "0.01", "0.1-3600 seconds")),
+    OptionCase("interval-day", {"health_interval": 86400}, RANGE_ERROR % ("health_interval", "86400", "0.1-3600 seconds"),
+               RANGE_ERROR % ("health_interval", "86400.0", "0.1-3600 seconds")),
+    # how many passes in a row
+    OptionCase("healthy-after-0", {"healthy_after": 0}, RANGE_ERROR % ("healthy_after", "0", "1-100")),
+    OptionCase("healthy-after-huge", {"healthy_after": 10 ** 9}, RANGE_ERROR % ("healthy_after", "1000000000", "1-100")),
+    OptionCase("healthy-after-inject", {"healthy_after": "3; x"}, 'healthy_after: "3; x" is not an integer',
+               "argument 'healthy_after' is of type str and we were unable to convert to int"),
+    OptionCase("healthy-after-bool", {"healthy_after": True}, "healthy_after: true is a boolean, expected an integer"),
+    OptionCase("healthy-after-fraction", {"healthy_after": 2.5}, "healthy_after: 2.5 is not an integer",
+               "argument 'healthy_after' is of type float and we were unable to convert to int"),
+    # the health check's request: the path goes into the request line
+    OptionCase("health-path-crlf", {"health_path": "/health\r\nHost: evil"},
+               'health_path: "/health\\r\\nHost: evil" is not a path such as /health'),
+    OptionCase("health-path-request-line", {"health_path": "/ HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET /"},
+               'health_path: "/ HTTP/1.1\\r\\nX-Evil: 1\\r\\n\\r\\nGET /" is not a path'),
+    OptionCase("health-path-relative", {"health_path": "health"}, 'health_path: "health" is not a path'),
+    OptionCase("health-path-url", {"health_path": "http://10.0.0.9/health"}, 'health_path: "http://10.0.0.9/health" is not'),
+    OptionCase("health-path-unicode", {"health_path": "/sant\u00e9"}, 'health_path: "/sant\\u00e9" is not a path'),
+    OptionCase("health-path-nul", {"health_path": "/a\x00"}, 'health_path: "/a\\u0000" is not a path'),
+    OptionCase("health-path-bad-percent", {"health_path": "/a%zz"}, 'health_path: "/a%zz" is not a path'),
+    OptionCase("health-path-fragment", {"health_path": "/a#b"}, 'health_path: "/a#b" is not a path'),
+    OptionCase("health-path-too-long", {"health_path": "/" + "a" * 1024},
+               'health_path: "/%s...(1027 characters) is not a path' % ("a" * 78)),
+    OptionCase("health-path-dict", {"health_path": {"p": 1}}, 'health_path: {"p": 1} is a dict, expected a path',
+               "health_path: \"{'p': 1}\" is not a path"),
+    OptionCase("health-path-key", {"health_path": KEY},
+               "health_path: <str holding a private key, not shown> is not a path", secret=SECRET),
+    # statuses that pass
+    OptionCase("status-word", {"health_status": ["ok"]}, 'health_status: [0]: "ok" is not a status'),
+    OptionCase("status-reversed", {"health_status": ["399-200"]},
+               'health_status: [0]: "399-200" is not a status range within 100-599, lowest first'),
+    OptionCase("status-beyond", {"health_status": ["200-600"]}, 'health_status: [0]: "200-600" is not a status range'),
+    OptionCase("status-inject", {"health_status": ["200; x"]}, 'health_status: [0]: "200; x" is not a status'),
+    OptionCase("status-empty", {"health_status": []}, "health_status: [] is not a status (200), a range (200-399) or"),
+    OptionCase("status-comma-string", {"health_status": "200,abc"}, 'health_status: "200,abc" is not a status',
+               'health_status: [1]: "abc" is not a status'),
+    OptionCase("status-bool", {"health_status": [True]}, "health_status: [0]: true is not a status",
+               'health_status: [0]: "True" is not a status'),
+    # switches
+    OptionCase("wait-maybe", {"wait_drained": "maybe"}, 'wait_drained: "maybe" is not a boolean',
+               "argument 'wait_drained' is of type str and we were unable to convert to bool"),
+    OptionCase("allow-missing-2", {"allow_missing": 2}, "allow_missing: 2 is not a boolean",
+               "argument 'allow_missing' is of type int and we were unable to convert to bool"),
+    OptionCase("health-check-inject", {"health_check": "yes; x"}, 'health_check: "yes; x" is not a boolean',
+               "argument 'health_check' is of type str and we were unable to convert to bool"),
+    # several at once: every one named
+    OptionCase("several", {"address": "10.0.0.1;", "timeout": -1, "rules": ["a b"]}, SEVERAL % "-1",
+               SEVERAL % "-1.0"),
+    OptionCase("unknown-option", {"port": 80}, "", "Unsupported parameters for"),
+]

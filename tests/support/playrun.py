@@ -8,6 +8,7 @@ prints one JSON object:
   changed_tasks (names of the tasks that changed something),
   reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
+  messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed);
   with ``--absent-env VAR``: ``absent`` = {"in_output": whether the value of $VAR (a secret) appears in
   ansible-playbook's output, "in_results": the tasks whose results hold it}; the value is never printed.
@@ -45,7 +46,7 @@ def diff_texts(result):
 
 
 def summarise(report):
-    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": []}
+    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
     for host, stats in report.get("stats", {}).items():
         summary["changed"] += stats.get("changed", 0)
         summary["failed"] += 1 if stats.get("failures", 0) or stats.get("unreachable", 0) else 0
@@ -55,6 +56,8 @@ def summarise(report):
             summary["changed_tasks"].append(name)
         if task["status"] in ("failed", "unreachable"):
             summary["errors"].append("%s: %s" % (name, result.get("msg", "")))
+        elif result.get("msg") and not result.get("skipped"):
+            summary["messages"].append(result["msg"])
         for item in item_results(result):
             if item.get("reloaded") is True:
                 summary["reloads"] += 1

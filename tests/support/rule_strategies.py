@@ -188,6 +188,26 @@ def time_form(pair):
     return forms[choice % len(forms)], canonical_time(milliseconds)
 
 
+SIZE_FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def canonical_size(size):
+    for unit in ("g", "m", "k"):
+        if size and size % SIZE_FACTORS[unit] == 0:
+            return "%d%s" % (size // SIZE_FACTORS[unit], unit)
+    return "%d" % size
+
+
+def size_form(parts):
+    number, unit, upper, as_int = parts
+    size = number * SIZE_FACTORS[unit]
+    if as_int and not unit:
+        return size, canonical_size(size)
+    return "%d%s" % (number, unit.upper() if upper else unit), canonical_size(size)
+
+
+# nginx sizes up to 1024g: bytes, k, m or g in either case; 0 is "no limit"
+SIZE = st.tuples(st.integers(0, 1024), st.sampled_from(["", "k", "m", "g"]), st.booleans(), st.booleans()).map(size_form)
 NAME = st.tuples(st.sampled_from(string.ascii_letters + string.digits),
                  st.text(string.ascii_letters + string.digits + "_-", max_size=63)).map(lambda t: (t[0] + t[1],) * 2)
 METHOD = st.sampled_from(["round_robin", "least_conn", "ip_hash"]).map(lambda m: (m, m))
@@ -200,17 +220,26 @@ RULE_FIELD_PAIRS = {
     "max_fails": int_pair(0, 1000),
     "fail_timeout": time_pair(1000, 3600000, whole_seconds=True),
     "next_upstream_tries": int_pair(0, 100),
+    "next_upstream_timeout": time_pair(0, 3600000),
     "retry_non_idempotent": BOOL,
     "keepalive": int_pair(0, 1024),
     "redirect_http": BOOL,
+    "ipv6": BOOL,
+    "websocket": BOOL,
+    "websocket_timeout": time_pair(1, 86400000),
+    "client_max_body_size": SIZE,
+    "buffering": BOOL,
+    "http2": BOOL,
 }
 PROTOCOLS = ("http", "tcp", "udp")
 # Fields an http rule has and a tcp or udp (nginx stream) rule has not.
-HTTP_ONLY = ("server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http")
+HTTP_ONLY = ("server_name", "retry_non_idempotent", "keepalive", "websocket", "websocket_timeout", "client_max_body_size",
+             "buffering", "tls", "http2", "redirect_http")
 RULE_DEFAULTS = {
     "protocol": "http", "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "max_fails": 3,
-    "fail_timeout": "10s", "next_upstream_tries": 3, "retry_non_idempotent": False, "keepalive": 32, "tls": None,
-    "redirect_http": False,
+    "fail_timeout": "10s", "next_upstream_tries": None, "next_upstream_timeout": None, "retry_non_idempotent": False,
+    "keepalive": 32, "tls": None, "redirect_http": False, "ipv6": True, "websocket": True, "websocket_timeout": "3600s",
+    "client_max_body_size": "200m", "buffering": True, "http2": True,
 }
 READ_TIMEOUT_DEFAULTS = {"http": "5s", "tcp": "600s", "udp": "10s"}
 UPSTREAM_FIELD_PAIRS = {
@@ -221,9 +250,10 @@ UPSTREAM_FIELD_PAIRS = {
     "fail_timeout": time_pair(1000, 3600000, whole_seconds=True),
 }
 UPSTREAM_DEFAULTS = {"weight": 1, "backup": False, "down": False, "max_fails": None, "fail_timeout": None}
-RULE_ORDER = ("name", "protocol", "server_name", "server_port", "method", "upstreams", "connect_timeout",
-              "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "retry_non_idempotent", "keepalive",
-              "tls", "redirect_http")
+RULE_ORDER = ("name", "protocol", "server_name", "server_port", "ipv6", "method", "upstreams", "connect_timeout",
+              "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "next_upstream_timeout",
+              "retry_non_idempotent", "keepalive", "websocket", "websocket_timeout", "client_max_body_size", "buffering",
+              "tls", "http2", "redirect_http")
 UPSTREAM_ORDER = ("address", "weight", "backup", "down", "max_fails", "fail_timeout")
 ABSENT = object()
 
@@ -398,6 +428,8 @@ def hostile_int(minimum, maximum):
     )
 
 
+SIZE_WORDS = st.sampled_from(["200mb", "200 m", "1t", "-1", "1.5m", "200m;", "0x10", "m", "", "1e6", "\uff11m",
+                              "2000g", "99999999999999", "200m 1", "$size", "1K\n", "unlimited", "off"])
 TIME_WORDS = st.sampled_from(["5s;", "5 s", "5S", "-5s", "5d", "5y", "1.2345", "9999999999s", "0", "0s", "0ms",
                               "5s\n", "$var", "5s 10s", "1h30m", ".5", "5.", "1e3", "\uff15s", "5\u00a0s", ""])
 BOOL_WORDS = st.sampled_from(["yes;", "tru", "enabled", "2", "-1", "", " yes", "oui", "\u0131", "1.0", "none"])
@@ -433,6 +465,14 @@ HOSTILE_FIELDS = {
     "keepalive": hostile_int(0, 1024),
     "protocol": st.one_of(PROTOCOL_WORDS, hostile_text(st.sampled_from(["http", "tcp", "udp"]))),
     "redirect_http": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "next_upstream_timeout": hostile_time(),
+    "ipv6": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "websocket": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "websocket_timeout": st.one_of(hostile_time(), st.sampled_from(["25h", "86401s", "2d", "0"])),
+    "client_max_body_size": st.one_of(SIZE_WORDS, spliced(st.sampled_from(["200m", "0", "1g", "512k"])),
+                                      hostile_int(0, 10 ** 12), RANDOM_TEXT, LONG_TEXT, WRONG_TYPES),
+    "buffering": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "http2": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
 }
 HOSTILE_TLS_FIELDS = hostile_tls_values(hostile_text, spliced, RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
 HOSTILE_FIELDS["tls"] = hostile_tls(HOSTILE_TLS_FIELDS, WRONG_TYPES, RANDOM_TEXT)
@@ -519,6 +559,20 @@ def reference_address(raw):
     return "%s:%d" % (host, int(port) if port else 80)
 
 
+REFERENCE_SIZE = re.compile(r"\A([0-9]{1,12})([kmg]?)\Z")
+
+
+def reference_size(raw):
+    assert not isinstance(raw, bool), raw
+    text = str(raw) if isinstance(raw, int) else raw
+    assert isinstance(text, str), raw
+    match = REFERENCE_SIZE.match(text.strip().lower())
+    assert match, raw
+    size = int(match.group(1)) * SIZE_FACTORS[match.group(2)]
+    assert size <= 1 << 40, raw
+    return canonical_size(size)
+
+
 REFERENCE = {
     "name": lambda raw: raw,
     "protocol": lambda raw: raw,
@@ -532,7 +586,14 @@ REFERENCE = {
     "max_fails": reference_int,
     "fail_timeout": reference_time,
     "next_upstream_tries": reference_int,
+    "next_upstream_timeout": reference_time,
     "retry_non_idempotent": reference_bool,
+    "ipv6": reference_bool,
+    "websocket": reference_bool,
+    "websocket_timeout": reference_time,
+    "client_max_body_size": reference_size,
+    "buffering": reference_bool,
+    "http2": reference_bool,
     "keepalive": reference_int,
     "address": reference_address,
     "weight": reference_int,

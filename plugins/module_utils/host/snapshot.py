@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one reader of the host: nginx's configuration (does it include the rules directory?) and
-the managed rule files in the rules directory, read back as canonical rules. Used by every module:
-``lb_rule_info``, ``lb_rules state=gathered`` and the transaction.
+"""The one reader of the host: nginx's configuration (does it include the rules directory? what
+does the host's own nginx serve: ``host/layout.py``) and the managed rule files in the rules
+directory, read back as canonical rules. Used by every module: ``lb_rule_info``, ``lb_host_info``,
+``lb_rules state=gathered`` and the transaction.
 
 A file is managed when its first line is the renderer's marker. The rule is read back from the
 JSON header line, re-validated, and the file is "in sync" when it is byte for byte what the
-renderer makes of that rule today (anything else, a hand edit or an older format, is drift that
+renderer makes of that rule today for this host's nginx (``NginxFeatures``: version, IPv6) (anything else, a hand edit or an older format, is drift that
 the next apply rewrites). Any other file is unmanaged: reported, never touched. Rules are always
 in the order of their names.
 """
@@ -20,6 +21,7 @@ import json
 import os
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.layout import HostLayout
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import companion_names, holds_content, sha256
@@ -53,9 +55,9 @@ class ManagedFile:
         files.update(self.companions)
         return files
 
-    def check_sync(self, rules_dir):
+    def check_sync(self, rules_dir, features):
         rule = self.rule
-        self.rendered = render_rule(rule, rules_dir) if rule is not None else None
+        self.rendered = render_rule(rule, rules_dir, features) if rule is not None else None
         self.in_sync = rule is not None and rule_file_name(rule) == self.filename and self.rendered == self.text
         if self.in_sync and holds_content(rule):
             certificate, key = companion_names(self.name)
@@ -96,9 +98,10 @@ def parse_managed_text(name, text):
     return rule, None
 
 
-def read_snapshot(directory, rules_dir):
+def read_snapshot(directory, rules_dir, features):
     """Snapshot of ``directory`` (which may not exist yet: then it holds nothing). ``rules_dir`` is
-    the path nginx knows the directory by (where rendered rules point for certificate files)."""
+    the path nginx knows the directory by (where rendered rules point for certificate files);
+    ``features`` what the host's nginx offers (NginxFeatures), which rules are rendered for."""
     managed, others = OrderedDict(), []
     try:
         entries = sorted(os.listdir(directory))
@@ -124,7 +127,7 @@ def read_snapshot(directory, rules_dir):
         else:
             owner.companions[entry] = _read(os.path.join(directory, entry))
     for managed_file in managed.values():
-        managed_file.check_sync(rules_dir)
+        managed_file.check_sync(rules_dir, features)
     # Files were read in file-name order (web.conf before web.stream wins the name); rules are listed
     # by name ("web" before "web-2", whose file sorts first).
     return Snapshot(directory, OrderedDict(sorted(managed.items())), unmanaged)
@@ -178,8 +181,12 @@ class Host:
         if rules_included:
             check_includes(self.scan, self.rules_dir.path)
 
-    def snapshot(self, recovered=False):
+    def layout(self, removed=()):
+        """The host's own part of nginx's configuration (``removed``: links about to be removed)."""
+        return HostLayout(self.scan, self.rules_dir.path, removed)
+
+    def snapshot(self, features, recovered=False):
         """The managed rules now, or with ``recovered`` as they will be once an interrupted run has
-        been rolled back (what a check-mode run plans against)."""
+        been rolled back (what a check-mode run plans against); ``features``: NginxFeatures of the host."""
         directory = self.rules_dir.recovery_view() if recovered else self.rules_dir.current_dir()
-        return read_snapshot(directory or self.rules_dir.path, self.rules_dir.path)
+        return read_snapshot(directory or self.rules_dir.path, self.rules_dir.path, features)

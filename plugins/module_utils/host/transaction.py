@@ -18,8 +18,11 @@ Order of events for a change (every module that writes goes through ``Transactio
    rule(s) at fault.
 
 ``run_files`` does the same for the base configuration outside the rules directory (``files.py``):
-the previous files saved and journaled, the new ones renamed into place, ``nginx -t``, reload, and
-on failure every file restored exactly. Both recover what an interrupted run of either left.
+``nginx -t`` on the configuration as it is (one nginx already rejects is refused before anything is
+touched), the previous files saved and journaled, the new ones renamed into place, ``nginx -t``,
+reload, and on failure every file restored exactly. Both recover what an interrupted run of either
+left. A rule change that nginx rejects is tested again once rolled back, so that a configuration
+that was invalid before is reported as such rather than blamed on the rules.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +31,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import HostFiles, read_state
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import FILE_MODE, PRIVATE_MODE, RulesDirError
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host, check_includes
@@ -105,12 +109,12 @@ class Outcome(FilesOutcome):
         return self.snapshot.warnings() + rule_warnings(self.requested.values())
 
 
-def rule_text(rule, current, rules_dir):
+def rule_text(rule, current, rules_dir, features):
     """The nginx file text of ``rule``: rendered once per run (the reader rendered the rule on the
-    host already; an unchanged rule is not rendered again)."""
+    host already, for the same ``features``; an unchanged rule is not rendered again)."""
     if current is not None and current.rule == rule and current.rendered is not None:
         return current.rendered
-    return render_rule(rule, rules_dir)
+    return render_rule(rule, rules_dir, features)
 
 
 def desired_files(rule, text, current, content):
@@ -131,9 +135,10 @@ def desired_files(rule, text, current, content):
     return files
 
 
-def plan_changes(snapshot, desired, rules_dir, contents=None):
-    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete});
-    ``contents`` ({name: TlsContent}) is certificate content to write with a rule.
+def plan_changes(snapshot, desired, rules_dir, features, contents=None):
+    """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete}),
+    rendered for ``features`` (NginxFeatures of the host); ``contents`` ({name: TlsContent}) is
+    certificate content to write with a rule.
 
     RuleError if a rule's file (or its certificate or key) would replace a file the collection
     does not manage: such files are reported, never touched."""
@@ -146,7 +151,7 @@ def plan_changes(snapshot, desired, rules_dir, contents=None):
             if current is not None:
                 changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
             continue
-        text = rule_text(rule, current, rules_dir)
+        text = rule_text(rule, current, rules_dir, features)
         want = desired_files(rule, text, current, contents.get(name))
         for taken in sorted(set(want) & set(snapshot.unmanaged)):
             problems.append("rule '%s': %s is in %s but not managed by antsle.antman; it is never overwritten "
@@ -186,6 +191,8 @@ class Transaction:
         except NginxError as error:
             raise ApplyError(str(error), output=error.output)
         self.rules_dir = self.host.rules_dir
+        self.features = host_features(self.nginx.version)
+        self.rules_included = rules_included
         self.files = HostFiles(self.rules_dir.path)
         self.reload = reload
         self.check_mode = check_mode
@@ -202,12 +209,12 @@ class Transaction:
             if self.reload:
                 self.nginx.require_running()
             if self.check_mode:
-                outcome = self._plan(compute, contents, self.host.snapshot(recovered=True))
+                outcome = self._plan(compute, contents, self.host.snapshot(self.features, recovered=True))
                 outcome.recovered = self.rules_dir.interrupted() or self.files.interrupted()
                 return outcome
             with self.rules_dir.locked(self.lock_timeout):
                 recovered = self._recover()
-                outcome = self._plan(compute, contents, self.host.snapshot())
+                outcome = self._plan(compute, contents, self.host.snapshot(self.features))
                 outcome.recovered = recovered
                 if outcome.changes:
                     outcome.reloaded = self._commit(outcome.changes)
@@ -218,9 +225,13 @@ class Transaction:
     def _plan(self, compute, contents, snapshot):
         desired = compute(snapshot)
         final_rules = final_rule_set(snapshot, desired)
-        changes = plan_changes(snapshot, desired, self.rules_dir.path, contents)
-        check_rule_set(final_rules.values(), changing=set(c.name for c in changes))
-        if needs_stream(final_rules.values()):
+        changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
+        changing = set(c.name for c in changes)
+        check_rule_set(final_rules.values(), changing=changing)
+        problems = self.host.layout().rule_problems(final_rules.values(), changing=changing)
+        if problems:
+            raise RuleError(problems)
+        if needs_stream(final_rules.values()) and self.rules_included:
             check_includes(self.host.scan, self.rules_dir.path, stream=True)
         return Outcome(snapshot, final_rules, changes, requested=desired)
 
@@ -245,9 +256,16 @@ class Transaction:
         try:
             if self.check_mode:
                 changes = compute(self.files.view)
+                if self.nginx.master_pid():
+                    self._require_valid()
                 return FilesOutcome(changes, recovered=self.rules_dir.interrupted() or self.files.interrupted())
+            interrupted = self.rules_dir.interrupted() or self.files.interrupted()
+            if not interrupted:
+                self._require_valid()  # before the lock file is even made: nothing is touched
             with self.rules_dir.locked(self.lock_timeout):
                 recovered = self._recover()
+                if interrupted:
+                    self._require_valid()  # as the recovery left it
                 changes = compute(read_state)
                 outcome = FilesOutcome(changes, recovered=recovered)
                 if changes:
@@ -255,6 +273,15 @@ class Transaction:
                 return outcome
         except (NginxError, RulesDirError) as error:
             raise ApplyError(str(error), output=getattr(error, "output", ""))
+
+    def _require_valid(self):
+        """Refuse to build on a configuration nginx already rejects: a change could not be told apart
+        from what was broken before, and nginx would not load it anyway."""
+        try:
+            self.nginx.test()
+        except NginxError as error:
+            raise ApplyError("nginx's configuration is invalid before any change (%s); nothing was touched. Fix it "
+                             "first (nginx -t -c %s)" % (error, self.nginx.conf), output=error.output)
 
     def _commit_files(self, changes):
         self.files.begin(changes)
@@ -309,6 +336,11 @@ class Transaction:
             self.on_step("validated")
         except NginxError as error:
             self._roll_back(previous, staged, reload_again=False)
+            try:
+                self.nginx.test()
+            except NginxError:
+                raise ApplyError("nginx rejects its configuration without this change too: it was invalid before (%s); "
+                                 "every rule file was restored" % error, output=error.output)
             raise self._blame(error, changes)
         reloaded = False
         if self.reload:

@@ -40,6 +40,15 @@ class FieldError(ValueError):
     """A value that is not acceptable for its field. The message describes the value."""
 
 
+class OutOfRange(FieldError):
+    """A value of the right kind beyond the field's bounds; ``nearest`` is the bound it passed, in
+    canonical form (importing existing configuration clamps to it, with a note)."""
+
+    def __init__(self, message, nearest):
+        super(OutOfRange, self).__init__(message)
+        self.nearest = nearest
+
+
 def show(value):
     """A printable, single-line, bounded rendering of a bad value for error messages. A value that
     holds a PEM private key (given in the wrong field, say) is described, never shown."""
@@ -75,7 +84,7 @@ def parse_int(value, minimum, maximum):
     elif not isinstance(value, int):
         raise FieldError("%s is a %s, expected an integer" % (show(value), type(value).__name__))
     if value < minimum or value > maximum:
-        raise FieldError("%s is out of range (%d-%d)" % (show(value), minimum, maximum))
+        raise OutOfRange("%s is out of range (%d-%d)" % (show(value), minimum, maximum), min(max(value, minimum), maximum))
     return value
 
 
@@ -216,7 +225,8 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
     if isinstance(value, bool):
         raise FieldError("%s is a boolean, expected a time such as 5s" % show(value))
     if isinstance(value, int) and abs(value) > TIME_MAX_NUMBER:
-        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
+        raise OutOfRange("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)),
+                         maximum_ms if value > 0 else minimum_ms)
     if isinstance(value, (int, float)):
         value = repr(value) if isinstance(value, float) else str(value)
     if not isinstance(value, str):
@@ -231,7 +241,8 @@ def parse_time_ms(value, minimum_ms, maximum_ms):
     else:
         raise FieldError("%s is not a time (examples: 500ms, 5s, 1m)" % show(value))
     if not minimum_ms <= milliseconds <= maximum_ms:
-        raise FieldError("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)))
+        raise OutOfRange("%s is out of range (%s-%s)" % (show(value), format_time(minimum_ms), format_time(maximum_ms)),
+                         min(max(milliseconds, minimum_ms), maximum_ms))
     return milliseconds
 
 
@@ -243,10 +254,57 @@ def format_time(milliseconds):
 
 
 def parse_time(value, minimum_ms, maximum_ms, whole_seconds=False):
-    milliseconds = parse_time_ms(value, minimum_ms, maximum_ms)
+    try:
+        milliseconds = parse_time_ms(value, minimum_ms, maximum_ms)
+    except OutOfRange as error:
+        error.nearest = format_time(error.nearest)
+        raise
     if whole_seconds and milliseconds % 1000:
         raise FieldError("%s must be a whole number of seconds" % show(value))
     return format_time(milliseconds)
+
+
+SIZE_RE = re.compile(r"\A([0-9]{1,12})([kKmMgG]?)\Z")
+SIZE_UNITS = (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10))
+
+
+def parse_size(value, maximum):
+    """An nginx size: bytes, or a number with ``k``, ``m`` or ``g`` (any case), at most ``maximum``
+    bytes. Canonical form: the largest unit that divides it exactly (``1024k`` -> ``1m``), ``0`` for 0."""
+    if isinstance(value, bool):
+        raise FieldError("%s is a boolean, expected a size such as 200m" % show(value))
+    if isinstance(value, int) and not 0 <= value <= maximum:
+        raise FieldError("%s is out of range (0-%s)" % (show(value), format_size(maximum)))
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected a size such as 200m" % (show(value), type(value).__name__))
+    match = SIZE_RE.match(value.strip())
+    if not match:
+        raise FieldError("%s is not a size (examples: 0, 512k, 200m, 1g)" % show(value))
+    size = int(match.group(1)) * dict(SIZE_UNITS).get(match.group(2).lower(), 1)
+    if size > maximum:
+        raise FieldError("%s is out of range (0-%s)" % (show(value), format_size(maximum)))
+    return format_size(size)
+
+
+def format_size(size):
+    """Canonical nginx size text for a number of bytes."""
+    for unit, factor in SIZE_UNITS:
+        if size and size % factor == 0:
+            return "%d%s" % (size // factor, unit)
+    return "%d" % size
+
+
+NGINX_VERSION_RE = re.compile(r"\A([0-9]{1,4})\.([0-9]{1,4})(?:\.([0-9]{1,4}))?\Z")
+
+
+def parse_nginx_version(value):
+    """An nginx version, ``1.22.1`` or ``1.25``, as a tuple (1, 22, 1) / (1, 25, 0)."""
+    match = NGINX_VERSION_RE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise FieldError("%s is not an nginx version such as 1.22.1" % show(value))
+    return tuple(int(part or 0) for part in match.groups())
 
 
 PATH_RE = re.compile(r"\A(/[A-Za-z0-9._+@-]+)+\Z")

@@ -16,13 +16,16 @@ from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
     FieldError,
+    format_time,
     parse_address,
     parse_name,
     parse_server_names,
+    parse_time_ms,
     show,
 )
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
-    FIELD_ORDER, HTTP_ONLY, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RULE, UPSTREAM, UPSTREAM_ORDER, defaults_for, upstream_defaults)
+    DEFAULT_TRIES, FIELD_ORDER, HTTP_ONLY, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RULE, UPSTREAM, UPSTREAM_ORDER, defaults_for,
+    upstream_defaults)
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import normalize_tls
 
 UPSTREAM_DEFAULTS = upstream_defaults()
@@ -112,6 +115,33 @@ def check_upstream_roles(rule):
         elif rule["server_port"] == 80:
             problems.append("redirect_http: true needs a server_port other than 80 (the redirect listens on 80)")
     return problems
+
+
+def in_rotation(rule):
+    """(primaries, backups): the upstreams of ``rule`` that are not down."""
+    upstreams = [u for u in rule.get("upstreams") or [] if not u["down"]]
+    return [u for u in upstreams if not u["backup"]], [u for u in upstreams if u["backup"]]
+
+
+def effective_tries(rule):
+    """The ``next_upstream_tries`` nginx applies: the rule's, or when it gives none, DEFAULT_TRIES, or
+    with backups every upstream in rotation (a request that meets only failed primaries still
+    reaches a backup)."""
+    if rule.get("next_upstream_tries") is not None:
+        return rule["next_upstream_tries"]
+    primaries, backups = in_rotation(rule)
+    return len(primaries) + len(backups) if backups else DEFAULT_TRIES
+
+
+def effective_next_upstream_timeout(rule):
+    """The ``next_upstream_timeout`` nginx applies (canonical time), or None for no limit: the rule's,
+    or for http rules that give none the time DEFAULT_TRIES tries can take."""
+    if rule.get("next_upstream_timeout") is not None:
+        return rule["next_upstream_timeout"]
+    if rule["protocol"] != "http":
+        return None
+    one_try = parse_time_ms(rule["connect_timeout"], 0, 10 ** 9) + parse_time_ms(rule["read_timeout"], 0, 10 ** 9)
+    return format_time(DEFAULT_TRIES * one_try)
 
 
 def parse_rule(raw):

@@ -9,7 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, in_rotation
 
 
 def check_rule_set(rules, changing=()):
@@ -21,12 +21,13 @@ def check_rule_set(rules, changing=()):
     - one server name on one port in two http rules (the redirect of ``redirect_http`` counts as
       one on port 80): nginx only warns ("conflicting server name") and serves the first it read;
     - http rules on one port that disagree on TLS (the redirect of ``redirect_http`` is plain HTTP on
-      port 80): nginx makes the port TLS for all of them;
-    - a TCP port used by an http rule and a tcp rule, or by two tcp rules (two udp rules likewise):
-      nginx cannot listen twice.
+      port 80): nginx makes the port TLS for all of them; likewise tls rules on one port that
+      disagree on http2 (before nginx 1.25.1 a setting of the listening socket);
+    - a port used by an http rule and a tcp rule, or by two tcp rules (two udp rules likewise), on
+      IPv4 or on IPv6: nginx cannot listen twice.
     """
     problems = []
-    by_folded_name, names_on_port, tls_on_port, ports = {}, {}, {}, {}
+    by_folded_name, names_on_port, tls_on_port, http2_on_port, sockets = {}, {}, {}, {}, {}
     for rule in sorted(rules, key=lambda r: (r["name"] in changing, r["name"])):
         name = rule["name"]
         folded = name.lower()
@@ -34,11 +35,15 @@ def check_rule_set(rules, changing=()):
             problems.append("rule '%s': name clashes with rule '%s' (rule names are case-insensitive)"
                             % (name, by_folded_name[folded]))
         by_folded_name.setdefault(folded, name)
-        for port, transport in listening_ports(rule):
-            owner = ports.setdefault((port, transport), (name, rule["protocol"]))
+        clashes = []
+        for family, port, transport in listening_sockets(rule):
+            owner = sockets.setdefault((family, port, transport), (name, rule["protocol"]))
             if owner[0] != name and "stream" in (kind(owner[1]), kind(rule["protocol"])):
-                problems.append("rule '%s': %s port %d is already used by rule '%s' (%s)"
-                                % (name, transport, port, owner[0], owner[1]))
+                clashes.append((port, transport, owner, family))
+        for port, transport, owner in sorted(set(c[:3] for c in clashes)):
+            families = " and ".join(f for f in FAMILIES if (port, transport, owner, f) in clashes)
+            problems.append("rule '%s': %s port %d is already used by rule '%s' (%s) on %s"
+                            % (name, transport, port, owner[0], owner[1], families))
         if rule["protocol"] != "http":
             continue
         for port, tls, what in http_servers(rule):
@@ -48,6 +53,12 @@ def check_rule_set(rules, changing=()):
                                 % (name, "server_port %d" % port if what == "server_port" else "redirect_http (port 80)",
                                    "TLS" if owner_tls else "plain HTTP", owner,
                                    " (its redirect_http)" if owner_what == "redirect_http" else ""))
+            if tls:
+                owner, owner_http2 = http2_on_port.setdefault(port, (name, rule["http2"]))
+                if owner_http2 != rule["http2"]:
+                    problems.append("rule '%s': http2 is %s on server_port %d but %s in rule '%s'; all tls rules on a "
+                                    "port must agree on http2 (nginx before 1.25.1 sets it per listening socket)"
+                                    % (name, _on(rule["http2"]), port, _on(owner_http2), owner))
         for port, server_name in server_names(rule):
             owner = names_on_port.setdefault((server_name, port), name)
             if owner != name:
@@ -57,15 +68,27 @@ def check_rule_set(rules, changing=()):
         raise RuleError(problems)
 
 
+FAMILIES = ("IPv4", "IPv6")
+
+
+def _on(flag):
+    return "on" if flag else "off"
+
+
 def kind(protocol):
     return "http" if protocol == "http" else "stream"
 
 
-def listening_ports(rule):
-    """(port, 'tcp'|'udp') sockets the rule makes nginx listen on."""
+def listening_sockets(rule):
+    """(family, port, 'tcp'|'udp') sockets the rule makes nginx listen on: IPv4 always, IPv6 too
+    with ``ipv6`` (on a host with IPv6; checked as if every host had it, so that a rule set valid
+    on one host is valid on all)."""
     if rule["protocol"] != "http":
-        return [(rule["server_port"], "udp" if rule["protocol"] == "udp" else "tcp")]
-    return [(port, "tcp") for port, _tls, _what in http_servers(rule)]
+        ports = [(rule["server_port"], "udp" if rule["protocol"] == "udp" else "tcp")]
+    else:
+        ports = [(port, "tcp") for port, _tls, _what in http_servers(rule)]
+    families = FAMILIES if rule["ipv6"] else FAMILIES[:1]
+    return [(family, port, transport) for family in families for port, transport in ports]
 
 
 def http_servers(rule):
@@ -106,18 +129,18 @@ def backup_reach_warning(rule):
     nginx asks a backup only after the request has tried the primaries, and ``next_upstream_tries``
     counts every try. With N primaries that fail at the same moment, a request needs N + 1 tries to
     reach a backup; with fewer it fails (502) until nginx has marked every primary failed, and again
-    each time ``fail_timeout`` ends and nginx tries them all once more. Returns None when the rule
-    has no backup in rotation or its tries reach one (0 means no limit)."""
-    upstreams = rule.get("upstreams") or []
-    primaries = [u for u in upstreams if not u["backup"] and not u["down"]]
-    backups = [u for u in upstreams if u["backup"] and not u["down"]]
+    each time ``fail_timeout`` ends and nginx tries them all once more. Only a value the rule gives
+    can be too small (the default reaches every backup, see ``rule.effective_tries``). Returns None
+    when the rule has no backup in rotation or its tries reach one (0 means no limit)."""
+    primaries, backups = in_rotation(rule)
     tries = rule.get("next_upstream_tries")
     if not backups or not tries or tries > len(primaries):
         return None
     return ("rule '%s': next_upstream_tries %d cannot reach its backup upstreams when its %d primary "
             "upstreams fail together (a request tries the primaries first): such requests fail until "
-            "nginx has marked them all failed. Set next_upstream_tries to %d (or 0, no limit) for the "
-            "backups to answer them." % (rule["name"], tries, len(primaries), len(primaries) + 1))
+            "nginx has marked them all failed. Leave next_upstream_tries out (the default tries every "
+            "upstream in rotation), or set it to at least %d (or 0, no limit)."
+            % (rule["name"], tries, len(primaries), len(primaries) + 1))
 
 
 def rule_warnings(rules):

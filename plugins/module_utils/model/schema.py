@@ -23,12 +23,15 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, parse_bool, parse_choice, parse_int, parse_path, parse_sha256, parse_time, parse_tls_protocols)
+    TLS_PROTOCOLS, parse_bool, parse_choice, parse_int, parse_path, parse_sha256, parse_size, parse_time, parse_tls_protocols)
 
 PROTOCOLS = ("http", "tcp", "udp")
 HTTP = ("http",)
 METHODS = ("round_robin", "least_conn", "ip_hash")
 MAX_UPSTREAMS = 128
+MAX_BODY_SIZE = 1 << 40  # 1024g: far beyond any upload, well within nginx's off_t
+# Without backups a request is tried on up to 3 upstreams, and never for longer than 3 tries take.
+DEFAULT_TRIES = 3
 NO_DEFAULT = object()
 
 
@@ -144,6 +147,11 @@ RULE_FIELDS = (
     Field("server_port", "int", default=80, parse=lambda v: parse_int(v, 1, 65535), description=[
         "The port nginx listens on for this rule (1-65535).",
     ]),
+    Field("ipv6", "bool", default=True, parse=parse_bool, description=[
+        "Listen on IPv6 too (C([::]:<server_port>), and C([::]:80) for O(redirect_http)) when the host has IPv6; "
+        "a host without it gets the IPv4 listener only, from the same rule. V(false) listens on IPv4 only.",
+        "Every rule listens on IPv4 (C(<server_port>), all addresses).",
+    ]),
     Field(
         "method", "str", default="round_robin", choices=list(METHODS), parse=lambda v: parse_choice(v, METHODS),
         description=[
@@ -195,9 +203,24 @@ RULE_FIELDS = (
             "again (whole seconds, nginx time such as V(10s)).",
         ],
     ),
-    Field("next_upstream_tries", "int", default=3, parse=lambda v: parse_int(v, 0, 100), description=[
+    Field("next_upstream_tries", "int", default=None, parse=lambda v: parse_int(v, 0, 100), description=[
         "How many upstreams a request may be tried on in total, V(0) for no limit.",
+        "Not given, it is computed from the upstreams: %d, or with backups, every upstream in rotation (primaries and "
+        "backups that are not O(upstreams[].down)), so that a request reaches a backup even when all the primaries "
+        "fail at the same moment. A given value too small for that is applied with a warning." % DEFAULT_TRIES,
     ]),
+    Field(
+        "next_upstream_timeout", "str", default=None, parse=lambda v: parse_time(v, 0, 3600000),
+        description=[
+            "How long a request may go on being passed to the next upstream (nginx C(proxy_next_upstream_timeout)); "
+            "once it has spent this long, the failure it last met is the answer. V(0) for no limit.",
+            "It bounds how long a request can take when several upstreams hang, whatever the number of tries: at most "
+            "this plus one try (O(connect_timeout) + O(read_timeout)).",
+            "Not given, http rules use the time three tries can take, 3 x (O(connect_timeout) + O(read_timeout)) "
+            "(18s with the defaults); tcp and udp rules have no limit (their retries only happen while connecting, "
+            "each bounded by O(connect_timeout)).",
+        ],
+    ),
     Field(
         "retry_non_idempotent", "bool", protocols=HTTP, protocol_defaults={"http": False}, parse=parse_bool,
         description=[
@@ -213,6 +236,44 @@ RULE_FIELDS = (
             "throughput. V(0) turns it off (a new connection per request).",
         ],
     ),
+    Field("websocket", "bool", protocols=HTTP, protocol_defaults={"http": True}, parse=parse_bool, description=[
+        "Forward WebSocket (and any other HTTP/1.1 C(Upgrade)) requests to the upstreams. Requests with an "
+        "C(Upgrade) header are proxied from a location of their own (C(@antman_websocket)) that forwards C(Upgrade) "
+        "and C(Connection: upgrade) and gives the upgraded connection O(websocket_timeout); ordinary requests keep "
+        "upstream O(keepalive) and O(read_timeout). No nginx variable or C(map) is defined, so nothing clashes with "
+        "the host's own (such as C($connection_upgrade)).",
+        "V(false) - C(Upgrade) is not forwarded, a WebSocket handshake gets no C(101).",
+    ]),
+    Field(
+        "websocket_timeout", "str", protocols=HTTP, protocol_defaults={"http": "3600s"},
+        parse=lambda v: parse_time(v, 1, 86400000),
+        description=[
+            "How long an upgraded (WebSocket) connection may stay idle, no data either way, before nginx closes it "
+            "(at most V(24h)). Independent of O(read_timeout), which keeps bounding ordinary requests; an application "
+            "that pings every 30 s keeps its sockets for as long as it likes.",
+            "Trade-off, nginx also waits this long for the answer to the handshake itself: a hung upstream holds "
+            "a handshake up to this long (a crashed one is skipped at once, a cut link costs O(connect_timeout)). "
+            "Ordinary requests to the same upstream mark it failed after O(read_timeout).",
+        ],
+    ),
+    Field(
+        "client_max_body_size", "str", protocols=HTTP, protocol_defaults={"http": "200m"},
+        parse=lambda v: parse_size(v, MAX_BODY_SIZE),
+        description=[
+            "The largest request body (upload) accepted, an nginx size (V(512k), V(200m), V(1g)); larger ones get "
+            "C(413). V(0) for no limit. The default is antMan's own; nginx's is 1m.",
+        ],
+    ),
+    Field("buffering", "bool", protocols=HTTP, protocol_defaults={"http": True}, parse=parse_bool, description=[
+        "V(true) - nginx's buffering: a request body is read completely before it is sent to an upstream (a "
+        "failed upstream can then be retried with it), and responses are read ahead of slow clients, which frees "
+        "the upstream sooner. Streamed responses still reach clients as they are sent (C(text/event-stream), "
+        "long polling), and an application can turn response buffering off per response with "
+        "C(X-Accel-Buffering: no).",
+        "V(false) - request and response bodies are streamed through as they come (C(proxy_request_buffering off), "
+        "C(proxy_buffering off)): uploads reach the application while they are sent, nothing is written to nginx's "
+        "temporary files. A request whose body was already being sent is then never retried on another upstream.",
+    ]),
     Field("tls", "dict", protocols=HTTP, protocol_defaults={"http": None}, options=TLS_FIELDS, description=[
         "Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.",
         "Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and "
@@ -221,6 +282,13 @@ RULE_FIELDS = (
         "carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.",
         "Usually with O(server_port=443). All http rules on one port must agree on using tls.",
     ]),  # parsed by tls.normalize_tls (its forms)
+    Field("http2", "bool", protocols=HTTP, protocol_defaults={"http": True}, parse=parse_bool, description=[
+        "With O(tls), offer HTTP/2 (ALPN C(h2)) besides HTTP/1.1, in the syntax of the host's nginx version "
+        "(C(listen ... http2) before 1.25.1, C(http2 on) from 1.25.1; read from C(nginx -v)). Upstreams are still "
+        "reached over HTTP/1.1. WebSocket clients use HTTP/1.1 connections, which keep working.",
+        "All tls rules on one port must agree on it (before nginx 1.25.1 it is a setting of the listening socket). "
+        "Without O(tls) it has no effect (browsers speak HTTP/2 over TLS only).",
+    ]),
     Field("redirect_http", "bool", protocols=HTTP, protocol_defaults={"http": False}, parse=parse_bool, description=[
         "With O(tls) only. Also answer plain HTTP on port 80 for the same server names with a "
         "301 redirect to https (to O(server_port)).",

@@ -13,10 +13,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
+from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError, Transaction
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import PRIVATE_KEY_MARK
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import NginxError
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import Nginx, NginxError
 
 DEFAULT_RULES_DIR = "/etc/nginx/antman.d"
 DEFAULT_NGINX_CONF = "/etc/nginx/nginx.conf"
@@ -46,6 +48,18 @@ def transaction(module, rules_included=True):
     return Transaction(params["rules_dir"], params["nginx_binary"], params["nginx_conf"], module.run_command,
                        reload=params["reload"], check_mode=module.check_mode, lock_timeout=params["lock_timeout"],
                        rules_included=rules_included)
+
+
+def read_host(module):
+    """The snapshot of this module's host (modules that only read: lb_rule_info, lb_rules
+    state=gathered), rules checked against what they render to for the host's nginx (whose binary
+    is only looked for if a rule's text depends on its version)."""
+    params = module.params
+    host = Host(params["nginx_conf"], params["rules_dir"])
+
+    def version():
+        return Nginx(params["nginx_binary"], params["nginx_conf"], module.run_command, host.scan).version()
+    return host.snapshot(host_features(version))
 
 
 class AntmanModule(AnsibleModule):

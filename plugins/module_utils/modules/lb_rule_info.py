@@ -11,10 +11,9 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.probe import probe_addresses
-from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_name
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
-from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options, read_host
 
 MODULE_KWARGS = {}
 # UDP has no connection whose acceptance would say anything about the upstream.
@@ -50,7 +49,7 @@ def run(module):
             name = parse_name(params["name"])
         except FieldError as error:
             raise RuleError(["name: %s" % error])
-    snapshot = Host(params["nginx_conf"], params["rules_dir"]).snapshot()
+    snapshot = read_host(module)
     rules = [rule for rule_name, rule in snapshot.rules().items() if name is None or rule_name == name]
     if params["probe"]:
         rules = with_probes(rules, params["probe_timeout"])

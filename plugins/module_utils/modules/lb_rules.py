@@ -16,12 +16,13 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
-from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_nginx_version
 from ansible_collections.antsle.antman.plugins.module_utils.model.request import config_request
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import rule_warnings
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import config_argument_spec
-from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, transaction
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, read_host, transaction
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule
 
 MERGED, REPLACED, OVERRIDDEN, DELETED = "merged", "replaced", "overridden", "deleted"
 GATHERED, RENDERED, PARSED = "gathered", "rendered", "parsed"
@@ -36,6 +37,8 @@ def argument_spec():
     spec.update(
         state=dict(type="str", default=MERGED, choices=list(STATES)),
         running_config=dict(type="str"),
+        nginx_version=dict(type="str"),
+        include_pending=dict(type="bool", default=False),
     )
     return spec
 
@@ -79,19 +82,37 @@ def run_parsed(module):
     return dict(changed=False, parsed=rules, unsupported=unsupported)
 
 
+def rendered_features(state, nginx_version):
+    """What ``rendered`` renders for without a host: the nginx version given (the HTTP/2 syntax),
+    or the syntax every version accepts; IPv6 listeners as the rules ask. Other states read the
+    host's nginx, so the option is refused there."""
+    if nginx_version is None:
+        return NginxFeatures()
+    if state != RENDERED:
+        raise RuleError(["nginx_version: only state rendered takes it (state %s reads the version from the host's "
+                         "nginx)" % state])
+    try:
+        return NginxFeatures(version=parse_nginx_version(nginx_version))
+    except FieldError as error:
+        raise RuleError(["nginx_version: %s" % error])
+
+
 def run(module):
     params = module.params
     state = params["state"]
+    features = rendered_features(state, params["nginx_version"])
     if state == PARSED:
         return run_parsed(module)
     request = parse_request(state, params["config"])
     if state == RENDERED:
-        return dict(changed=False, rendered=[render_rule(rule, params["rules_dir"]) for rule in request.rules.values()],
-                    warnings=rule_warnings(request.rules.values()))
+        rendered = [render_rule(rule, params["rules_dir"], features) for rule in request.rules.values()]
+        return dict(changed=False, rendered=rendered, warnings=rule_warnings(request.rules.values()))
     if state == GATHERED:
-        snapshot = Host(params["nginx_conf"], params["rules_dir"]).snapshot()
+        snapshot = read_host(module)
         return dict(changed=False, gathered=list(snapshot.rules().values()), warnings=snapshot.warnings())
-    outcome = transaction(module).run(lambda have: desired_rules(state, request, have), contents=request.contents)
+    pending = module.check_mode and params["include_pending"]
+    outcome = transaction(module, rules_included=not pending).run(lambda have: desired_rules(state, request, have),
+                                                                  contents=request.contents)
     result = dict(
         changed=outcome.changed,
         before=list(outcome.snapshot.rules().values()),

@@ -4,7 +4,10 @@
 """The only edit the collection makes to a file of the host's own nginx configuration: one
 ``include`` line, added where nginx reads it in the wanted context, and nothing else changed.
 
-- ``http``: a line right after the opening ``http {`` of the main configuration file;
+- ``http``: a line at the end of the ``http { }`` block of the main configuration file, just
+  before its closing brace: nginx then reads the included file after every server the host's
+  configuration already has, so a host server that is nginx's default for its port only because
+  it is read first stays the default;
 - ``main``: a line at the end of the main configuration file.
 
 Each added line ends with a comment naming the collection, so a person reading ``nginx.conf``
@@ -17,7 +20,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import block_opening
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import block_span
 
 INCLUDE_PATH_RE = re.compile(r"\A/[A-Za-z0-9._/*-]+\Z")
 CONTEXTS = ("http", "main")
@@ -46,14 +49,13 @@ def with_include(text, context, path, conf_path="nginx.conf"):
         return text + ("" if not text or text.endswith("\n") else "\n") + line + "\n"
     if context != "http":
         raise EditError("context %r is not one of %s" % (context, ", ".join(CONTEXTS)))
-    opening = block_opening(text, "http")
-    if opening is None:
+    span = block_span(text, "http")
+    if span is None:
         raise EditError("%s has no top-level http { } block to add 'include %s;' to; add it where your http "
                         "context is, or give a path that configuration already includes" % (conf_path, path))
-    newline = text.find("\n", opening)
-    rest_of_line = text[opening:] if newline < 0 else text[opening:newline]
-    if rest_of_line.strip() and not rest_of_line.strip().startswith("#"):
-        # "http { include x; ..." on one line: put ours on a line of its own after the brace.
-        return text[:opening] + "\n    " + line + "\n" + text[opening:]
-    at = len(text) if newline < 0 else newline + 1
-    return text[:at] + "    " + line + "\n" + text[at:]
+    closing = span[1]
+    line_start = text.rfind("\n", 0, closing) + 1
+    if text[line_start:closing].strip():
+        # "... }" closes the block on a line with more on it: ours goes on a line of its own before the brace.
+        return text[:closing] + "\n    " + line + "\n" + text[closing:]
+    return text[:line_start] + "    " + line + "\n" + text[line_start:]

@@ -19,6 +19,7 @@ SEARCH_PATH = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin", "/sbin",
 COMPILED_RE = re.compile(r"--(prefix|pid-path|error-log-path)=(\S+)")
 # "... in /etc/nginx/antman.d/web.conf:5", or a certificate: 'cannot load certificate "/.../web.crt"'
 RULE_FILE_RE = re.compile(r"in (\S+?\.(?:conf|stream)):\d+|\"(/[^\"]+?\.(?:crt|key))\"")
+VERSION_RE = re.compile(r"nginx version: [A-Za-z0-9_.-]*/([0-9]+)\.([0-9]+)\.([0-9]+)")
 LOG_PREFIX_RE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: ", re.M)
 SYSTEMD_UNIT = "nginx.service"
 
@@ -43,6 +44,12 @@ def find_binary(binary):
             return candidate
     raise NginxError("nginx binary %r not found%s; install nginx or set nginx_binary"
                      % (binary, "" if "/" in binary else " in PATH or %s" % ":".join(SEARCH_PATH)))
+
+
+def parse_version_output(output):
+    """(major, minor, patch) from ``nginx -v`` output ("nginx version: nginx/1.22.1"), or None."""
+    match = VERSION_RE.search(output)
+    return tuple(int(part) for part in match.groups()) if match else None
 
 
 def files_named_in(output):
@@ -106,6 +113,11 @@ class Nginx:
             rc, out, err = self.run([self.binary, "-V"])
             self._compiled = dict(COMPILED_RE.findall(out + err))
         return self._compiled
+
+    def version(self):
+        """nginx's version from ``nginx -v`` as a tuple (1, 22, 1), or None if it does not say."""
+        rc, out, err = self.run([self.binary, "-v"])
+        return parse_version_output(out + err)
 
     def test(self):
         """``nginx -t``; raise NginxError with nginx's message if the configuration is refused."""

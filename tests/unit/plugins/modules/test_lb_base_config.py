@@ -54,13 +54,27 @@ def test_creates_adds_includes_is_idempotent_and_check_mode_predicts(host, run_m
 def test_a_refused_change_puts_every_file_back(host, run_module):
     os.symlink("/usr/share/nginx/default", os.path.join(host.root, "default-site"))
     before = tree(host.root)
-    host.make_nginx_t_fail("nginx: [emerg] unknown directive in %s/conf.d/antman.conf:2" % host.root)
+    host.make_nginx_t_fail("nginx: [emerg] unknown directive in %s/conf.d/antman.conf:2" % host.root,
+                           when_exists=os.path.join(host.root, "conf.d", "antman.conf"))
     failed, result = run_module(lb_base_config.main, args(host, remove_links=[os.path.join(host.root, "default-site")]))
     assert failed and "every file was restored" in result["msg"] and "unknown directive" in result["msg"]
     after = tree(host.root)
-    for made in ("nginx-t-fails", ".antman.d.lock"):  # the test's marker; the lock file stays, empty
+    for made in ("nginx-t-fails", "nginx-t-fails-when", ".antman.d.lock"):  # the test's markers; the lock stays, empty
         after.pop(made)
     assert after == before and host.reloads == []
+
+
+def test_a_configuration_nginx_already_rejects_is_refused_before_anything_is_touched(host, run_module):
+    """The host's own nginx.conf is broken: nothing is written, nginx's words are in the message (check mode too)."""
+    host.make_nginx_t_fail("nginx: [emerg] unknown directive \"gzip_of\" in %s:3" % host.conf)
+    before = tree(host.root)
+    for check_mode in (True, False):
+        failed, result = run_module(lb_base_config.main, args(host), check_mode=check_mode)
+        assert failed and "invalid before any change" in result["msg"] and "nothing was touched" in result["msg"]
+        assert 'unknown directive "gzip_of"' in result["msg"] and "gzip_of" in result["nginx_output"]
+        after = tree(host.root)
+        after.pop(".antman.d.lock", None)  # the lock file stays, empty
+        assert after == before and host.reloads == []
 
 
 def test_links_made_and_removed_regular_files_never_removed(host, run_module):

@@ -1,3 +1,5 @@
+import os
+
 from ansible_collections.antsle.antman.plugins.modules import lb_rule
 
 RULE = {"name": "web", "server_name": "Web.Local", "upstreams": [{"address": "10.0.0.1", "weight": 3},
@@ -49,7 +51,8 @@ def test_bad_input_fails_before_touching_anything(host, run_module):
 def test_nginx_refusal_rolls_back_and_names_the_rule(host, run_module):
     run_module(lb_rule.main, host.params(**RULE))
     before = host.files()
-    host.make_nginx_t_fail('nginx: [emerg] host not found in upstream "x.invalid:80" in %s/new.conf:5\n' % host.rules_dir)
+    host.make_nginx_t_fail('nginx: [emerg] host not found in upstream "x.invalid:80" in %s/new.conf:5\n' % host.rules_dir,
+                           when_exists=os.path.join(host.rules_dir, "new.conf"))
     failed, result = run_module(lb_rule.main, host.params(**dict(RULE, name="new", server_name="new.local")))
     assert failed and result["rules"] == ["new"] and "host not found" in result["msg"]
     assert host.files() == before
@@ -72,11 +75,13 @@ def test_missing_nginx_binary(host, run_module):
 
 
 def test_a_backup_out_of_reach_of_the_tries_is_warned_about(host, run_module, warnings):
-    """Three primaries and a backup with the default next_upstream_tries (3): applied, with a
-    warning that names the rule and the value that reaches the backup; 4 is quiet."""
+    """Three primaries and a backup with next_upstream_tries 3 given: applied, with a warning that
+    names the rule and the value that reaches the backup; 4, or the default, is quiet."""
     upstreams = [{"address": "10.0.0.%d" % i} for i in (1, 2, 3)] + [{"address": "10.0.0.9", "backup": True}]
-    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams)))
+    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams, next_upstream_tries=3)))
     assert not failed and result["changed"]
-    assert len(warnings) == 1 and "rule 'web'" in warnings[0] and "next_upstream_tries to 4" in warnings[0]
+    assert len(warnings) == 1 and "rule 'web'" in warnings[0] and "set it to at least 4" in warnings[0]
     failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams, next_upstream_tries=4)))
     assert not failed and result["changed"] and len(warnings) == 1
+    failed, result = run_module(lb_rule.main, host.params(**dict(RULE, upstreams=upstreams)))
+    assert not failed and result["changed"] and len(warnings) == 1 and result["rule"]["next_upstream_tries"] is None

@@ -147,9 +147,73 @@ def test_parsed_imports_a_hand_written_config(run_module):
 @pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "rendered"])
 def test_a_backup_out_of_reach_of_the_tries_is_warned_about(apply, state, warnings):
     """Only the rules in the request are checked: a quiet WEB and a SHOP whose backup three
-    primaries keep out of reach with the default tries."""
-    shop = {"name": "shop", "server_name": "shop.local", "upstreams": [
+    primaries keep out of reach with the tries it gives."""
+    shop = {"name": "shop", "server_name": "shop.local", "next_upstream_tries": 3, "upstreams": [
         {"address": "10.0.0.%d" % i} for i in (4, 5, 6)] + [{"address": "10.0.0.7", "backup": True}]}
     failed, result = apply(state, [WEB, shop])
     assert not failed, result
-    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "next_upstream_tries to 4" in warnings[0]
+    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "set it to at least 4" in warnings[0]
+
+
+TLS_RULE = {"name": "shop", "server_name": "shop.local", "server_port": 443, "upstreams": [{"address": "10.0.0.5"}],
+            "tls": {"certificate": "/etc/ssl/shop.pem", "key": "/etc/ssl/shop.key"}}
+
+
+@pytest.mark.parametrize("version, listen, http2_on", [
+    (None, "listen 443 ssl http2;", False), ("1.22.1", "listen 443 ssl http2;", False), ("1.25", "listen 443 ssl http2;", False),
+    ("1.25.1", "listen 443 ssl;", True), ("1.27.4", "listen 443 ssl;", True)])
+def test_rendered_takes_the_nginx_version_as_an_option(apply, version, listen, http2_on):
+    extra = {"nginx_version": version} if version else {}
+    failed, result = apply("rendered", [TLS_RULE], **extra)
+    assert not failed, result
+    lines = [line.strip() for line in result["rendered"][0].splitlines()]
+    assert listen in lines and ("http2 on;" in lines) == http2_on
+
+
+@pytest.mark.parametrize("version", ["1.22.1; include /etc/shadow", "nginx/1.22.1", "1", "1.22.1.4", "", "latest"])
+def test_a_bad_nginx_version_is_refused_by_name(apply, version):
+    failed, result = apply("rendered", [TLS_RULE], nginx_version=version)
+    assert failed and result["msg"].startswith("nginx_version: ") and "is not an nginx version" in result["msg"]
+
+
+def test_other_states_read_the_version_from_the_host_and_refuse_the_option(apply, host):
+    failed, result = apply("merged", [TLS_RULE], nginx_version="1.25.1")
+    assert failed and "nginx_version: only state rendered takes it" in result["msg"] and host.files() == {}
+    host.set_version("1.25.1")
+    failed, result = apply("merged", [TLS_RULE])
+    assert not failed and "http2 on;" in host.files()["shop.conf"]
+    assert not apply("merged", [TLS_RULE])[1]["changed"]
+    host.set_version("1.22.1")  # nginx downgraded: the file no longer fits the host, the next run rewrites it
+    failed, result = apply("gathered")
+    assert not failed and [r["name"] for r in result["gathered"]] == ["shop"]
+    failed, result = apply("merged", [TLS_RULE])
+    assert result["changed"] and "listen 443 ssl http2;" in host.files()["shop.conf"]
+
+
+def test_include_pending_plans_in_check_mode_a_host_whose_base_configuration_is_not_there_yet(host, run_module):
+    """What the role's check mode needs on a fresh host: the rules as the real run will create them;
+    a real run still needs nginx to include rules_dir."""
+    with open(host.conf, "w") as handle:
+        handle.write("events {}\nhttp {\n}\n")
+    args = host.params(state="overridden", config=[WEB, API])
+    failed, result = run_module(lb_rules.main, args, check_mode=True)
+    assert failed and "is not included from the http context" in result["msg"]
+    failed, result = run_module(lb_rules.main, dict(args, include_pending=True), check_mode=True, diff=True)
+    assert not failed and result["changed"] and names(result["after"]) == ["api", "web"]
+    assert result["changes"] == [{"name": "web", "action": "created"}, {"name": "api", "action": "created"}]
+    assert [d["after_header"] for d in result["diff"]] == ["%s/web.conf" % host.rules_dir, "%s/api.conf" % host.rules_dir]
+    assert not host.files() and not host.reloads
+    failed, result = run_module(lb_rules.main, dict(args, include_pending=True))
+    assert failed and "is not included from the http context" in result["msg"] and not host.files()
+
+
+def test_rules_that_would_take_a_name_from_the_host_s_own_servers_are_refused(host, run_module):
+    with open(host.conf) as handle:
+        text = handle.read()
+    with open(host.conf, "w") as handle:
+        handle.write(text.replace("http {\n", "http {\n    server { listen 80; server_name web.local; }\n"))
+    failed, result = run_module(lb_rules.main, host.params(config=[WEB, API]))
+    assert failed and result["problems"] == [
+        "rule 'web': server_name 'web.local' on port 80 is served by the host's server in %s:3 (which already has "
+        "server_name web.local); a rule would take it over" % host.conf]
+    assert not host.files() and not host.reloads

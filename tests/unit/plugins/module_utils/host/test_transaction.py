@@ -70,23 +70,37 @@ def test_check_mode_after_a_killed_run_predicts_what_the_real_run_does(host, ste
 def test_nothing_is_rendered_twice_for_an_unchanged_rule(host, monkeypatch):
     request = rule_set(("web", "10.0.0.1"), ("api", "10.0.0.3"))
     apply(host, request)
-    snapshot = transaction(host).host.snapshot()
+    applier = transaction(host)
+    snapshot = applier.host.snapshot(applier.features)
     rendered = []
     from ansible_collections.antsle.antman.plugins.module_utils.host import transaction as module
-    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir: rendered.append(rule["name"]) or "")
+    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir, features: rendered.append(rule["name"]) or "")
     changed = rule_set(("web", "10.0.0.9"), ("api", "10.0.0.3"))
-    changes = plan_changes(snapshot, changed.rules, host.rules_dir)
+    changes = plan_changes(snapshot, changed.rules, host.rules_dir, applier.features)
     assert [c.name for c in changes] == ["web"] and rendered == ["web"]
-    assert rule_text(snapshot.rules()["api"], snapshot.managed["api"], host.rules_dir) == snapshot.managed["api"].text
+    assert rule_text(snapshot.rules()["api"], snapshot.managed["api"], host.rules_dir,
+                     applier.features) == snapshot.managed["api"].text
 
 
 def test_nginx_refusal_restores_every_file(host):
     apply(host, rule_set(("web", "10.0.0.1")))
     before = tree(host.rules_dir)
-    host.make_nginx_t_fail("nginx: [emerg] host not found in upstream in %s/api.conf:5" % host.rules_dir)
+    host.make_nginx_t_fail("nginx: [emerg] host not found in upstream in %s/api.conf:5" % host.rules_dir,
+                           when_exists=os.path.join(host.rules_dir, "api.conf"))
     with pytest.raises(ApplyError, match="rule 'api'"):
         apply(host, rule_set(("web", "10.0.0.1"), ("api", "10.0.0.3")))
     assert tree(host.rules_dir) == before
+
+
+def test_a_configuration_nginx_rejected_before_the_change_is_named_so_not_blamed_on_the_rules(host):
+    apply(host, rule_set(("web", "10.0.0.1")))
+    before = tree(host.rules_dir)
+    host.make_nginx_t_fail('nginx: [emerg] unknown directive "gzip_of" in %s:3' % host.conf)
+    with pytest.raises(ApplyError) as error:
+        apply(host, rule_set(("web", "10.0.0.1"), ("api", "10.0.0.3")))
+    message = str(error.value)
+    assert message.startswith("nginx rejects its configuration without this change too: it was invalid before")
+    assert 'unknown directive "gzip_of"' in message and error.value.rules == [] and tree(host.rules_dir) == before
 
 
 def test_an_include_missing_from_nginx_conf_is_refused_before_anything(host):

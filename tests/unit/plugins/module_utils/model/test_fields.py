@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, format_time, parse_address, parse_bool, parse_int, parse_name, parse_server_names, parse_time)
+    FieldError, OutOfRange, format_time, parse_address, parse_bool, parse_int, parse_name, parse_server_names, parse_time)
 
 
 @pytest.mark.parametrize("raw, canonical", [
@@ -90,3 +90,19 @@ def test_bad_times():
     with pytest.raises(FieldError, match="whole number of seconds"):
         parse_time("1500ms", 1000, 3600000, whole_seconds=True)
     assert format_time(1500) == "1500ms"
+
+
+def test_a_value_of_the_right_kind_beyond_the_bounds_names_the_nearest_bound():
+    """What importing existing configuration clamps to (a value nginx accepts, a rule does not)."""
+    for raw, nearest in [("300", "75s"), ("5m", "75s"), (0, "1ms"), (10 ** 12, "75s")]:
+        with pytest.raises(OutOfRange) as error:
+            parse_time(raw, 1, 75000)
+        assert error.value.nearest == nearest and "out of range (1ms-75s)" in str(error.value)
+    for raw, nearest in [(0, 1), ("5000", 1000)]:
+        with pytest.raises(OutOfRange) as error:
+            parse_int(raw, 1, 1000)
+        assert error.value.nearest == nearest
+    for bad in ["1m30s", "5sec", True]:  # not a time at all: no bound to clamp to
+        with pytest.raises(FieldError) as error:
+            parse_time(bad, 1, 75000)
+        assert not isinstance(error.value, OutOfRange)

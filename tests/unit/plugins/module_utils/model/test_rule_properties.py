@@ -15,7 +15,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import desired_files
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule, rule_file_name
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule, rule_file_name
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, merge_rule, normalize_rule, parse_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import RULE as RULE_FIELDS
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import check_rule_set
@@ -29,7 +29,8 @@ from ansible_collections.antsle.antman.tests.support.tls_strategies import (
 
 FIELD_PATH = re.compile(
     r"\A(?:(?:name|protocol|server_name|server_port|method|connect_timeout|read_timeout|max_fails|fail_timeout"
-    r"|next_upstream_tries|retry_non_idempotent|keepalive|redirect_http)(?:\[\d+\])?"
+    r"|next_upstream_tries|next_upstream_timeout|retry_non_idempotent|keepalive|redirect_http|ipv6|websocket"
+    r"|websocket_timeout|client_max_body_size|buffering|http2)(?:\[\d+\])?"
     r"|tls(?:\.(?:certificate|key|certificate_content|key_content|certificate_sha256|key_sha256|protocols))?"
     r"|upstreams(?:\[\d+\](?:\.(?:address|weight|backup|down|max_fails|fail_timeout))?)?): ")
 # Raw values are shown cut at 80 characters; a problem may also name a canonical address (up to
@@ -146,6 +147,9 @@ def check_rule_output(rule, raw=None):
         text = render_rule(rule, rules_dir)
         check_rendered(rule, text, rules_dir)
         assert not any(secret in text for secret in secrets)
+    # a host with nginx 1.25.1 or later (http2 on;) and without IPv6
+    check_rendered(rule, render_rule(rule, RULES_DIRS[0], NginxFeatures((1, 25, 1), ipv6=False)), RULES_DIRS[0],
+                   http2_on=True, ipv6=False)
     assert rule_file_name(rule) == expected_file_name(rule)
     assert normalize_rule(rule) == rule
     assert normalize_rule(json.loads(json.dumps(rule))) == rule
@@ -247,6 +251,11 @@ HTTP_ONLY_VALUES = {
     "keepalive": st.integers(0, 1024),
     "tls": tls_pair().map(lambda pair: pair[0]),
     "redirect_http": BOOL.map(lambda pair: pair[0]),
+    "websocket": BOOL.map(lambda pair: pair[0]),
+    "websocket_timeout": st.sampled_from(["1h", "30s", 60]),
+    "client_max_body_size": st.sampled_from(["0", "200m", "1G", 1024]),
+    "buffering": BOOL.map(lambda pair: pair[0]),
+    "http2": BOOL.map(lambda pair: pair[0]),
 }
 
 
@@ -422,13 +431,15 @@ SMALL_TLS = {"certificate": "/etc/ssl/a.pem", "key": "/etc/ssl/a.key"}
 @st.composite
 def small_rule(draw, name):
     kind = draw(st.sampled_from(["http", "http", "https", "https+redirect", "tcp", "udp"]))
-    raw = {"name": name, "server_port": draw(SMALL_PORTS), "upstreams": [{"address": draw(ADDRESS)[0]}]}
+    raw = {"name": name, "server_port": draw(SMALL_PORTS), "upstreams": [{"address": draw(ADDRESS)[0]}],
+           "ipv6": draw(st.booleans())}
     if kind in ("tcp", "udp"):
         raw["protocol"] = kind
         return normalize_rule(raw)
     raw["server_name"] = draw(SMALL_SERVER_NAMES)
     if kind != "http":
         raw["tls"] = SMALL_TLS
+        raw["http2"] = draw(st.booleans())
     if kind == "https+redirect":
         raw["redirect_http"] = True
         raw["server_port"] = draw(st.sampled_from([443, 8080]))
@@ -443,7 +454,8 @@ def small_rule_sets(draw):
 
 def expected_clashes(rules):
     """What must clash, worked out from what nginx does with the servers the rules make:
-    {("name", folded name), ("socket", port, transport), ("tls", port), ("server_name", name, port)}."""
+    {("name", folded name), ("socket", port, transport), ("tls", port), ("http2", port),
+    ("server_name", name, port)}. Sockets are per address family: IPv4 always, IPv6 with ipv6."""
     clashes, folded = set(), {}
     sockets, http_servers = {}, []
     for rule in rules:
@@ -455,19 +467,24 @@ def expected_clashes(rules):
     clashes |= set(("name", key) for key, owners in folded.items() if len(owners) > 1)
     for rule in rules:
         transport = "udp" if rule["protocol"] == "udp" else "tcp"
-        sockets.setdefault((rule["server_port"], transport), []).append(rule["protocol"])
-        if rule.get("redirect_http"):
-            sockets.setdefault((80, "tcp"), []).append("http")
-    for (port, transport), users in sockets.items():
+        for family in ("IPv4", "IPv6") if rule["ipv6"] else ("IPv4",):
+            sockets.setdefault((family, rule["server_port"], transport), []).append(rule["protocol"])
+            if rule.get("redirect_http"):
+                sockets.setdefault((family, 80, "tcp"), []).append("http")
+    for (_family, port, transport), users in sockets.items():
         # http servers share a listening socket; a stream server needs one of its own
         if len(users) > 1 and any(user != "http" for user in users):
             clashes.add(("socket", port, transport))
-    by_port, by_name = {}, {}
+    by_port, by_name, http2_by_port = {}, {}, {}
     for name, port, tls, server_names in http_servers:
         by_port.setdefault(port, set()).add(tls)
         for server_name in server_names:
             by_name.setdefault((server_name, port), set()).add(name)
+    for rule in rules:
+        if rule["protocol"] == "http" and rule["tls"]:
+            http2_by_port.setdefault(rule["server_port"], set()).add(rule["http2"])
     clashes |= set(("tls", port) for port, kinds in by_port.items() if len(kinds) > 1)
+    clashes |= set(("http2", port) for port, kinds in http2_by_port.items() if len(kinds) > 1)
     clashes |= set(("server_name", n, port) for (n, port), owners in by_name.items() if len(owners) > 1)
     return clashes
 
@@ -475,8 +492,12 @@ def expected_clashes(rules):
 CLASH_MESSAGES = [
     (re.compile(r"rule '([\w-]+)': name clashes with rule '([\w-]+)' \(rule names are case-insensitive\)\Z"),
      lambda m: ("name", m.group(1).lower())),
-    (re.compile(r"rule '[\w-]+': (tcp|udp) port (\d+) is already used by rule '[\w-]+' \((http|tcp|udp)\)\Z"),
+    (re.compile(r"rule '[\w-]+': (tcp|udp) port (\d+) is already used by rule '[\w-]+' \((http|tcp|udp)\) "
+                r"on (IPv4|IPv6|IPv4 and IPv6)\Z"),
      lambda m: ("socket", int(m.group(2)), m.group(1))),
+    (re.compile(r"rule '[\w-]+': http2 is (on|off) on server_port (\d+) but (on|off) in rule '[\w-]+'; all tls rules "
+                r"on a port must agree on http2 \(nginx before 1.25.1 sets it per listening socket\)\Z"),
+     lambda m: ("http2", int(m.group(2)))),
     (re.compile(r"rule '[\w-]+': (?:server_port (\d+)|redirect_http \(port (80)\)) is (?:TLS|plain HTTP) in rule "
                 r"'[\w-]+'(?: \(its redirect_http\))?; all http rules on a port must agree on tls\Z"),
      lambda m: ("tls", int(m.group(1) or m.group(2)))),

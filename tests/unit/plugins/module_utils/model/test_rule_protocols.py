@@ -36,7 +36,7 @@ def test_tls_content_is_kept_out_of_the_canonical_rule_and_the_file():
     text = render_rule(rule, "/etc/nginx/antman.d")
     assert "TOPSECRET" not in text and "TOPSECRET" not in repr(dict(rule))
     body = lines(text)
-    assert "listen 443 ssl;" in body
+    assert "listen 443 ssl http2;" in body
     assert "ssl_certificate /etc/nginx/antman.d/shop.crt;" in body
     assert "ssl_certificate_key /etc/nginx/antman.d/shop.key;" in body
     assert "ssl_protocols TLSv1.2 TLSv1.3;" in body
@@ -47,7 +47,8 @@ def test_tls_paths_and_redirect():
                                      "protocols": ["TLSv1.3"]}, redirect_http=True))
     body = lines(render_rule(rule, "/etc/nginx/antman.d"))
     assert "ssl_certificate /etc/ssl/shop.pem;" in body and "ssl_protocols TLSv1.3;" in body
-    assert body[-4:] == ["listen 80;", "server_name shop.local;", "return 301 https://$host$request_uri;", "}"]
+    assert body[-5:] == ["listen 80;", "listen [::]:80;", "server_name shop.local;", "return 301 https://$host$request_uri;",
+                         "}"]
     other_port = lines(render_rule(normalize_rule(https(server_port=8443, redirect_http=True)), "/etc/nginx/antman.d"))
     assert "return 301 https://$host:8443$request_uri;" in other_port
 
@@ -80,8 +81,8 @@ def test_redirect_needs_tls_and_another_port():
 
 def test_tcp_and_udp_rules_render_in_stream_context():
     rule = normalize_rule(tcp(method="ip_hash", upstreams=[{"address": "10.0.0.1:22"}, {"address": "10.0.0.2:22"}]))
-    assert list(rule) == ["name", "protocol", "server_port", "method", "upstreams", "connect_timeout", "read_timeout",
-                          "max_fails", "fail_timeout", "next_upstream_tries"]
+    assert list(rule) == ["name", "protocol", "server_port", "ipv6", "method", "upstreams", "connect_timeout",
+                          "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "next_upstream_timeout"]
     assert rule["read_timeout"] == "600s" and rule_file_name(rule) == "ssh.stream"
     body = lines(render_rule(rule, "/etc/nginx/antman.d"))
     assert "hash $remote_addr;" in body and "listen 2222;" in body and "proxy_pass antman_ssh;" in body

@@ -1,8 +1,8 @@
-"""Warnings about rules whose backups a request cannot reach (advice.py)."""
+"""Warnings about rules whose backups a request cannot reach (rule_set.backup_reach_warning)."""
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import backup_reach_warning, rule_warnings
-from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import effective_tries, normalize_rule
 
 
 def rule_with(primaries, backups=1, down=0, **fields):
@@ -24,27 +24,31 @@ def test_tries_must_reach_past_every_primary(primaries, tries, warned):
     assert (note is not None) == warned
     if warned:
         assert "rule 'web'" in note and "next_upstream_tries %d" % tries in note
-        assert "Set next_upstream_tries to %d" % (primaries + 1) in note
+        assert "set it to at least %d" % (primaries + 1) in note and "Leave next_upstream_tries out" in note
 
 
-def test_the_default_tries_warn_with_three_primaries_and_a_backup():
-    """The default (3) covers two primaries and a backup, not three."""
-    assert backup_reach_warning(rule_with(2)) is None
-    assert "Set next_upstream_tries to 4" in backup_reach_warning(rule_with(3))
+@pytest.mark.parametrize("primaries, backups, down", [(1, 1, 0), (3, 1, 0), (5, 2, 1), (40, 3, 4), (127, 1, 0)])
+def test_the_default_tries_reach_every_backup_and_never_warn(primaries, backups, down):
+    rule = rule_with(primaries, backups=backups, down=down)
+    assert rule["next_upstream_tries"] is None and backup_reach_warning(rule) is None
+    assert effective_tries(rule) == primaries + backups
+    assert effective_tries(rule_with(primaries, backups=0, down=down)) == 3
 
 
 def test_down_upstreams_do_not_count_and_down_backups_are_not_backups():
     assert backup_reach_warning(rule_with(2, down=3)) is None
     assert backup_reach_warning(rule_with(3, backups=0)) is None
-    rule = rule_with(3)
+    rule = rule_with(3, next_upstream_tries=3)
+    assert backup_reach_warning(rule) is not None
     rule["upstreams"][-1]["down"] = True
     assert backup_reach_warning(rule) is None
 
 
 @pytest.mark.parametrize("protocol", ["tcp", "udp"])
 def test_stream_rules_are_checked_too(protocol):
-    assert backup_reach_warning(rule_with(3, protocol=protocol, server_port=9000)) is not None
+    assert backup_reach_warning(rule_with(3, protocol=protocol, server_port=9000, next_upstream_tries=3)) is not None
 
 
 def test_rule_warnings_skips_deletions_and_quiet_rules():
-    assert rule_warnings([None, rule_with(1), rule_with(4)]) == [backup_reach_warning(rule_with(4))]
+    starved = rule_with(4, next_upstream_tries=3)
+    assert rule_warnings([None, rule_with(1), rule_with(4), starved]) == [backup_reach_warning(starved)]

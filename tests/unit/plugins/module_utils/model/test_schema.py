@@ -27,7 +27,8 @@ def test_defaults_per_protocol_come_from_the_fields():
 
 
 def test_http_only_and_protocol_specific_fields():
-    assert set(HTTP_ONLY) == {"server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http"}
+    assert set(HTTP_ONLY) == {"server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http", "websocket",
+                              "websocket_timeout", "client_max_body_size", "buffering", "http2"}
     assert set(PROTOCOL_SPECIFIC) == set(HTTP_ONLY) | {"read_timeout"}
 
 

@@ -6,15 +6,24 @@ from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_edit im
 CONF = "user nginx;\nevents {}\n# http { not this one }\nhttp {\n    gzip on;\n}\n"
 
 
-def test_http_include_goes_right_after_the_opening_brace_and_nothing_else_changes():
-    text = with_include(CONF, "http", "/etc/nginx/antman/antman.conf")
+def test_http_include_goes_just_before_the_closing_brace_and_nothing_else_changes():
+    """At the end of http, so that nginx reads the host's own servers first (its implicit defaults stay)."""
+    conf = CONF.replace("    gzip on;\n", "    gzip on;\n    server { listen 80; }\n    map $a $b { x 1; }\n")
+    text = with_include(conf, "http", "/etc/nginx/antman/antman.conf")
     added = "    include /etc/nginx/antman/antman.conf;  # added by antsle.antman\n"
-    assert text == CONF.replace("http {\n", "http {\n" + added)
+    assert text == conf.replace("    map $a $b { x 1; }\n}\n", "    map $a $b { x 1; }\n" + added + "}\n")
 
 
-def test_http_block_opened_on_a_line_with_more_on_it():
-    text = with_include("events {}\nhttp { include mime.types;\n}\n", "http", "/x/a.conf")
-    assert text == "events {}\nhttp {\n    include /x/a.conf;  # added by antsle.antman\n include mime.types;\n}\n"
+def test_http_block_closed_on_a_line_with_more_on_it():
+    text = with_include("events {}\nhttp { include mime.types; }\n# }\n", "http", "/x/a.conf")
+    assert text == "events {}\nhttp { include mime.types; \n    include /x/a.conf;  # added by antsle.antman\n}\n# }\n"
+
+
+def test_a_latin1_comment_stays_byte_for_byte():
+    raw = b"# r\xe9gl\xe9 par l'\xe9quipe\nevents {}\nhttp {\n    # caf\xe9 }\n}\n"
+    text = with_include(raw.decode("utf-8", "surrogateescape"), "http", "/x/a.conf")
+    assert text.encode("utf-8", "surrogateescape") == raw.replace(
+        b"\xe9 }\n}\n", b"\xe9 }\n    include /x/a.conf;  # added by antsle.antman\n}\n")
 
 
 def test_main_include_goes_at_the_end():

@@ -12,6 +12,11 @@ RULES = [
      "upstreams": [{"address": "[2001:db8::5]:81", "down": True}, {"address": "10.0.0.2:81", "max_fails": 3}]},
     {"name": "sticky", "server_name": "s.local", "method": "ip_hash", "max_fails": 2, "fail_timeout": "30s",
      "upstreams": [{"address": "10.0.0.3"}, {"address": "10.0.0.4", "fail_timeout": "5s"}, {"address": "10.0.0.5"}]},
+    {"name": "stream-up", "server_name": "up.local", "server_port": 8081, "ipv6": False, "buffering": False,
+     "client_max_body_size": 0, "websocket_timeout": "2h", "next_upstream_timeout": "7s", "next_upstream_tries": 5,
+     "upstreams": [{"address": "10.0.0.6"}, {"address": "10.0.0.7", "backup": True}]},
+    {"name": "no-ws", "server_name": "nows.local", "websocket": False, "client_max_body_size": "1g",
+     "upstreams": [{"address": "10.0.0.8"}]},
 ]
 
 
@@ -62,3 +67,86 @@ def test_imported_values_are_validated():
     parsed, unsupported = parse_config("upstream u { server evil.com;include weight=3; }\n"
                                        "server { listen 80; server_name a.local; location / { proxy_pass http://u; } }")
     assert parsed == [] or all(u["address"] != "evil.com;include" for u in parsed[0]["upstreams"])
+
+
+def test_hand_written_websockets_uploads_and_ipv6_are_understood():
+    parsed, unsupported = parse_config("""
+        map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+        server { listen 8080; listen [::]:8080; server_name chat.local; client_max_body_size 50M;
+                 location / { proxy_pass http://10.0.0.9:3000; proxy_http_version 1.1; proxy_read_timeout 120s;
+                              proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
+                              proxy_set_header Host $host:8080; proxy_set_header X-Forwarded-Host $host:8080;
+                              proxy_buffering off; proxy_request_buffering off; proxy_next_upstream_timeout 30s; } }
+        server { listen 81; server_name plain.local; location / { proxy_pass http://10.0.0.10; proxy_buffering off; } }
+    """)
+    chat, plain = parsed
+    assert (chat["ipv6"], chat["websocket"], chat["websocket_timeout"], chat["read_timeout"]) == (True, True, "120s", "120s")
+    assert (chat["client_max_body_size"], chat["buffering"], chat["next_upstream_timeout"]) == ("50m", False, "30s")
+    assert (plain["ipv6"], plain["websocket"], plain["client_max_body_size"], plain["buffering"]) == (False, False, "1m", False)
+    assert plain["next_upstream_timeout"] == "0s" and plain["next_upstream_tries"] == 0  # nginx's own: no limits
+    assert unsupported == ["server (line 8): proxy_buffering and proxy_request_buffering differ; the rule's buffering "
+                           "is off for both"]
+
+
+# A balanced domain as antMan's Load Balancing page writes it (its template), with a Latin-1 comment.
+ANTMAN_BALANCED_DOMAIN = b"""# Domaine \xe9quilibr\xe9
+upstream my-balanced-page {
+    server 10.1.1.102:80 weight=3;
+    server 10.1.1.103:80;
+    server 10.1.1.104:80 backup;
+}
+server {
+    listen 80;
+    server_name my-balanced-page.local;
+    location / {
+        proxy_pass http://my-balanced-page;
+        proxy_set_header Host $host;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+        proxy_connect_timeout 300;
+        proxy_read_timeout 300;
+        proxy_send_timeout 300;
+    }
+}
+"""
+
+
+@pytest.mark.parametrize("decode", [lambda b: b.decode("latin-1"), lambda b: b.decode("utf-8", "surrogateescape")],
+                         ids=["as-latin1-text", "with-undecodable-bytes"])
+def test_antman_s_balanced_domain_template_gives_an_applicable_rule_clamped_with_a_note(decode):
+    parsed, unsupported = parse_config(decode(ANTMAN_BALANCED_DOMAIN))
+    (rule,) = parsed
+    assert rule == normalize_rule(rule)  # canonical: an operator can apply it as it is
+    assert (rule["name"], rule["server_name"], rule["server_port"]) == ("my-balanced-page", ["my-balanced-page.local"], 80)
+    assert [(u["address"], u["weight"], u["backup"]) for u in rule["upstreams"]] == [
+        ("10.1.1.102:80", 3, False), ("10.1.1.103:80", 1, False), ("10.1.1.104:80", 1, True)]
+    assert (rule["connect_timeout"], rule["read_timeout"]) == ("75s", "300s")
+    # the template's Upgrade and Connection headers are its WebSocket forwarding, which rules have
+    assert rule["websocket"] is True and rule["websocket_timeout"] == "300s"
+    assert unsupported == [
+        "server (line 7): proxy_connect_timeout 300s is beyond what a rule allows (1ms-75s); imported as 75s"]
+
+
+def test_every_bounded_value_nginx_accepts_is_clamped_not_refused():
+    parsed, unsupported = parse_config("""
+        upstream u { server 10.0.0.1 weight=5000 max_fails=2000 fail_timeout=2h; server 10.0.0.2; keepalive 4096; }
+        server { listen 80; server_name a.local;
+                 location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection "";
+                              proxy_read_timeout 2h; proxy_send_timeout 2h; proxy_next_upstream_tries 500; } }
+    """)
+    (rule,) = parsed
+    assert rule["upstreams"][0]["weight"] == 1000
+    # max_fails and fail_timeout: the first upstream's, clamped, are the most common (a tie), so the rule's.
+    assert (rule["max_fails"], rule["fail_timeout"]) == (1000, "3600s")
+    assert (rule["keepalive"], rule["read_timeout"], rule["next_upstream_tries"]) == (1024, "3600s", 100)
+    text = "\n".join(unsupported)
+    for note in ["upstream u (line 2): server 10.0.0.1 weight 5000 is beyond what a rule allows (1-1000); imported as 1000",
+                 "keepalive 4096 is beyond what a rule allows (0-1024); imported as 1024",
+                 "proxy_read_timeout 7200s is beyond what a rule allows (1ms-3600s); imported as 3600s",
+                 "proxy_next_upstream_tries 500 is beyond what a rule allows (0-100); imported as 100"]:
+        assert note in text, note
+    assert "proxy_send_timeout differs" not in text

@@ -5,7 +5,7 @@ import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import (
-    Nginx, NginxError, concise, files_named_in, find_binary, process_alive)
+    Nginx, NginxError, concise, files_named_in, find_binary, parse_version_output, process_alive)
 from ansible_collections.antsle.antman.tests.support.fake_host import FakeHost
 
 OUTPUT = ('2026/12/01 10:00:00 [emerg] 123#123: host not found in upstream "x.invalid:80" in /etc/nginx/antman.d/web.conf:6\n'
@@ -51,3 +51,19 @@ def test_test_reports_nginx_words(tmp_path):
 
 def test_process_alive():
     assert process_alive(os.getpid()) and not process_alive(2 ** 22 + 1)
+
+
+@pytest.mark.parametrize("output, version", [
+    ("nginx version: nginx/1.22.1\n", (1, 22, 1)), ("nginx version: nginx/1.25.3 (Ubuntu)\n", (1, 25, 3)),
+    ("nginx version: openresty/1.21.4.3\n", (1, 21, 4)), ("nginx version: freenginx/1.27.0\n", (1, 27, 0)),
+    ("", None), ("command not found", None)])
+def test_the_version_is_read_from_nginx_v(output, version):
+    assert parse_version_output(output) == version
+
+
+def test_the_fake_host_answers_its_version(tmp_path):
+    host = FakeHost(tmp_path)
+    nginx = Nginx(host.binary, host.conf, host.run, None)
+    assert nginx.version() == (1, 22, 1)
+    host.set_version("1.25.1")
+    assert nginx.version() == (1, 25, 1)

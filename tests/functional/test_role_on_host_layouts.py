@@ -1,0 +1,262 @@
+"""The role on nginx layouts the collection did not write: Debian's package layout, RHEL's, antMan's
+own and a hand-written one (tests/support/host_layouts.py), each run by a private nginx.
+
+For each layout, the site playbook (``antsle.antman.site``, as users run it) is given only the
+variables that point it at the private nginx (its binary and the paths of the host moved under the
+world's prefix), no layout variables. It must: predict its first run exactly in check mode and
+change nothing then; leave every pre-existing server answering as before; serve the rules; change
+nothing on a second run; and refuse, before touching anything, a rule that would take a name from
+a server of the host on that server's own port (default server ports included), while a rule on
+such a port is served by name.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.antsle.antman.tests.support.harness import distribution, get
+from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
+from ansible_collections.antsle.antman.tests.support.paths import tool
+
+BASE_TASK = "antsle.antman.load_balancer : Apply the base configuration (drop-in, stream context, default site), " \
+            "validated as one change"
+RULES_TASK = "antsle.antman.load_balancer : Apply the rules from inventory"
+
+# Per layout: the port of the host's own default server (a rule there is served by name), a name
+# one of the host's servers answers on a port (a rule for it is refused, naming that file), and
+# where the drop-in goes.
+EXPECTED = {
+    "debian": {"default_port": None, "taken": (80, "blog.example.org", "sites-enabled/blog"),
+               "dropin": "/etc/nginx/conf.d/zz-antman.conf", "catch_all": [80, 9090]},
+    "rhel": {"default_port": 80, "taken": (80, "app.example.com", "conf.d/app.conf"),
+             "dropin": "/etc/nginx/conf.d/zz-antman.conf", "catch_all": [9090]},
+    "antman": {"default_port": 8000, "taken": (80, "myantsle.local", "virtualhosts/ui.conf"),
+               "dropin": "/etc/nginx/virtualhosts/zz-antman.conf", "catch_all": [9090]},
+    "hand": {"default_port": 8080, "taken": (8080, "shop.example.org", "sites/shop.site"),
+             "dropin": "/etc/nginx/antman.conf", "catch_all": [9090]},
+}
+
+
+def rules_for(world, layout):
+    rules = [
+        {"name": "web", "server_name": "web.test", "server_port": world.port(80),
+         "upstreams": [{"address": world.antlets[110].address, "weight": 2}, {"address": world.antlets[111].address}]},
+        {"name": "api", "server_name": "api.test", "server_port": world.port(9090),
+         "upstreams": [{"address": world.antlets[111].address}]},
+    ]
+    if EXPECTED[layout]["default_port"] is not None:
+        rules.append({"name": "beside", "server_name": "beside.test", "server_port": world.port(EXPECTED[layout]["default_port"]),
+                      "upstreams": [{"address": world.antlets[110].address}]})
+    return rules
+
+
+def host_file_changes(world, diffs, dropin):
+    """{file: its added and removed lines} of the diffs of files the host had (not the collection's)."""
+    changes = {}
+    for diff in diffs:
+        lines = diff.splitlines()
+        path = lines[1][len("+++ "):]
+        if path.startswith(world.rules_dir) or path == world.path(dropin):
+            continue
+        changes[path] = [line for line in lines[2:] if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return changes
+
+
+def catch_all_ports(world, dropin):
+    """The logical ports the drop-in has a catch-all default_server on."""
+    with open(world.path(dropin)) as handle:
+        text = handle.read()
+    return sorted(port for port, real in world.ports.items() if "listen %d default_server;" % real in text)
+
+
+def site(world, tmp_path, rules, *args, **host_vars):
+    """Run antsle.antman.site on the world: playrun's summary (rc, changed, changed_tasks, diffs, errors)."""
+    variables = {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "antman_lb_install": False, "antman_lb_nginx_binary": world.binary, "antman_lb_nginx_conf": world.conf,
+        "antman_lb_rules_dir": world.rules_dir, "antman_lb_access_log": world.path("/var/log/nginx/antman_access.log"),
+        "antman_lb_default_site_path": world.path("/etc/nginx/sites-enabled/default"),
+        "antman_lb_stream_conf_path": world.path("/etc/nginx/antman-stream.conf"),
+        "antman_lb_status_listen": "127.0.0.1:%d" % world.status_port, "antman_lb_rules": rules,
+    }
+    variables.update(host_vars)
+    inventory = os.path.join(str(tmp_path), "inventory.yml")
+    with open(inventory, "w") as handle:
+        json.dump({"antsle": {"hosts": {"layout-host": variables}}}, handle)
+    proc = subprocess.run(tool("tests.support.playrun", "--", "-i", inventory, "antsle.antman.site", *args),
+                          stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(params=sorted(EXPECTED))
+def world(request):
+    instance = LayoutWorld(request.param)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+def expected_answers(world, before):
+    """What the pre-existing servers answer after the role: the same, except on Debian, whose
+    default site the role disables by design (antman_lb_disable_default_site): its names get the
+    catch-all's 421 there."""
+    expected = dict(before)
+    if world.layout.name == "debian":
+        for key in [(80, "unknown.example"), (80, "127.0.0.1")]:
+            expected[key] = (421, None)
+    return expected
+
+
+def same_answers(world, expected, got):
+    for key, (status, body) in expected.items():
+        if body is None:
+            assert got[key][0] == status, (key, got[key])
+        else:
+            assert got[key] == (status, body), (world.layout.name, key, got[key], (status, body))
+
+
+def test_the_site_playbook_fits_the_host_and_keeps_what_it_served(world, tmp_path):
+    layout = world.layout.name
+    expected = EXPECTED[layout]
+    rules = rules_for(world, layout)
+    before_answers, before_files = world.answers(), world.files()
+    assert all(status for status, _body in before_answers.values()), before_answers
+
+    check = site(world, tmp_path, rules, "--check", "--diff")
+    assert check["rc"] == 0, check
+    assert world.files() == before_files and world.answers() == before_answers
+
+    first = site(world, tmp_path, rules, "--diff")
+    assert first["rc"] == 0, first
+    assert first["changed_tasks"] == check["changed_tasks"] == [BASE_TASK, RULES_TASK]
+    assert first["changed"] == check["changed"] == 2 and first["diffs"] == check["diffs"]
+    assert first["reloads"] == 2 and check["reloads"] == 0
+    # --check --diff showed exactly what is added to the host's own files: nothing, or (no include
+    # glob to put the drop-in in) one include line at the end of nginx.conf's http block.
+    assert host_file_changes(world, check["diffs"], expected["dropin"]) == (
+        {world.conf: ["+    include %s;  # added by antsle.antman" % world.path(expected["dropin"])]}
+        if layout == "hand" else {})
+    assert os.path.isfile(world.path(expected["dropin"])), sorted(world.files())
+
+    after = world.answers()
+    same_answers(world, expected_answers(world, before_answers), after)
+    assert distribution(world.port(80), "web.test", 30) == {"antlet110": 20, "antlet111": 10}
+    assert get(world.port(9090), "api.test") == (200, "antlet111")
+    assert get(world.port(9090), "unknown.example")[0] == 421
+    if expected["default_port"] is not None:
+        assert get(world.port(expected["default_port"]), "beside.test") == (200, "antlet110")
+    # The catch-all is on the ports where no host server stays the default, and only there; the
+    # role said so once.
+    assert catch_all_ports(world, expected["dropin"]) == expected["catch_all"]
+    notes = [note for message in first["messages"] if isinstance(message, list) for note in message]
+    if expected["default_port"] is not None:
+        port_note = "port %d: the host's own default_server in" % world.port(expected["default_port"])
+        assert len([note for note in notes if note.startswith(port_note)]) == 1, notes
+
+    second = site(world, tmp_path, rules)
+    assert second["rc"] == 0 and second["changed"] == 0 and second["reloads"] == 0, second
+
+    # A rule for a name a host server answers on its port: refused before anything is touched.
+    port, name, file_name = expected["taken"]
+    files, answers = world.files(), world.answers()
+    taken = rules + [{"name": "takeover", "server_name": name, "server_port": world.port(port),
+                      "upstreams": [{"address": world.antlets[111].address}]}]
+    refused = site(world, tmp_path, taken)
+    assert refused["rc"] != 0 and refused["changed"] == 0, refused
+    message = " ".join(refused["errors"])
+    assert "rule 'takeover': server_name '%s'" % name in message and file_name in message, message
+    assert world.files() == files and world.answers() == answers
+
+
+def test_the_role_keeps_debian_s_default_site_when_told_and_serves_rules_by_name_beside_it(tmp_path):
+    """antman_lb_disable_default_site: false: the default site stays port 80's default_server, the
+    role adds no catch-all there and says so once; a rule on port 80 answers by name."""
+    world = LayoutWorld("debian")
+    world.start()
+    try:
+        before = world.answers()
+        rules = rules_for(world, "debian")[:1]
+        first = site(world, tmp_path, rules, antman_lb_disable_default_site=False)
+        assert first["rc"] == 0 and first["changed_tasks"] == [BASE_TASK, RULES_TASK], first
+        assert world.answers() == before
+        assert distribution(world.port(80), "web.test", 3) == {"antlet110": 2, "antlet111": 1}
+        assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == []
+        notes = [note for message in first["messages"] if isinstance(message, list) for note in message]
+        assert len([n for n in notes if n.startswith("port %d: the host's own default_server" % world.port(80))]) == 1
+        assert os.path.islink(world.path("/etc/nginx/sites-enabled/default"))
+        second = site(world, tmp_path, rules, antman_lb_disable_default_site=False)
+        assert second["rc"] == 0 and second["changed"] == 0
+    finally:
+        world.stop()
+
+
+def test_a_host_whose_nginx_conf_is_already_invalid_is_refused_before_anything_is_touched(tmp_path):
+    world = LayoutWorld("antman")
+    world.start()
+    try:
+        with open(world.path("/etc/nginx/virtualhosts/ui.conf"), "a") as handle:
+            handle.write("proxy_buffering maybe;\n")  # a typo the host made, not yet reloaded
+        files, answers = world.files(), world.answers()
+        for args in (["--check"], []):
+            refused = site(world, tmp_path, rules_for(world, "antman"), *args)
+            message = " ".join(refused["errors"])
+            assert refused["rc"] != 0 and refused["changed"] == 0, refused
+            assert "invalid before any change" in message and "nothing was touched" in message, message
+            assert 'invalid value "maybe"' in message and "ui.conf" in message, message
+            assert world.files() == files and world.answers() == answers
+    finally:
+        world.stop()
+
+
+def test_taking_over_antman_s_balanced_domain_parse_review_apply_with_overridden(tmp_path):
+    """antsle.antman.take_over on a balanced domain antMan's template wrote (upstream block, server
+    with proxy_connect_timeout 300 and extra headers): the review shows an applicable rule (the
+    connect timeout clamped to the rules' 75s, noted) and changes nothing; applying moves nginx
+    from the file to the rule in one reload, every name answering as before; the parsed rules in
+    inventory then change nothing."""
+    world = LayoutWorld("antman")
+    world.start()
+    try:
+        rules = rules_for(world, "antman")[:1]
+        assert site(world, tmp_path, rules)["rc"] == 0
+        vhost = world.path("/etc/nginx/virtualhosts/my-balanced-page.local.conf")
+        hidden = world.path("/etc/nginx/virtualhosts/.my-balanced-page.local.conf.antman-taken-over")
+        files, answers = world.files(), world.answers()
+
+        def take_over(*args):
+            inventory = os.path.join(str(tmp_path), "inventory.yml")  # the one site() wrote
+            proc = subprocess.run(tool("tests.support.playrun", "--", "-i", inventory, "antsle.antman.take_over",
+                                       "-e", "take_over_file=%s" % vhost, *args),
+                                  stdout=subprocess.PIPE, universal_newlines=True, check=True)
+            return json.loads(proc.stdout)
+
+        review = take_over()
+        assert review["rc"] == 0 and review["changed"] == 0, review
+        shown = [m for m in review["messages"] if isinstance(m, dict) and "rules" in m][0]
+        (parsed,) = shown["rules"]
+        assert parsed["name"] == "my-balanced-page" and parsed["connect_timeout"] == "75s"
+        assert parsed["read_timeout"] == "300s" and [u["weight"] for u in parsed["upstreams"]] == [3, 1, 1]
+        assert any("proxy_connect_timeout 300s is beyond what a rule allows (1ms-75s); imported as 75s" in note
+                   for note in shown["unsupported"]), shown["unsupported"]
+        assert world.files() == files
+
+        applied = take_over("-e", "take_over_apply=true")
+        assert applied["rc"] == 0 and applied["reloads"] == 1, applied
+        assert not os.path.exists(vhost) and os.path.isfile(hidden)
+        after = world.answers()
+        # Port 80's first server is now the UI (the balanced domain's file is gone; its rule is read
+        # with the collection's files): names no server has go there.
+        after.pop((80, "unknown.example"))
+        expected = dict(answers)
+        expected.pop((80, "unknown.example"))
+        assert after == expected
+        assert get(world.port(80), "unknown.example") == (200, "host-app")
+        with open(os.path.join(world.rules_dir, "my-balanced-page.conf")) as handle:
+            assert "proxy_connect_timeout 75s;" in handle.read()
+
+        kept = site(world, tmp_path, rules + [parsed])
+        assert kept["rc"] == 0 and kept["changed"] == 0, kept
+    finally:
+        world.stop()

@@ -1,0 +1,77 @@
+"""lb_host_info on a fake host: what the host's own nginx is, read only."""
+import os
+
+from ansible_collections.antsle.antman.plugins.modules import lb_host_info
+
+# antMan's own layout in short: its http settings, virtualhosts/*.conf, a default_server on 8000.
+NGINX_CONF = """user nginx nginx;
+# configur\xe9 par antMan
+events {}
+http {
+    client_max_body_size 200m;
+    log_format main '$remote_addr';
+    include %(root)s/virtualhosts/*.conf;
+}
+"""
+VHOSTS = {
+    "ui.conf": "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+               "server { listen 80; server_name myantsle.local; location / { proxy_pass http://127.0.0.1:3000; } }\n",
+    "antlets.conf": "server { listen 8000 default_server; server_name _; return 404; }\n",
+}
+
+
+def antman_host(host):
+    os.mkdir(os.path.join(host.root, "virtualhosts"))
+    for name, text in VHOSTS.items():
+        with open(os.path.join(host.root, "virtualhosts", name), "w") as handle:
+            handle.write(text)
+    with open(host.conf, "wb") as handle:
+        handle.write((NGINX_CONF % {"root": host.root}).encode("latin-1"))
+
+
+def test_reads_the_layout_the_defaults_and_what_nginx_is(host, run_module):
+    antman_host(host)
+    before = sorted(os.listdir(host.root))
+    rules = [{"name": "shop", "server_name": "shop.test", "server_port": 8000, "upstreams": [{"address": "10.1.1.102"}]}]
+    failed, result = run_module(lb_host_info.main, host.params(ports=[80, 8000, 9090], rules=rules), check_mode=True)
+    assert not failed and not result["changed"] and sorted(os.listdir(host.root)) == before
+    vhosts = os.path.join(host.root, "virtualhosts")
+    assert result["dropin"] == {"path": os.path.join(vhosts, "zz-antman.conf"), "auto": True, "included": True,
+                                "include": "%s:7" % host.conf}
+    assert result["http_includes"] == [{"pattern": os.path.join(vhosts, "*.conf"), "file": host.conf, "line": 7}]
+    assert result["default_servers"] == [
+        {"port": 80, "file": os.path.join(vhosts, "ui.conf"), "line": 2, "server_name": ["myantsle.local"],
+         "explicit": False, "stays": True},
+        {"port": 8000, "file": os.path.join(vhosts, "antlets.conf"), "line": 1, "server_name": ["_"],
+         "explicit": True, "stays": True}]
+    assert result["catch_all_ports"] == [9090] and result["host_ports"] == [80, 8000]
+    assert result["rule_problems"] == [] and not result["rules_included"]
+    assert result["servers"][1] == {"file": os.path.join(vhosts, "ui.conf"), "line": 2,
+                                    "server_name": ["myantsle.local"], "listen": ["*:80"]}
+    assert result["http_settings"] == {"client_max_body_size": {"args": ["200m"], "file": host.conf, "line": 5}}
+    assert [(n["kind"], n["name"]) for n in result["names"]] == [
+        ("log_format", "main"), ("variable", "connection_upgrade")]
+    assert (result["nginx"]["user"], result["nginx"]["group"]) == ("nginx", "nginx")
+    assert result["nginx"]["pid_file"] == os.path.join(host.root, "nginx.pid")  # compiled-in (the fake's -V)
+    assert len(result["notes"]) == 3 and result["notes"][0].startswith("drop-in %s/zz-antman.conf: nginx reads" % vhosts)
+
+
+def test_names_rules_that_do_not_fit_and_refuses_to_take_a_foreign_file(host, run_module):
+    antman_host(host)
+    rules = [{"name": "ui", "server_name": "MyAntsle.local", "upstreams": [{"address": "10.1.1.102"}]}]
+    failed, result = run_module(lb_host_info.main, host.params(rules=rules))
+    assert not failed and result["rule_problems"] == [
+        "rule 'ui': server_name 'myantsle.local' on port 80 is served by the host's server in %s/virtualhosts/ui.conf:2 "
+        "(which already has server_name myantsle.local); a rule would take it over" % host.root]
+    with open(os.path.join(host.root, "virtualhosts", "zz-antman.conf"), "w") as handle:
+        handle.write("# someone else's\n")
+    failed, result = run_module(lb_host_info.main, host.params())
+    assert failed and "zz-antman.conf is where the role's drop-in would go" in result["msg"]
+
+
+def test_bad_options_are_named(host, run_module):
+    failed, result = run_module(lb_host_info.main, host.params(dropin_path="conf.d/x.conf", ports=[0],
+                                                               rules=[{"name": "a b"}]))
+    assert failed and result["problems"][0] == 'dropin_path: "conf.d/x.conf" is neither auto nor a normalised absolute path'
+    assert result["problems"][1] == "ports[0]: 0 is out of range (1-65535)"
+    assert result["problems"][2].startswith("rules[0]: ")
