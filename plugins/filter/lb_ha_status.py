@@ -41,8 +41,10 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - One line, such as C(HA router_id 51, priority 150: holds 10.1.1.50/24 on eth0 (MASTER)) or
-      C(HA router_id 51, priority 100: does not hold 10.1.1.50/24 on eth0 (not master)).
+    - >-
+      One line - the router id, the priority and what the host holds, such as
+      C(HA router_id 51, priority 150: holds 10.1.1.50/24 on eth0) and MASTER in parentheses, or
+      C(HA router_id 51, priority 100: does not hold 10.1.1.50/24 on eth0) and not master in parentheses.
   type: str
 """
 
