@@ -134,14 +134,54 @@ _value:
       elements: str
 """
 
-from ansible.errors import AnsibleFilterError
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError, AnsibleUndefinedVariable
 from ansible.utils.display import Display
+from jinja2 import Undefined
+from jinja2.exceptions import UndefinedError
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path
-from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HaError, ha_facts
+from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HOSTVAR, HaError, ha_facts
 
 display = Display()
+
+
+class Unresolved(Exception):
+    pass
+
+
+def plain(value):
+    """``value`` with every template in it resolved: a template naming an undefined variable raises
+    (UndefinedError from ansible-core 2.19's lazy containers, AnsibleUndefinedVariable from older ones)
+    or, handed over as an undefined value, Unresolved."""
+    if isinstance(value, Undefined):
+        raise Unresolved(getattr(value, "_undefined_message", "an undefined variable"))
+    if isinstance(value, Mapping):
+        return dict((key, plain(value[key])) for key in value)
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def pair_hostvars(host, hostvars, inventory_hosts):
+    """What the model reads of the inventory - each host's ``antman_lb_ha`` (set ones only) and network
+    facts - and the other hosts whose ``antman_lb_ha`` names a variable they do not have (an extra
+    variable applies to every host of the inventory, antlets included): those are no member of a pair."""
+    found, unreadable = {}, []
+    for other in inventory_hosts:
+        variables = hostvars.get(other) or {}
+        try:
+            value = plain(variables.get(HOSTVAR))
+        except (Unresolved, UndefinedError, AnsibleUndefinedVariable) as error:
+            if other == host:
+                raise AnsibleFilterError("invalid antman_lb_ha for %s: %s" % (host, error))
+            unreadable.append("%s (%s)" % (other, error))
+            continue
+        if value:
+            found[other] = {HOSTVAR: value, "ansible_facts": variables.get("ansible_facts") or {}}
+    return found, unreadable
 
 
 def lb_ha_facts(value, host, hostvars, inventory_hosts, service="systemd", status_listen="127.0.0.1:8081",
@@ -152,13 +192,18 @@ def lb_ha_facts(value, host, hostvars, inventory_hosts, service="systemd", statu
         rules_lock = RulesDir(parse_path(rules_dir)).lock_path
     except FieldError as error:
         problems.append("antman_lb_rules_dir: %s" % error)
+    inventory_hosts = list(inventory_hosts or [])
+    known, unreadable = pair_hostvars(host, hostvars, inventory_hosts)
     try:
-        facts = ha_facts(value, host, hostvars, list(inventory_hosts or []), service, status_listen, nginx_binary, nginx_conf)
+        facts = ha_facts(value, host, known, inventory_hosts, service, status_listen, nginx_binary, nginx_conf)
     except HaError as error:
         problems = error.problems + problems
     if problems:
         raise AnsibleFilterError("invalid antman_lb_ha for %s:\n- %s" % (host, "\n- ".join(problems)))
     facts["rules_lock"] = rules_lock
+    if unreadable:
+        facts["warnings"].append("antman_lb_ha of %s cannot be resolved on that host: not a member of any pair"
+                                 % ", ".join(unreadable))
     for warning in facts["warnings"]:
         display.warning(warning)
     return facts

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from ansible.errors import AnsibleFilterError
+from jinja2.exceptions import UndefinedError
 
 from ansible_collections.antsle.antman.plugins.filter import lb_ha_facts as plugin
 from ansible_collections.antsle.antman.plugins.filter.lb_ha_facts import FilterModule, lb_ha_facts
@@ -43,3 +44,27 @@ def test_every_problem_is_listed_for_the_host_and_the_password_never_shown():
     assert "\n- antman_lb_ha.auth_pass: (value not shown)" in message
     assert "\n- antman_lb_rules_dir: \"relative/dir\" is not an absolute path" in message
     assert SECRET not in message
+
+
+class UnresolvedVars(dict):
+    """A host whose antman_lb_ha names a variable it does not have (an extra variable applies to every
+    host, antlets included): ansible-core 2.19's lazy containers raise UndefinedError on access."""
+
+    def get(self, key, default=None):
+        if key == "antman_lb_ha":
+            raise UndefinedError("'ha_priority' is undefined")
+        return dict.get(self, key, default)
+
+
+def test_a_host_whose_settings_cannot_be_resolved_is_no_member_and_is_warned_about(monkeypatch):
+    shown = []
+    monkeypatch.setattr(plugin.display, "warning", shown.append)
+    hostvars = dict(HOSTVARS, antlet1=UnresolvedVars(inventory_hostname="antlet1"))
+    facts = lb_ha_facts(dict(HA, priority=150), "lb1", hostvars, ["lb1", "antlet1", "lb2"])
+    assert facts["pair"] == ["lb1", "lb2"] and facts["peers"] == ["10.1.1.12"]
+    assert shown[-1] == "antman_lb_ha of antlet1 ('ha_priority' is undefined) cannot be resolved on that host: not a member of any pair"
+
+
+def test_the_host_itself_unresolved_is_an_error():
+    with pytest.raises(AnsibleFilterError, match="invalid antman_lb_ha for antlet1: 'ha_priority' is undefined"):
+        lb_ha_facts(HA, "antlet1", dict(HOSTVARS, antlet1=UnresolvedVars(inventory_hostname="antlet1")), ["lb1", "antlet1", "lb2"])
