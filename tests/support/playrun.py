@@ -1,6 +1,6 @@
 """Run ansible-playbook and summarise what it did, for tests that check a run's effects.
 
-  playrun.py [--ansible-playbook PATH] [--results TASK]... -- ARGS...      (ARGS as for ansible-playbook)
+  playrun.py [--ansible-playbook PATH] [--results TASK]... [--absent-env VAR] -- ARGS...   (ARGS as for ansible-playbook)
 
 Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_summary.py enabled and
 prints one JSON object:
@@ -11,7 +11,9 @@ prints one JSON object:
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed),
   results (with ``--results TASK``: {TASK: [{host, status, item, and the item's return values}]}, one entry
-  per host and loop item of each task of that name, in the order they ran; diffs and invocations left out).
+  per host and loop item of each task of that name, in the order they ran; diffs and invocations left out);
+  with ``--absent-env VAR``: ``absent`` = {"in_output": whether the value of $VAR (a secret) appears in
+  ansible-playbook's output, "in_results": the tasks whose results hold it}; the value is never printed.
 The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
 """
 import difflib
@@ -78,12 +80,14 @@ def summarise(report):
 
 
 def main(argv):
-    binary, names = "ansible-playbook", []
-    while argv[:1] in (["--ansible-playbook"], ["--results"]):
+    binary, names, secret_var = "ansible-playbook", [], None
+    while argv[:1] in (["--ansible-playbook"], ["--results"], ["--absent-env"]):
         if argv[0] == "--ansible-playbook":
             binary = argv[1]
-        else:
+        elif argv[0] == "--results":
             names.append(argv[1])
+        else:
+            secret_var = argv[1]
         argv = argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
@@ -105,6 +109,13 @@ def main(argv):
     summary["rc"] = proc.returncode
     if names:
         summary["results"] = task_results(report, names)
+    secret = os.environ.get(secret_var) if secret_var else None
+    if secret_var:
+        if not secret:
+            raise SystemExit("playrun: --absent-env %s: the variable is empty" % secret_var)
+        summary["absent"] = {"in_output": secret in proc.stdout,
+                             "in_results": sorted(set(task["task"] for task in report.get("tasks", [])
+                                                      if secret in json.dumps(task["result"], default=str)))}
     if proc.returncode:
         summary["output_tail"] = proc.stdout.strip()[-3000:]
     print(json.dumps(summary, sort_keys=True))
