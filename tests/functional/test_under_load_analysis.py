@@ -64,8 +64,8 @@ def test_windows_overlap_only_through_the_same_target():
 
 
 def test_targets_are_parsed_and_bad_ones_refused():
-    assert under_load.parse_target("10.0.0.1=web.test") == {"target": "10.0.0.1=web.test", "address": "10.0.0.1",
-                                                           "port": 80, "host": "web.test"}
+    assert under_load.parse_target("10.0.0.1=web.test") == {
+        "target": "10.0.0.1=web.test", "address": "10.0.0.1", "port": 80, "host": "web.test"}
     assert under_load.parse_target("10.0.0.1:8080=web.test")["port"] == 8080
     for bad in ("10.0.0.1", "=web.test", "10.0.0.1:x=web.test", "10.0.0.1="):
         with pytest.raises(argparse.ArgumentTypeError):

@@ -144,8 +144,8 @@ def main(argv=None):
               % (result["requests"], result["answered"], result["failed"], result["failures"], result["slowest_ms"],
                  result["command"]["rc"], result["command"]["seconds"]))
         for gap in result["out_of_rotation"]:
-            print("  %s through %s: out for %.2f s (%s -> %s)" % (gap["antlet"], gap["target"], gap["out_s"], gap["before"],
-                                                                   gap["after"] or "never back"))
+            print("  %s through %s: out for %.2f s (%s -> %s)"
+                  % (gap["antlet"], gap["target"], gap["out_s"], gap["before"], gap["after"] or "never back"))
     return 0
 
 
