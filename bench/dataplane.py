@@ -6,7 +6,9 @@ would be the bottleneck), measured in interleaved rounds whose order rotates, me
 * direct: wrk -> backend;
 * plain: wrk -> nginx with a hand-written ``upstream`` + ``proxy_pass``, no tuning;
 * generated: wrk -> nginx with the rule the collection generates (``normalize_rule`` defaults,
-  applied with ``Applier.run``).
+  applied with ``Applier.run``);
+* allow-listed: the same rule with ``allow_from`` (the client's network) and a ``rate_limit`` far
+  above what the run reaches, on a second nginx: what checking who may reach a rule costs.
 """
 import re
 
@@ -56,7 +58,7 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
         "backend: one nginx (2 workers) answering `return 200` on three addresses; balancer: nginx "
         "with 2 workers, access log off." % (threads, connections, seconds, rounds),
         short="data plane")
-    with common.time_bound(rounds * 3 * (seconds + 10) + 60), common.world() as (stack, scratch):
+    with common.time_bound(rounds * 4 * (seconds + 10) + 60), common.world() as (stack, scratch):
         addresses = {}
         for index in range(1, 4):
             host = "127.0.31.%d" % index
@@ -69,22 +71,29 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
         generated_port = common.free_port()
         common.apply_rule(generated, name="bench_dataplane", server_name="dp.bench.test", server_port=generated_port,
                           upstreams=[{"address": a} for a in backend.addresses])
+        guarded = common.start_nginx(stack, scratch, "allow-listed", access_log=False)
+        guarded_port = common.free_port()
+        common.apply_rule(guarded, name="bench_dataplane", server_name="dp.bench.test", server_port=guarded_port,
+                          upstreams=[{"address": a} for a in backend.addresses], allow_from=["127.0.0.0/8"],
+                          rate_limit={"requests_per_second": 100000, "burst": 100000})
         plain_port = common.free_port()
         common.start_hand_written(stack, scratch, "plain", common.plain_config(plain_port, "dp.bench.test",
                                                                                backend.addresses), access_log=False)
         common.wait_serving(plain_port, "dp.bench.test")
         common.wait_serving(generated_port, "dp.bench.test")
+        common.wait_serving(guarded_port, "dp.bench.test")
         paths = [
             ("direct", "http://%s/" % first),
             ("plain", "http://127.0.0.1:%d/" % plain_port),
             ("generated", "http://127.0.0.1:%d/" % generated_port),
+            ("allow-listed", "http://127.0.0.1:%d/" % guarded_port),
         ]
         if not tiny:
             for name, url in paths:
                 wrk(url, "dp.bench.test", 1, threads, connections)  # warm-up: workers, caches, connections
         samples = dict((name, []) for name, _unused in paths)
         for round_index in range(rounds):
-            order = paths[round_index % 3:] + paths[:round_index % 3]
+            order = paths[round_index % len(paths):] + paths[:round_index % len(paths)]
             for name, url in order:
                 samples[name].append(wrk(url, "dp.bench.test", seconds, threads, connections))
 
@@ -110,6 +119,8 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64):
     section.target("generated / plain req/s", "%.2fx" % ratio, ">= %.1fx" % TARGET_RATIO,
                    None if tiny else ratio >= TARGET_RATIO)
     section.target("generated / direct req/s", "%.2fx" % (medians["generated"]["rps"] / medians["direct"]["rps"]),
+                   "(reported)", None)
+    section.target("allow-listed / generated req/s", "%.2fx" % (medians["allow-listed"]["rps"] / medians["generated"]["rps"]),
                    "(reported)", None)
     section.data = {"medians": medians, "samples": samples, "ratio_plain": ratio}
     return section

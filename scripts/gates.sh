@@ -101,13 +101,18 @@ release_changelog() {
   echo "changelog released for $version"
 }
 
+# tree_repo: ansible-test and antsibull-changelog (its plugin lists) list the collection's files
+# with git. $TREE sits in the checkout's git-ignored build/, so it gets a repository of its own
+# (files untracked, .gitignore respected), whichever stage runs first.
+tree_repo() {
+  [ -f "$TREE/.git/HEAD" ] || git init -q "$TREE"
+}
+
 # ansible_test VENV ARGS...: run that venv's ansible-test in the collection tree.
 ansible_test() {
   local test_venv="$1"
   shift
   ensure_get_pip_standin "$test_venv"
-  # ansible-test lists the collection's files with git. $TREE sits in the checkout's git-ignored
-  # build/, so it gets a repository of its own (files untracked, .gitignore respected).
-  [ -f "$TREE/.git/HEAD" ] || git init -q "$TREE"
+  tree_repo
   (cd "$TREE" && "$test_venv/bin/ansible-test" "$@")
 }

@@ -24,6 +24,10 @@ done
 # The stages' temp files and dirs (Python's tempfile, mktemp, ansible-test's) go to a dir of this
 # run's, so that what a stage leaves there is found and nothing of another run is taken for it.
 TMPDIR="$(mktemp -d /tmp/antman-run-XXXXXX)"
+# Traversable like /tmp itself: the nginx workers of the host-layout worlds run as an unprivileged
+# user, as on real hosts, and write their proxy cache under a prefix made here (mktemp's 0700 would
+# answer antMan's cached UI with 500). What is made inside keeps its own, private, mode.
+chmod 0755 "$TMPDIR"
 export TMPDIR
 trap 'rm -rf "$TMPDIR"; docker_down' EXIT
 if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then

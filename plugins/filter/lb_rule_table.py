@@ -14,7 +14,11 @@ author:
   - antsle.antman developers
 description:
   - Formats rules (as returned by M(antsle.antman.lb_rule_info)) as lines of a table, one line per upstream
-    - rule name, server name(s):port, method, then each upstream with its weight, backup and down flags.
+    - rule name, server name(s):port, method, who may reach the rule, then each upstream with its weight, backup and
+      down flags.
+  - "The ACCESS column: V(everyone) or the O(antsle.antman.lb_rule#module:allow_from) list, then the rate limit
+    (V(10/s burst 5), V(20 conns)) and the trusted proxies whose forwarded address counts
+    (V(via 192.0.2.10), V(+PROXY) with PROXY protocol)."
   - When the upstreams were probed (M(antsle.antman.lb_rule_info) with O(antsle.antman.lb_rule_info#module:probe=true)),
     a REACHABLE column says whether each accepted a TCP connection and how fast.
   - The C(antsle.antman.rules) playbook prints it.
@@ -46,7 +50,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-HEADER = ("RULE", "SERVER", "METHOD", "UPSTREAM", "WEIGHT", "BACKUP", "DOWN")
+HEADER = ("RULE", "SERVER", "METHOD", "ACCESS", "UPSTREAM", "WEIGHT", "BACKUP", "DOWN")
 GAP = "  "
 
 
@@ -62,6 +66,19 @@ def reachability(upstream):
     return "NO: %s" % (upstream.get("probe_error") or "unreachable")
 
 
+def access(rule):
+    """Who may reach the rule, in one cell: the allow-list, the rate limit, the trusted proxies."""
+    parts = [",".join(rule.get("allow_from") or ["everyone"])]
+    limit = rule.get("rate_limit")
+    if limit and "connections" in limit:
+        parts.append("%d conns" % limit["connections"])
+    elif limit:
+        parts.append("%d/s burst %d" % (limit["requests_per_second"], limit["burst"]))
+    if rule.get("real_ip_from"):
+        parts.append("via %s%s" % (",".join(rule["real_ip_from"]), " +PROXY" if rule.get("proxy_protocol") else ""))
+    return "; ".join(parts)
+
+
 def table_rows(rules):
     probed = any("reachable" in u for rule in rules for u in rule.get("upstreams") or [])
     rows = [HEADER + (("REACHABLE",) if probed else ())]
@@ -74,7 +91,7 @@ def table_rows(rules):
         for index, upstream in enumerate(rule["upstreams"]):
             first = index == 0
             row = (rule["name"] if first else "", server if first else "", rule["method"] if first else "",
-                   upstream["address"], str(upstream["weight"]), flag(upstream["backup"]), flag(upstream["down"]))
+                   access(rule) if first else "", upstream["address"], str(upstream["weight"]), flag(upstream["backup"]), flag(upstream["down"]))
             rows.append(row + ((reachability(upstream),) if probed else ()))
     return rows
 

@@ -71,6 +71,14 @@ options:
     type: list
     elements: dict
     default: []
+  keep_unlisted:
+    description:
+      - Whether the managed rules already on the host that are not in O(rules) stay (as with
+        O(antsle.antman.lb_rules#module:state=replaced), the role's C(antman_lb_exclusive=false)). Their http ports
+        then count among O(ports), and RV(tls_ports) and RV(stream) include them, so they keep their catch-all
+        server and their stream context.
+    type: bool
+    default: false
 seealso:
   - module: antsle.antman.lb_base_config
   - module: antsle.antman.lb_rules
@@ -174,8 +182,27 @@ default_servers:
   type: list
   elements: dict
   sample: [{port: 8000, file: /etc/nginx/virtualhosts/antlets.conf, line: 9, server_name: [_], explicit: true, stays: true}]
+ports:
+  description: The http ports considered, O(ports) and, with O(keep_unlisted), those of RV(kept_rules).
+  returned: always
+  type: list
+  elements: int
+tls_ports:
+  description: The ports on which the rules of O(rules) and RV(kept_rules) terminate TLS.
+  returned: always
+  type: list
+  elements: int
+stream:
+  description: Whether a rule of O(rules) or RV(kept_rules) is a tcp or udp rule (nginx's stream context).
+  returned: always
+  type: bool
+kept_rules:
+  description: With O(keep_unlisted), the names of the managed rules on the host that are not in O(rules) and stay.
+  returned: always
+  type: list
+  elements: str
 catch_all_ports:
-  description: The O(ports) on which no host server stays the default (where a catch-all server takes nothing away).
+  description: The RV(ports) on which no host server stays the default (where a catch-all server takes nothing away).
   returned: always
   type: list
   elements: int

@@ -94,6 +94,18 @@ EXAMPLES = r"""
       - address: 10.1.1.102:8080
       - address: 10.1.1.103:8080
 
+- name: An admin panel for the office only, 10 requests a second per client, behind the company's proxy
+  antsle.antman.lb_rule:
+    name: admin
+    server_name: admin.example.com
+    allow_from: [198.51.100.0/24, "2001:db8:10::/48"]
+    rate_limit:
+      requests_per_second: 10
+      burst: 5
+    real_ip_from: [10.0.0.1]
+    upstreams:
+      - address: 10.1.1.102:8080
+
 - name: An SSH bastion spread over two antlets (TCP, nginx stream module)
   antsle.antman.lb_rule:
     name: bastion

@@ -20,6 +20,7 @@ for module in "$ROOT"/plugins/modules/*.py; do
 done
 
 log "antsibull-changelog"
+tree_repo
 release_changelog
 if ! diff -u "$ROOT/CHANGELOG.md" CHANGELOG.md; then
   echo "CHANGELOG.md is not what changelogs/ generates: run scripts/changelog.sh and commit the result" >&2

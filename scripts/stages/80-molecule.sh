@@ -25,9 +25,9 @@ if [ "${#scenarios[@]}" -eq 0 ]; then
   echo "no molecule scenarios"
   exit 0
 fi
-# The longest ones first (measured: role, failover, fleet), so that none ends up alone at the end.
+# The longest ones first (measured: acme, role, failover, fleet, ha), so that none ends up alone at the end.
 ordered=()
-for scenario in role failover fleet "${scenarios[@]}"; do
+for scenario in acme role failover fleet ha "${scenarios[@]}"; do
   [ -e "$ROOT/molecule/$scenario/molecule.yml" ] || continue
   [[ " ${ordered[*]} " == *" $scenario "* ]] || ordered+=("$scenario")
 done

@@ -51,7 +51,8 @@ def real_tls(raw_tls, certificate):
 
 def assemble(pairs, certificate):
     """Rules that can live together: names unique by their index; plain http rules on three
-    ports, https rules on two others (HTTP/2 on the first, not on the second), tcp and udp rules on ports of their own (a tcp and a udp
+    ports (the last one with PROXY protocol), https rules on two others (HTTP/2 on the first, not on
+    the second), tcp and udp rules on ports of their own (a tcp and a udp
     rule share each port number); server names that another rule already has on the same port
     (its redirect's port 80 included) replaced by one of the rule's own."""
     owned, rules, next_stream_port = set(), [], {"tcp": STREAM_FIRST_PORT, "udp": STREAM_FIRST_PORT}
@@ -69,6 +70,10 @@ def assemble(pairs, certificate):
             raw["server_port"] = PLAIN_PORTS[index % 3]
         rule, content = parse_rule(raw)
         rule["http2"] = rule["server_port"] != TLS_PORTS[1]
+        # PROXY protocol is a setting of the listening socket: on for every rule of the last plain port only
+        rule["proxy_protocol"] = rule["server_port"] == PLAIN_PORTS[2]
+        if rule["proxy_protocol"] and not rule["real_ip_from"]:
+            rule["real_ip_from"] = ["127.0.0.1"]
         ports = [rule["server_port"]] + ([80] if rule["redirect_http"] else [])
         names = [name for name in rule["server_name"] if not any((name, port) in owned for port in ports)]
         rule["server_name"] = names or ["r%d.generated.test" % index]

@@ -192,6 +192,31 @@ def test_the_role_keeps_debian_s_default_site_when_told_and_serves_rules_by_name
         world.stop()
 
 
+def test_without_exclusive_the_rules_left_out_of_inventory_keep_their_port_s_catch_all(tmp_path):
+    """antman_lb_exclusive: false with an inventory that lists only some rules: the others stay
+    (lb_rules state=replaced), and so does the catch-all on a port only they use; unknown names
+    there still get 421, not the first rule of the port."""
+    world = LayoutWorld("rhel")
+    world.start()
+    try:
+        rules = rules_for(world, "rhel")
+        first = site(world, tmp_path, rules)
+        assert first["rc"] == 0, first
+        assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == [9090]
+        web_only = [rule for rule in rules if rule["name"] != "api"]
+        partial = site(world, tmp_path, web_only, "--diff", antman_lb_exclusive=False)
+        assert partial["rc"] == 0 and partial["changed"] == 0, partial
+        assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == [9090]
+        assert get(world.port(9090), "api.test") == (200, "antlet111")
+        assert get(world.port(9090), "unknown.example")[0] == 421
+        # With antman_lb_exclusive (the default) the same inventory removes api, and its catch-all.
+        exclusive = site(world, tmp_path, web_only)
+        assert exclusive["rc"] == 0 and exclusive["changed"] == 2, exclusive
+        assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == []
+    finally:
+        world.stop()
+
+
 def test_a_host_whose_nginx_conf_is_already_invalid_is_refused_before_anything_is_touched(tmp_path):
     world = LayoutWorld("antman")
     world.start()

@@ -34,10 +34,11 @@ def down_flags(nginx):
 
 def test_rolling_update_one_antlet_at_a_time_without_failures(world, nginx, tmp_path):
     antlets, port, inventory = world
-    deploy = write_deploy_tasks(str(tmp_path / "deploy.yml"), start_after=1.0)
+    deploy = write_deploy_tasks(str(tmp_path / "deploy.yml"), start_after=1.0, warmup=2)
     with BackgroundLoad([Target("127.0.0.1", port, "web.local")], RATE) as load:
         rc, tasks, output = run_rolling(str(tmp_path), inventory, {
-            "rolling_deploy_tasks": deploy, "rolling_health_interval": 0.2, "rolling_health_timeout": 20})
+            "rolling_deploy_tasks": deploy, "rolling_health_interval": 0.2, "rolling_health_timeout": 20,
+            "rolling_health_path": "/"})
         (records,) = load.stop()
     assert rc == 0, output[-3000:]
     disabled, enabled = module_results(tasks, DISABLE_TASK), module_results(tasks, ENABLE_TASK)
@@ -48,8 +49,10 @@ def test_rolling_update_one_antlet_at_a_time_without_failures(world, nginx, tmp_
     for (host, drained), (_host, back), antlet in zip(disabled, enabled, antlets):
         assert drained["changed"] and drained["rules"] == ["web"] and drained["connections_left"] == 0
         assert drained["address"] == antlet.address and back["rules"] == ["web"]
-        # the new version listens 1 s after the restart: the health check waited for it
+        # the new version listens 1 s after the restart and answers its first 2 requests (the
+        # probes: nginx sends it nothing while it is disabled) 503: the health check waited for it
         assert not back["health"][0]["ok"] and all(p["ok"] for p in back["health"][-2:])
+        assert [p["status"] for p in back["health"] if p["status"] is not None][:2] == [503, 503]
     assert down_flags(nginx) == [False, False, False]
     assert [get(a.port, "x", address=a.host)[1] for a in antlets] == ["antlet1-v2", "antlet2-v2", "antlet3-v2"]
     assert distribution(port, "web.local", 30) == {"antlet1-v2": 10, "antlet2-v2": 10, "antlet3-v2": 10}

@@ -2,13 +2,14 @@
 the "deploy" step of a rolling update (tests and the rolling-update benchmark).
 
   antlet_service.py start NAME HOST PORT --pid-file F [--log L] [--delay S] [--start-after S] [--lifetime S]
+                     [--warmup N]
   antlet_service.py stop --pid-file F
   antlet_service.py restart NAME HOST PORT --pid-file F [...]     (stop, then start)
 
 ``start`` runs backend.py detached (a session of its own, so it outlives the task that started
 it) and returns at once, as ``systemctl start`` of an application that is still starting
 (``--start-after``: it listens only after that many seconds; ``--delay``: each answer takes that
-long); its pid goes to the pid file.
+long; ``--warmup``: its first N answers are 503); its pid goes to the pid file.
 ``stop`` sends SIGTERM to the pid in the file, if that process is a backend.py, waits until it has
 exited (SIGKILL after 5 s) and removes the file. ``--lifetime`` (default 900 s) makes a backend
 exit by itself: a safety net should nothing ever stop it.
@@ -64,6 +65,8 @@ def start(args):
         argv += ["--start-after", str(args.start_after)]
     if args.delay:
         argv += ["--delay", str(args.delay)]
+    if args.warmup:
+        argv += ["--warmup", str(args.warmup)]
     with open(os.devnull, "r+b") as null:
         proc = subprocess.Popen(argv, stdin=null, stdout=null, stderr=null, start_new_session=True)
     with open(args.pid_file, "w") as handle:
@@ -81,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--start-after", type=float, default=0.0)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--lifetime", type=float, default=900.0)
+    parser.add_argument("--warmup", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command in ("stop", "restart"):
         stop(args.pid_file)

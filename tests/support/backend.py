@@ -1,6 +1,7 @@
 """A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
 
 Usage: backend.py NAME HOST PORT [--delay SECONDS] [--log PATH] [--start-after SECONDS] [--lifetime SECONDS]
+                  [--warmup N]
 Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``; a request for
 ``/delay/SECONDS`` is answered after that many seconds (a legitimately slow page). Keep-alive is
 supported and each response is written in one piece (no Nagle/delayed-ACK stalls). Stop it with
@@ -12,7 +13,8 @@ With ``--log PATH`` it appends one line per event, ``<time.monotonic()> <event> 
 ``answer`` when its response is written. The clock is the machine's monotonic clock, the one the
 tests read too, so events compare with what a test saw when. ``--start-after`` waits that long
 before listening (an application that takes time to start); ``--lifetime`` exits after that long
-(a safety net for backends started detached, see antlet_service.py).
+(a safety net for backends started detached, see antlet_service.py); ``--warmup N`` answers its
+first N requests ``503`` (an application still warming up, whatever the time it takes).
 """
 import asyncio
 import signal
@@ -39,7 +41,7 @@ class EventLog:
             self.handle.write("%.6f %s %s %s\n" % (time.monotonic(), event, peer, path))
 
 
-async def handle(reader, writer, name, delay, log):
+async def handle(reader, writer, name, delay, log, warmup):
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -67,9 +69,13 @@ async def handle(reader, writer, name, delay, log):
             if path.startswith("/delay/"):
                 await asyncio.sleep(_seconds(path[len("/delay/"):]))
             body = ("%s\n" % name).encode()
+            status = "200 OK"
+            if warmup[0] > 0:
+                warmup[0] -= 1
+                status = "503 Service Unavailable"
             response = (
-                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Antlet: %s\r\n"
-                "X-Method: %s\r\nConnection: %s\r\n\r\n" % (len(body), name, method, "close" if close else "keep-alive")
+                "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Antlet: %s\r\n"
+                "X-Method: %s\r\nConnection: %s\r\n\r\n" % (status, len(body), name, method, "close" if close else "keep-alive")
             ).encode() + body
             writer.write(response)
             await writer.drain()
@@ -91,8 +97,9 @@ async def main():
     name, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     delay = float(option("--delay", 0.0))
     log = EventLog(option("--log"))
+    warmup = [int(option("--warmup", 0))]  # requests still to be answered 503, shared by the connections
     await asyncio.sleep(float(option("--start-after", 0.0)))
-    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay, log), host, port, backlog=1024,
+    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay, log, warmup), host, port, backlog=1024,
                                         reuse_address=True)
     loop = asyncio.get_running_loop()
     stop = loop.create_future()

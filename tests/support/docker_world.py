@@ -16,7 +16,12 @@ and its address, in place: connections are then refused, as on a real antlet who
   docker_world.py resume WORLD NAME...      docker unpause
   docker_world.py cut WORLD NAME...         disconnect the antlet from the network: connects time out
   docker_world.py mend WORLD NAME...        connect it again, at its address
-  docker_world.py heal WORLD                undo every fault: unpause, reconnect, start
+  docker_world.py restart WORLD NAME... [--version N] [--start-after S]
+                                            a deployment: stop the server (SIGTERM), start version N
+                                            (it answers NAME-vN; version 1 answers NAME), listening S
+                                            seconds later; returns at once (a health check waits for it)
+  docker_world.py heal WORLD                undo every fault: unpause, reconnect, start, and put
+                                            version 1 back where another version runs
   docker_world.py up WORLD --subnet S --image I [--port P] [--host NAME=ADDRESS] NAME=ADDRESS...
                                             (the demo) the network, an antsle host container running
                                             systemd, and antlets with their servers started
@@ -103,8 +108,27 @@ class World:
     # -- state ------------------------------------------------------------------------------------
 
     @staticmethod
-    def server_running(antlet):
-        return docker("exec", antlet["container"], "pgrep", "-f", BACKEND_IN_CONTAINER, check=False).returncode == 0
+    def server_argv(antlet):
+        """The arguments of the antlet's running server (backend.py's: NAME HOST PORT ...), or None."""
+        proc = docker("exec", antlet["container"], "pgrep", "-a", "-f", BACKEND_IN_CONTAINER, check=False)
+        for line in proc.stdout.splitlines():
+            words = line.split()
+            if BACKEND_IN_CONTAINER in words:
+                return words[words.index(BACKEND_IN_CONTAINER) + 1:]
+        return None
+
+    def server_running(self, antlet):
+        return self.server_argv(antlet) is not None
+
+    def server_version(self, antlet):
+        """The version its running server answers as (1: the antlet's name; N: NAME-vN), or None."""
+        argv = self.server_argv(antlet)
+        if not argv:
+            return None
+        answer = argv[0]
+        if answer.startswith(antlet["name"] + "-v") and answer[len(antlet["name"]) + 2:].isdigit():
+            return int(answer[len(antlet["name"]) + 2:])
+        return 1
 
     def state(self, antlet):
         info = antlet["info"]["State"]
@@ -124,7 +148,7 @@ class World:
         for name in sorted(antlets):
             antlet = antlets[name]
             listed.append({"name": name, "container": antlet["container"], "address": antlet["address"],
-                           "port": antlet["port"], "state": self.state(antlet)})
+                           "port": antlet["port"], "state": self.state(antlet), "version": self.server_version(antlet)})
         return {"world": self.name, "up": True, "antlets": listed}
 
     # -- faults and recoveries ----------------------------------------------------------------------
@@ -152,6 +176,24 @@ class World:
         else:
             raise WorldError("unknown action %r" % action)
 
+    def restart(self, name, version=1, start_after=0.0):
+        """A deployment of ``version``: the server stopped (SIGTERM, then SIGKILL after 5 s), the new
+        one started, answering ``NAME-vVERSION`` (version 1: ``NAME``) and listening ``start_after``
+        seconds later, as an application that takes a while to start. Returns once it is started,
+        not once it listens: waiting for that is the health check's job."""
+        antlet = self.antlet(name)
+        container = antlet["container"]
+        docker("exec", container, "pkill", "-TERM", "-f", BACKEND_IN_CONTAINER, check=False)
+        deadline, killed = time.monotonic() + 5, False
+        while self.server_running(antlet):
+            if time.monotonic() > deadline and not killed:
+                docker("exec", container, "pkill", "-KILL", "-f", BACKEND_IN_CONTAINER, check=False)
+                killed = True
+            time.sleep(0.02)
+        answer = name if version == 1 else "%s-v%d" % (name, version)
+        docker("exec", "-d", container, "python3", BACKEND_IN_CONTAINER, answer, "0.0.0.0", str(antlet["port"]),
+               "--start-after", "%g" % start_after)
+
     def cut(self, name, cut):
         """Disconnect the antlet from the world's network (cut), or connect it again at its address."""
         antlet = self.antlet(name)
@@ -167,8 +209,12 @@ class World:
                 self.signal(name, "resume")
             elif state == "cut":
                 self.cut(name, False)
-            if not self.server_running(antlet):
+            version = self.server_version(antlet)
+            if version is None:
                 self.signal(name, "start")
+            elif version != 1:
+                self.restart(name)
+                wait_reachable(name, antlet["address"], antlet["port"])
 
     # -- the demo's world ---------------------------------------------------------------------------
 
@@ -270,6 +316,11 @@ def main(argv=None):
         each = sub.add_parser(command)
         each.add_argument("world")
         each.add_argument("names", nargs="+", metavar="NAME")
+    restart = sub.add_parser("restart")
+    restart.add_argument("world")
+    restart.add_argument("names", nargs="+", metavar="NAME")
+    restart.add_argument("--version", type=int, default=1)
+    restart.add_argument("--start-after", type=float, default=0.0)
     up = sub.add_parser("up")
     up.add_argument("world")
     up.add_argument("--subnet", required=True)
@@ -296,6 +347,9 @@ def main(argv=None):
             for antlet in world.status()["antlets"]:
                 print("antlet %-10s %s:%d  (container %s, %s)"
                       % (antlet["name"], antlet["address"], antlet["port"], antlet["container"], antlet["state"]))
+        elif args.command == "restart":
+            for name in args.names:
+                world.restart(name, args.version, args.start_after)
         elif args.command in ("cut", "mend"):
             for name in args.names:
                 world.cut(name, args.command == "cut")

@@ -66,6 +66,26 @@ def running(pid):
     return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
 
 
+def stop_master(pid, workers, how=signal.SIGQUIT, grace=5.0):
+    """Stop the nginx master ``pid`` with the signal ``how``; if it still runs after ``grace``
+    seconds, SIGKILL it and its ``workers`` (as found before the signal). A master already gone is
+    fine."""
+    try:
+        os.kill(pid, how)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not running(pid):
+        return
+    for victim in [pid] + workers:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def nginx_binary():
     for candidate in ("/usr/sbin/nginx", "/usr/local/sbin/nginx"):
         if os.access(candidate, os.X_OK):
@@ -153,18 +173,7 @@ class NginxInstance:
         with stalled connections). Workers still alive after 5 s are killed with their master."""
         pid = self.master_pid()
         if pid:
-            workers = self.workers()
-            os.kill(pid, signal.SIGTERM if fast else signal.SIGQUIT)
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:
-                if not running(pid):
-                    return
-                time.sleep(0.02)
-            for victim in [pid] + workers:
-                try:
-                    os.kill(victim, signal.SIGKILL)
-                except OSError:
-                    pass
+            stop_master(pid, self.workers(), signal.SIGTERM if fast else signal.SIGQUIT, grace=5)
 
     def workers(self):
         pid = self.master_pid()

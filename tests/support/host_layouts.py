@@ -21,13 +21,11 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import tempfile
-import time
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan, block_span
 from ansible_collections.antsle.antman.tests.support.harness import (
-    Backend, free_port, get, nginx_binary, run_command, running)
+    Backend, free_port, get, nginx_binary, run_command, running, stop_master)
 
 REWRITTEN_ROOTS = ("/etc/nginx", "/var/log/nginx", "/var/cache/nginx", "/var/lib/nginx", "/usr/share/nginx",
                    "/var/www", "/var/run", "/run")
@@ -547,22 +545,10 @@ class LayoutWorld:
     def stop(self):
         """nginx stopped (SIGQUIT, SIGKILL after 10 s), backends killed, the prefix removed."""
         for pid in sorted(set(([self.master_pid()] if os.path.exists(self.conf) else []) + self.masters()) - {None}):
-            self._stop_master(pid)
+            stop_master(pid, self.workers(pid), grace=10)
         for backend in self.backends:
             backend.kill()
         shutil.rmtree(self.prefix, ignore_errors=True)
-
-    def _stop_master(self, pid):
-        workers = self.workers(pid)
-        os.kill(pid, signal.SIGQUIT)
-        deadline = time.monotonic() + 10
-        while running(pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        for victim in [pid] + workers:
-            try:
-                os.kill(victim, signal.SIGKILL)
-            except OSError:
-                pass
 
     def include_rules_dir(self, relative=False):
         """Add ``include <rules_dir>/*.conf;`` (or ``antman.d/*.conf``, relative to nginx.conf) at the

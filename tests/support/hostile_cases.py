@@ -102,6 +102,11 @@ TEXT_FIELDS = [
      "tls.certificate: %s is not an absolute path", None),
     ("tls-key", lambda v: {"tls": dict(PATHS, key=v.replace("web.local", "/etc/ssl/web.key"))},
      "tls.key: %s is not an absolute path", None),
+    # addresses and networks become allow / set_real_ip_from arguments (the injected one last)
+    ("allow_from", lambda v: {"allow_from": ["10.0.0.0/8", v.replace("web.local", "192.0.2.0/24")]},
+     "allow_from[1]: %s is not an IP address or CIDR", None),
+    ("real_ip_from", lambda v: {"real_ip_from": [v.replace("web.local", "192.0.2.1")]},
+     "real_ip_from[0]: %s is not an IP address or CIDR", None),
 ]
 
 
@@ -540,7 +545,82 @@ PROTOCOL_TLS_REDIRECT = [
          "argument 'redirect_http' is of type int and we were unable to convert to bool"),
 ]
 
-CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS
+TCP = {"protocol": "tcp", "server_name": None, "server_port": 2222}
+UDP = {"protocol": "udp", "server_name": None, "server_port": 5353}
+RATE_ERROR = "argument 'requests_per_second' is of type str found in 'rate_limit'"
+
+# Who may reach a rule: CIDR grammar, forged headers, settings that contradict each other.
+ACCESS = [
+    Case("cidr-host-bits-set", {"allow_from": ["10.1.1.7/24"]},
+         'allow_from[0]: "10.1.1.7/24" has host bits set; the network is 10.1.1.0/24 (or give the single address 10.1.1.7)'),
+    Case("cidr-ipv6-host-bits-set", {"real_ip_from": ["2001:db8::1/32"]},
+         'real_ip_from[0]: "2001:db8::1/32" has host bits set; the network is 2001:db8::/32'),
+    Case("cidr-prefix-too-long", {"allow_from": ["10.0.0.0/33"]}, 'allow_from[0]: "10.0.0.0/33" is not an IP address or CIDR'),
+    Case("cidr-ipv6-prefix-too-long", {"allow_from": ["::/129"]}, 'allow_from[0]: "::/129" is not an IP address or CIDR'),
+    Case("cidr-negative-prefix", {"allow_from": ["10.0.0.0/-8"]}, 'allow_from[0]: "10.0.0.0/-8" is not an IP address'),
+    Case("cidr-empty-prefix", {"allow_from": ["10.0.0.0/"]}, 'allow_from[0]: "10.0.0.0/" is not an IP address'),
+    Case("cidr-leading-zeros", {"allow_from": ["010.0.0.0/8"]}, 'allow_from[0]: "010.0.0.0/8" is not an IP address'),
+    Case("cidr-hex", {"allow_from": ["0x0a000000/8"]}, 'allow_from[0]: "0x0a000000/8" is not an IP address'),
+    Case("cidr-netmask-form", {"allow_from": ["10.0.0.0/255.0.0.0"]},
+         'allow_from[0]: "10.0.0.0/255.0.0.0" is not an IP address'),
+    Case("cidr-scoped-ipv6", {"allow_from": ["fe80::1%eth0"]}, 'allow_from[0]: "fe80::1%eth0" is not an IP address'),
+    Case("cidr-bracketed-ipv6", {"allow_from": ["[::1]"]}, 'allow_from[0]: "[::1]" is not an IP address'),
+    Case("cidr-nginx-all", {"allow_from": ["all"]}, 'allow_from[0]: "all" is not an IP address'),
+    Case("cidr-unix", {"real_ip_from": ["unix:"]}, 'real_ip_from[0]: "unix:" is not an IP address'),
+    Case("cidr-host-name", {"allow_from": ["office.example.com"]}, 'allow_from[0]: "office.example.com" is not an IP'),
+    Case("cidr-trailing-space", {"allow_from": ["10.0.0.0/8 "]}, 'allow_from[0]: "10.0.0.0/8 " is not an IP address'),
+    Case("cidr-two-in-one", {"allow_from": ["10.0.0.0/8 192.0.2.0/24"]},
+         'allow_from[0]: "10.0.0.0/8 192.0.2.0/24" is not an IP address'),
+    Case("cidr-duplicate-spelling", {"allow_from": ["127.0.0.2", "127.0.0.2/32"]},
+         'allow_from[1]: "127.0.0.2/32" is listed twice (as 127.0.0.2)'),
+    Case("cidr-duplicate-ipv6-spelling", {"allow_from": ["2001:db8::/32", "2001:DB8:0:0::/32"]},
+         'allow_from[1]: "2001:DB8:0:0::/32" is listed twice (as 2001:db8::/32)'),
+    Case("cidr-empty-list", {"allow_from": []}, "allow_from: the list is empty"),
+    Case("cidr-number", {"allow_from": [167772160]}, "allow_from[0]: 167772160 is a int",
+         'allow_from[0]: "167772160" is not an IP address'),
+    Case("cidr-too-many", {"allow_from": ["10.%d.%d.0/24" % divmod(i, 256) for i in range(1025)]},
+         "allow_from: 1025 entries, at most 1024 are supported"),
+    # header injection: a CR LF in a trusted proxy would end the directive and start a header or a line
+    Case("cidr-header-injection", {"real_ip_from": ["10.0.0.0/8\r\nX-Forwarded-For: 1.2.3.4"]},
+         'real_ip_from[0]: "10.0.0.0/8\\r\\nX-Forwarded-For: 1.2.3.4" is not an IP address'),
+    Case("cidr-directive-injection", {"allow_from": ["10.0.0.0/8; allow all"]},
+         'allow_from[0]: "10.0.0.0/8; allow all" is not an IP address'),
+    Case("cidr-variable", {"real_ip_from": ["$http_x_forwarded_for"]},
+         'real_ip_from[0]: "$http_x_forwarded_for" is not an IP address'),
+    # conflicts, refused by name
+    Case("proxy-protocol-without-trusted-proxies", {"proxy_protocol": True},
+         "proxy_protocol: true needs real_ip_from, the proxies whose PROXY protocol header gives the client address"),
+    Case("tcp-real-ip-without-proxy-protocol", dict(TCP, real_ip_from=["10.0.0.0/8"]),
+         "real_ip_from: a tcp rule can learn the client address only from a PROXY protocol header; it needs "
+         "proxy_protocol: true"),
+    Case("udp-real-ip", dict(UDP, real_ip_from=["10.0.0.0/8"]), "real_ip_from: does not apply to protocol udp"),
+    Case("udp-proxy-protocol", dict(UDP, proxy_protocol=True), "proxy_protocol: does not apply to protocol udp"),
+    Case("udp-rate-limit", dict(UDP, rate_limit={"connections": 5}), "rate_limit: does not apply to protocol udp"),
+    Case("http-proxy-protocol-upstream", {"proxy_protocol_upstream": True},
+         "proxy_protocol_upstream: does not apply to protocol http"),
+    Case("proxy-protocol-maybe", {"proxy_protocol": "maybe"}, 'proxy_protocol: "maybe" is not a boolean',
+         BOOL_FIELD_ERROR % "proxy_protocol"),
+    # rate_limit: its options per protocol, numbers only (they become nginx arguments)
+    Case("rate-limit-http-connections", {"rate_limit": {"requests_per_second": 10, "connections": 2}},
+         "rate_limit.connections: does not apply to protocol http"),
+    Case("rate-limit-tcp-requests", dict(TCP, rate_limit={"requests_per_second": 10}),
+         "rate_limit.requests_per_second: does not apply to protocol tcp"),
+    Case("rate-limit-missing-rate", {"rate_limit": {"burst": 5}}, "rate_limit.requests_per_second: missing"),
+    Case("rate-limit-tcp-missing-connections", dict(TCP, rate_limit={}), "rate_limit.connections: missing"),
+    Case("rate-limit-zero", {"rate_limit": {"requests_per_second": 0}},
+         "rate_limit.requests_per_second: 0 is out of range (1-100000)"),
+    Case("rate-limit-nginx-syntax", {"rate_limit": {"requests_per_second": "10r/s"}},
+         'rate_limit.requests_per_second: "10r/s" is not an integer', RATE_ERROR),
+    Case("rate-limit-injection", {"rate_limit": {"requests_per_second": "10 burst=1000"}},
+         'rate_limit.requests_per_second: "10 burst=1000" is not an integer', RATE_ERROR),
+    Case("rate-limit-negative-burst", {"rate_limit": {"requests_per_second": 10, "burst": -1}},
+         "rate_limit.burst: -1 is out of range (0-100000)"),
+    Case("rate-limit-unknown-option", {"rate_limit": {"requests_per_second": 10, "zone": "x"}},
+         'rate_limit: unsupported field "zone"', "Unsupported parameters for"),
+    Case("rate-limit-text", {"rate_limit": "10"}, 'rate_limit: "10" is a str, expected a mapping', ANSIBLE_DICT_ERROR),
+]
+
+CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS + ACCESS
 # Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
 # fail in the JSON encoder of the controller long before the module runs).
 MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}

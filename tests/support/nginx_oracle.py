@@ -23,7 +23,10 @@ ZONE_SIZE = "256k"
 # stream module hashes for ip_hash, the upgrade test (and a redirect's target and the Host with
 # the rule's port, allowed per rule).
 FIXED_ARGS = frozenset(["$host", "$remote_addr", "$proxy_add_x_forwarded_for", "$scheme", "$server_port",
-                        "$http_upgrade", "", "^~"])
+                        "$http_upgrade", "", "^~", "$binary_remote_addr"])
+# Fields a rule file's header leaves out at these values (older files stay byte-identical).
+QUIET_IN_HEADER = {"allow_from": None, "rate_limit": None, "real_ip_from": None, "proxy_protocol": False,
+                   "proxy_protocol_upstream": False}
 SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "
@@ -117,8 +120,50 @@ def retries(rule, timeout):
     ]
 
 
+def limit_zone(rule):
+    return "antman_%s_%s" % (rule["name"], "conn" if is_stream(rule) else "req")
+
+
+def expected_zones(rule):
+    """rate_limit's zone, at http or stream level."""
+    if not rule.get("rate_limit"):
+        return []
+    if is_stream(rule):
+        return [directive("limit_conn_zone", "$binary_remote_addr", "zone=%s:1m" % limit_zone(rule))]
+    return [directive("limit_req_zone", "$binary_remote_addr", "zone=%s:1m" % limit_zone(rule),
+                      "rate=%dr/s" % rule["rate_limit"]["requests_per_second"])]
+
+
+def expected_access(rule):
+    """Server level: trusted proxies and the header they give the address in, the allow-list, the
+    connection limit (stream) or the status of refused requests (http)."""
+    block = []
+    if rule.get("real_ip_from"):
+        block += [directive("set_real_ip_from", network) for network in rule["real_ip_from"]]
+        if not is_stream(rule):
+            block.append(directive("real_ip_header", "proxy_protocol" if rule["proxy_protocol"] else "X-Forwarded-For"))
+            block.append(directive("real_ip_recursive", "on"))
+    if rule.get("allow_from"):
+        block += [directive("allow", network) for network in rule["allow_from"]] + [directive("deny", "all")]
+    if rule.get("rate_limit"):
+        if is_stream(rule):
+            block.append(directive("limit_conn", limit_zone(rule), str(rule["rate_limit"]["connections"])))
+        else:
+            block.append(directive("limit_req_status", "429"))
+    return block
+
+
+def limit_req(rule):
+    if not rule.get("rate_limit"):
+        return []
+    burst = rule["rate_limit"]["burst"]
+    return [directive("limit_req", "zone=" + limit_zone(rule), *(["burst=%d" % burst, "nodelay"] if burst else []))]
+
+
 def expected_location(rule):
-    location = []
+    location = limit_req(rule)
+    if rule.get("rate_limit"):
+        location.append(directive("error_page", "429", "@antman_rate_limited"))
     if rule["websocket"]:
         # WebSocket handshakes leave for the named location; nothing else runs in the if
         location += [directive("error_page", "418", "=", "@antman_websocket"),
@@ -133,9 +178,10 @@ def expected_location(rule):
 
 
 def expected_websocket_location(rule):
-    block = [directive("proxy_pass", "http://antman_" + rule["name"]), directive("proxy_http_version", "1.1"),
-             directive("proxy_set_header", "Upgrade", "$http_upgrade"),
-             directive("proxy_set_header", "Connection", "upgrade")]
+    block = limit_req(rule)
+    block += [directive("proxy_pass", "http://antman_" + rule["name"]), directive("proxy_http_version", "1.1"),
+              directive("proxy_set_header", "Upgrade", "$http_upgrade"),
+              directive("proxy_set_header", "Connection", "upgrade")]
     block += forwarded(rule) + retries(rule, rule["websocket_timeout"])
     return directive("location", "@antman_websocket", block=block)
 
@@ -193,7 +239,8 @@ def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6=True):
     http context for an http rule, in stream context for tcp and udp. ``http2_on``: the host's nginx
     is 1.25.1 or later (``http2 on;``, not a listen parameter); ``ipv6``: the host has IPv6."""
     if is_stream(rule):
-        server = expected_listens(rule, rule["server_port"], ["udp"] if rule["protocol"] == "udp" else [], ipv6)
+        parameters = (["udp"] if rule["protocol"] == "udp" else []) + (["proxy_protocol"] if rule.get("proxy_protocol") else [])
+        server = expected_listens(rule, rule["server_port"], parameters, ipv6) + expected_access(rule)
         server += [
             directive("proxy_pass", "antman_" + rule["name"]),
             directive("proxy_connect_timeout", rule["connect_timeout"]),
@@ -203,19 +250,27 @@ def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6=True):
         ]
         if expected_next_upstream_timeout(rule) is not None:
             server.append(directive("proxy_next_upstream_timeout", expected_next_upstream_timeout(rule)))
-        return [expected_upstream(rule), directive("server", block=server)]
+        if rule.get("proxy_protocol_upstream"):
+            server.append(directive("proxy_protocol", "on"))
+        return expected_zones(rule) + [expected_upstream(rule), directive("server", block=server)]
     tls = rule["tls"]
     http2 = bool(tls) and rule["http2"]
     parameters = (["ssl"] if tls else []) + (["http2"] if http2 and not http2_on else [])
+    parameters += ["proxy_protocol"] if rule["proxy_protocol"] else []
     server = expected_listens(rule, rule["server_port"], parameters, ipv6)
     server += [directive("http2", "on")] if http2 and http2_on else []
     server.append(directive("server_name", *rule["server_name"]))
     server += expected_tls(rule, rules_dir) if tls else []
     server.append(directive("client_max_body_size", rule["client_max_body_size"]))
+    server += expected_access(rule)
     server.append(expected_location(rule))
     if rule["websocket"]:
         server.append(expected_websocket_location(rule))
-    tree = [expected_upstream(rule), directive("server", block=server)]
+    if rule["rate_limit"]:
+        # refused requests: 429 with Retry-After, from a location of their own
+        server.append(directive("location", "@antman_rate_limited", block=[
+            directive("add_header", "Retry-After", "1", "always"), directive("return", "429")]))
+    tree = expected_zones(rule) + [expected_upstream(rule), directive("server", block=server)]
     if rule["redirect_http"] or (tls and tls.get("acme")):
         tree.append(expected_port80(rule, ipv6))
     return tree
@@ -271,14 +326,16 @@ def check_rendered(rule, text, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6
     assert tree[:2] == comments, "comments must be the two header lines, before everything: %r" % (tree,)
     assert comments[0][1] == HEADER_NOTE % rule["name"], comments
     assert comments[1][1].startswith(HEADER_RULE), comments
-    assert json.loads(comments[1][1][len(HEADER_RULE):]) == rule, "header JSON does not hold the rule"
+    stored = dict((key, value) for key, value in rule.items() if key not in QUIET_IN_HEADER or QUIET_IN_HEADER[key] != value)
+    assert json.loads(comments[1][1][len(HEADER_RULE):]) == stored, "header JSON does not hold the rule"
     expected = expected_tree(rule, rules_dir, http2_on, ipv6)
     assert tree[2:] == expected, "directives differ:\n%r\n%r" % (tree[2:], expected)
     allowed = FIXED_ARGS | ({redirect_target(rule)} if rule.get("redirect_http") else set())
     allowed |= {host_value(rule)} if not is_stream(rule) else set()
     for name, arg in all_args(tree[2:]):
         assert arg in allowed or SAFE_ARG.match(arg), "unsafe argument %r of %s" % (arg, name)
-    for name, args, _unused in tree[2][2]:
+    (upstream,) = [block for name, _args, block in tree[2:] if name == "upstream"]
+    for name, args, _unused in upstream:
         if name == "server":
             # ngx_parse_url() reads "unix:..." as a UNIX socket path, whatever the rule meant
             assert not args[0].lower().startswith("unix:"), args

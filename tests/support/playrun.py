@@ -1,6 +1,6 @@
 """Run ansible-playbook and summarise what it did, for tests that check a run's effects.
 
-  playrun.py [--ansible-playbook PATH] -- ARGS...      (ARGS as for ansible-playbook)
+  playrun.py [--ansible-playbook PATH] [--results TASK]... [--absent-env VAR] -- ARGS...   (ARGS as for ansible-playbook)
 
 Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_summary.py enabled and
 prints one JSON object:
@@ -9,7 +9,11 @@ prints one JSON object:
   reloads (nginx reloads: module results with reloaded=true),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
-  output_tail (the end of ansible-playbook's own output, when it failed).
+  output_tail (the end of ansible-playbook's own output, when it failed),
+  results (with ``--results TASK``: {TASK: [{host, status, item, and the item's return values}]}, one entry
+  per host and loop item of each task of that name, in the order they ran; diffs and invocations left out);
+  with ``--absent-env VAR``: ``absent`` = {"in_output": whether the value of $VAR (a secret) appears in
+  ansible-playbook's output, "in_results": the tasks whose results hold it}; the value is never printed.
 The exit status is 0 even when the playbook failed: the caller asserts on ``rc``.
 """
 import difflib
@@ -43,6 +47,18 @@ def diff_texts(result):
             yield text
 
 
+def task_results(report, names):
+    """{task name: [every host's item results, with the host and the task's status]} for the names asked."""
+    found = dict((name, []) for name in names)
+    for task in report.get("tasks", []):
+        if task["task"] in found:
+            for item in item_results(task["result"]):
+                kept = dict((k, v) for k, v in item.items() if k not in ("diff", "invocation") and not k.startswith("_"))
+                kept.update(host=task["host"], status=task["status"])
+                found[task["task"]].append(kept)
+    return found
+
+
 def summarise(report):
     summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
     for host, stats in report.get("stats", {}).items():
@@ -64,15 +80,24 @@ def summarise(report):
 
 
 def main(argv):
-    binary = "ansible-playbook"
-    if argv[:1] == ["--ansible-playbook"]:
-        binary, argv = argv[1], argv[2:]
+    binary, names, secret_var = "ansible-playbook", [], None
+    while argv[:1] in (["--ansible-playbook"], ["--results"], ["--absent-env"]):
+        if argv[0] == "--ansible-playbook":
+            binary = argv[1]
+        elif argv[0] == "--results":
+            names.append(argv[1])
+        else:
+            secret_var = argv[1]
+        argv = argv[2:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     with tempfile.TemporaryDirectory(prefix="playrun-") as scratch:
         summary_file = os.path.join(scratch, "summary.json")
         env = dict(os.environ, ANSIBLE_CALLBACK_PLUGINS=CALLBACKS, ANSIBLE_CALLBACKS_ENABLED="antman_run_summary",
-                   ANTMAN_RUN_SUMMARY=summary_file, ANSIBLE_NOCOLOR="1")
+                   ANTMAN_RUN_SUMMARY=summary_file, ANSIBLE_NOCOLOR="1",
+                   # molecule sets ANSIBLE_FORCE_COLOR for its own runs, which would put colour codes into
+                   # output_tail (stage 80 turns it off; a run from a terminal does not)
+                   ANSIBLE_FORCE_COLOR="0")
         proc = subprocess.run([binary] + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               universal_newlines=True, env=env, check=False)
         try:
@@ -82,6 +107,15 @@ def main(argv):
             report = {}
     summary = summarise(report)
     summary["rc"] = proc.returncode
+    if names:
+        summary["results"] = task_results(report, names)
+    secret = os.environ.get(secret_var) if secret_var else None
+    if secret_var:
+        if not secret:
+            raise SystemExit("playrun: --absent-env %s: the variable is empty" % secret_var)
+        summary["absent"] = {"in_output": secret in proc.stdout,
+                             "in_results": sorted(set(task["task"] for task in report.get("tasks", [])
+                                                      if secret in json.dumps(task["result"], default=str)))}
     if proc.returncode:
         summary["output_tail"] = proc.stdout.strip()[-3000:]
     print(json.dumps(summary, sort_keys=True))

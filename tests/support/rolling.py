@@ -92,14 +92,14 @@ DEPLOY_BROKEN = """---
 """
 
 
-def write_deploy_tasks(path, start_after=1.0, broken=False, delay=0.0, lifetime=900):
+def write_deploy_tasks(path, start_after=1.0, broken=False, delay=0.0, lifetime=900, warmup=0):
     """A deployment task file for the playbook: restart each antlet's application as NAME-v2 (each
-    answer taking ``delay`` s), or with ``broken`` stop it for good."""
+    answer taking ``delay`` s, the first ``warmup`` answers 503), or with ``broken`` stop it for good."""
     command = tool("tests.support.antlet_service", "stop" if broken else "restart")
     if not broken:
         command += ["{{ inventory_hostname }}-v2", "{{ antlet_host }}", "{{ antlet_port }}",
                     "--log", "{{ antlet_log }}", "--start-after", str(start_after), "--delay", str(delay),
-                    "--lifetime", str(lifetime)]
+                    "--lifetime", str(lifetime), "--warmup", str(warmup)]
     command += ["--pid-file", "{{ antlet_pid_file }}"]
     with open(path, "w") as handle:
         handle.write((DEPLOY_BROKEN if broken else DEPLOY).format(argv=json.dumps(command), start_after=start_after))

@@ -212,6 +212,37 @@ NAME = st.tuples(st.sampled_from(string.ascii_letters + string.digits),
                  st.text(string.ascii_letters + string.digits + "_-", max_size=63)).map(lambda t: (t[0] + t[1],) * 2)
 METHOD = st.sampled_from(["round_robin", "least_conn", "ip_hash"]).map(lambda m: (m, m))
 
+
+def cidr_form(parts):
+    """(raw, canonical) of a network: its address with the host bits cleared, written as given
+    (IPv6 exploded or in upper case too), a single host with or without /32 or /128."""
+    version, bits, prefix, spelling = parts
+    width = 32 if version == 4 else 128
+    prefix %= width + 1
+    value = (bits >> (width - prefix) << (width - prefix)) if prefix else 0
+    address = ipaddress.ip_address(value) if version == 4 else ipaddress.IPv6Address(value)
+    text = address.exploded.upper() if version == 6 and spelling % 2 else str(address)
+    canonical = address.compressed if prefix == width else "%s/%d" % (address.compressed, prefix)
+    if prefix == width and spelling % 3 == 0:
+        return text, canonical
+    return "%s/%d" % (text, prefix), canonical
+
+
+CIDR = st.tuples(st.sampled_from([4, 6]), st.integers(0, 2 ** 128 - 1), st.integers(0, 200), st.integers(0, 5)).map(
+    lambda parts: cidr_form((parts[0], parts[1] % (2 ** (32 if parts[0] == 4 else 128)), parts[2], parts[3])))
+CIDR_LIST = st.lists(CIDR, min_size=1, max_size=4, unique_by=lambda pair: pair[1]).map(
+    lambda pairs: ([p[0] for p in pairs], [p[1] for p in pairs]))
+
+
+def rate_limit_pair(protocol):
+    """http: requests_per_second and an optional burst (default 0); tcp: connections."""
+    if protocol == "tcp":
+        return int_pair(1, 65535).map(lambda p: ({"connections": p[0]}, {"connections": p[1]}))
+    return st.tuples(int_pair(1, 100000), st.one_of(st.none(), int_pair(0, 100000))).map(
+        lambda t: (dict({"requests_per_second": t[0][0]}, **({"burst": t[1][0]} if t[1] else {})),
+                   {"requests_per_second": t[0][1], "burst": t[1][1] if t[1] else 0}))
+
+
 RULE_FIELD_PAIRS = {
     "server_port": int_pair(1, 65535),
     "method": METHOD,
@@ -235,6 +266,11 @@ PROTOCOLS = ("http", "tcp", "udp")
 # Fields an http rule has and a tcp or udp (nginx stream) rule has not.
 HTTP_ONLY = ("server_name", "retry_non_idempotent", "keepalive", "websocket", "websocket_timeout", "client_max_body_size",
              "buffering", "tls", "http2", "redirect_http")
+# Who may reach a rule: the protocols each of these fields applies to, their defaults.
+ACCESS_PROTOCOLS = {"allow_from": PROTOCOLS, "rate_limit": ("http", "tcp"), "real_ip_from": ("http", "tcp"),
+                    "proxy_protocol": ("http", "tcp"), "proxy_protocol_upstream": ("tcp",)}
+ACCESS_DEFAULTS = {"allow_from": None, "rate_limit": None, "real_ip_from": None, "proxy_protocol": False,
+                   "proxy_protocol_upstream": False}
 RULE_DEFAULTS = {
     "protocol": "http", "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "max_fails": 3,
     "fail_timeout": "10s", "next_upstream_tries": None, "next_upstream_timeout": None, "retry_non_idempotent": False,
@@ -253,17 +289,21 @@ UPSTREAM_DEFAULTS = {"weight": 1, "backup": False, "down": False, "max_fails": N
 RULE_ORDER = ("name", "protocol", "server_name", "server_port", "ipv6", "method", "upstreams", "connect_timeout",
               "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "next_upstream_timeout",
               "retry_non_idempotent", "keepalive", "websocket", "websocket_timeout", "client_max_body_size", "buffering",
-              "tls", "http2", "redirect_http")
+              "tls", "http2", "redirect_http", "allow_from", "rate_limit", "real_ip_from", "proxy_protocol",
+              "proxy_protocol_upstream")
 UPSTREAM_ORDER = ("address", "weight", "backup", "down", "max_fails", "fail_timeout")
 ABSENT = object()
 
 
 def rule_order(protocol):
     """The fields of a canonical rule of ``protocol``, in order."""
-    return tuple(key for key in RULE_ORDER if protocol == "http" or key not in HTTP_ONLY)
+    return tuple(key for key in RULE_ORDER if (protocol == "http" or key not in HTTP_ONLY)
+                 and protocol in ACCESS_PROTOCOLS.get(key, PROTOCOLS))
 
 
 def default_of(key, protocol):
+    if key in ACCESS_DEFAULTS:
+        return ACCESS_DEFAULTS[key]
     return READ_TIMEOUT_DEFAULTS[protocol] if key == "read_timeout" else RULE_DEFAULTS[key]
 
 
@@ -328,6 +368,15 @@ def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_ups
         if value is not ABSENT:
             raw[key] = value
         canonical[key] = normal
+    for key, applies in ACCESS_PROTOCOLS.items():
+        if protocol not in applies:
+            continue
+        pairs = {"allow_from": CIDR_LIST, "real_ip_from": CIDR_LIST, "rate_limit": rate_limit_pair(protocol)}.get(key, BOOL)
+        value, normal = draw(optional(pairs, ACCESS_DEFAULTS[key]))
+        if value is not ABSENT:
+            raw[key] = value
+        canonical[key] = normal
+    make_access_valid(protocol, raw, canonical)
     upstreams = draw(upstream_lists(address, max_upstreams))
     raw["upstreams"] = [dict(p[0]) for p in upstreams]
     canonical["upstreams"] = [dict(p[1]) for p in upstreams]
@@ -350,6 +399,15 @@ def make_roles_valid(raw, canonical):
     if not any(not n["backup"] and not n["down"] for _unused, n in pairs):
         item, normal = pairs[0]
         item["backup"] = item["down"] = normal["backup"] = normal["down"] = False
+
+
+def make_access_valid(protocol, raw, canonical):
+    """PROXY protocol on the listening side needs trusted proxies; a tcp rule's trusted proxies
+    need PROXY protocol (its only source of the client address)."""
+    if canonical.get("proxy_protocol") and not canonical.get("real_ip_from"):
+        raw["proxy_protocol"] = canonical["proxy_protocol"] = False
+    if protocol == "tcp" and canonical.get("real_ip_from") and not canonical.get("proxy_protocol"):
+        raw["proxy_protocol"] = canonical["proxy_protocol"] = True
 
 
 def make_redirect_valid(raw, canonical):
@@ -450,6 +508,11 @@ def hostile_time():
                      RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
 
 
+HOSTILE_CIDRS = st.one_of(
+    hostile_text(CIDR.map(lambda p: p[0])),
+    st.sampled_from(["10.1.1.7/24", "10.0.0.0/33", "::1/129", "10.0.0.0/-1", "10.0.0.0/", "/8", "0x0a000000/8",
+                     "010.000.000.000/8", "10.0.0.0/8 ", "10.0.0.0/08", "fe80::1%eth0", "all", "unix:", "10.0.0.0/8;",
+                     "10.0.0.0/8\r\nX-Forwarded-For: 1.2.3.4", "::ffff:10.0.0.0/200", "1.2.3", "[::1]", "[::1]/128"]))
 HOSTILE_FIELDS = {
     "name": st.one_of(hostile_text(NAME.map(lambda p: p[0])),
                       st.sampled_from(["../etc", "..", ".", "a/b", "a.conf", "web.conf", "-x", "_x", "x" * 65,
@@ -479,6 +542,15 @@ HOSTILE_FIELDS = {
                                       hostile_int(0, 10 ** 12), RANDOM_TEXT, LONG_TEXT, WRONG_TYPES),
     "buffering": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
     "http2": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "allow_from": st.one_of(HOSTILE_CIDRS, st.lists(HOSTILE_CIDRS, min_size=1, max_size=3)),
+    "real_ip_from": st.one_of(HOSTILE_CIDRS, st.lists(HOSTILE_CIDRS, min_size=1, max_size=3)),
+    "proxy_protocol": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "rate_limit": st.one_of(
+        WRONG_TYPES, RANDOM_TEXT,
+        st.fixed_dictionaries({}, optional={"requests_per_second": hostile_int(1, 100000), "burst": hostile_int(0, 100000),
+                                            "connections": hostile_int(1, 65535)}),
+        st.sampled_from([{}, {"burst": 5}, {"requests_per_second": 10, "connections": 2}, {"requests_per_second": "10r/s"},
+                         {"rate": 10}, {"requests_per_second": 10, "zone": "x; deny all"}])),
 }
 HOSTILE_TLS_FIELDS = hostile_tls_values(hostile_text, spliced, RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
 HOSTILE_FIELDS["tls"] = hostile_tls(HOSTILE_TLS_FIELDS, WRONG_TYPES, RANDOM_TEXT)
@@ -579,7 +651,34 @@ def reference_size(raw):
     return canonical_size(size)
 
 
+def reference_cidrs(raw):
+    """A list (or one) of networks: compressed, host bits clear, single hosts without a prefix."""
+    items = [raw] if isinstance(raw, str) else raw
+    assert isinstance(items, (list, tuple)) and items, raw
+    result = []
+    for item in items:
+        assert isinstance(item, str) and re.match(r"\A[0-9A-Fa-f.:]+(/[0-9]{1,3})?\Z", item), "accepted %r" % (item,)
+        network = ipaddress.ip_network(item, strict=True)
+        single = network.prefixlen == network.max_prefixlen
+        result.append(network.network_address.compressed if single else network.compressed)
+    assert len(set(result)) == len(result), raw
+    return result
+
+
+def reference_rate_limit(raw):
+    assert isinstance(raw, dict), raw
+    if raw.get("connections") is not None:
+        return {"connections": reference_int(raw["connections"])}
+    return {"requests_per_second": reference_int(raw["requests_per_second"]),
+            "burst": 0 if raw.get("burst") is None else reference_int(raw["burst"])}
+
+
 REFERENCE = {
+    "allow_from": reference_cidrs,
+    "real_ip_from": reference_cidrs,
+    "rate_limit": reference_rate_limit,
+    "proxy_protocol": reference_bool,
+    "proxy_protocol_upstream": reference_bool,
     "name": lambda raw: raw,
     "protocol": lambda raw: raw,
     "tls": reference_tls,

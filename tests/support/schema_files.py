@@ -50,6 +50,10 @@ ENTRY_POINTS = {
     "rules": ("Apply the rules from inventory",
               ["The rules part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: rules)): "
                "C(antman_lb_rules) applied with M(antsle.antman.lb_rules) in one step."]),
+    "ha": ("Join a highly available pair of antsle hosts (keepalived VRRP)",
+           ["The highly available pair part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: ha)): "
+            "keepalived installed, its configuration from C(antman_lb_ha) tested with C(keepalived -t) and used, "
+            "the health checks of this host's nginx. See docs/ha.md."]),
 }
 
 

@@ -51,7 +51,7 @@ def describe_error(error):
 class Load:
     """Requests from ``clients`` concurrent clients, paced at ``rate`` per second in total (request i
     is due at i/rate s; 0: as fast as the clients go), until ``count`` requests were sent or, with
-    ``duration``, until no more are due before it ends. ``path`` may contain ``{index}``."""
+    ``duration``, until no more are due before it ends, or until ``stop()``. ``path`` may contain ``{index}``."""
 
     def __init__(self, host, port=80, address="127.0.0.1", path="/", timeout=30.0, rate=0.0, clients=1,
                  count=None, duration=None):
@@ -63,6 +63,7 @@ class Load:
         self.samples = []
         self.on_index = None  # called with each request's index before it is sent
         self._next = 0
+        self._stopped = False
         self._lock = threading.Lock()
         self._threads = []
         self.started = None
@@ -74,7 +75,7 @@ class Load:
         with self._lock:
             index = self._next
             due = index * self.interval
-            if self.count is not None and index >= self.count:
+            if self._stopped or (self.count is not None and index >= self.count):
                 return None, None
             if self.duration is not None and due >= self.duration:
                 return None, None
@@ -111,6 +112,11 @@ class Load:
         for thread in self._threads:
             thread.start()
         return self
+
+    def stop(self):
+        """No further request is sent (those in flight finish: ``wait()`` for them)."""
+        with self._lock:
+            self._stopped = True
 
     def wait(self):
         for thread in self._threads:

@@ -352,3 +352,56 @@ def parse_tls_protocols(value):
         if item not in TLS_PROTOCOLS:
             raise FieldError("%s is not one of %s" % (show(item), ", ".join(TLS_PROTOCOLS)))
     return [p for p in TLS_PROTOCOLS if p in items]
+
+
+# Longest list of addresses one rule may give (allow_from, real_ip_from): one nginx line each.
+MAX_CIDRS = 1024
+
+
+def parse_cidr(value):
+    """An IPv4 or IPv6 address or network (``10.1.1.0/24``, ``2001:db8::/32``, ``127.0.0.2``).
+
+    Canonical form: the address alone for a single host (``/32``, ``/128``), else ``network/prefix``
+    with IPv6 compressed. A network with host bits set (``10.1.1.7/24``) is refused rather than
+    silently widened or narrowed: the error names the network that was probably meant."""
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected an IP address or CIDR such as 10.1.1.0/24" % (show(value), type(value).__name__))
+    # ipaddress accepts a few spellings nginx does not read the same way (leading zeros are
+    # refused by it since Python 3.9.5; scope ids, whitespace): only these characters pass.
+    if not value.isascii() or not CIDR_RE.match(value):
+        raise FieldError("%s is not an IP address or CIDR (examples: 10.1.1.0/24, 127.0.0.2, 2001:db8::/32)" % show(value))
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise FieldError("%s is not an IP address or CIDR (examples: 10.1.1.0/24, 127.0.0.2, 2001:db8::/32)" % show(value))
+    address = value.partition("/")[0]
+    if ipaddress.ip_address(address) != network.network_address:
+        raise FieldError("%s has host bits set; the network is %s (or give the single address %s)"
+                         % (show(value), network.compressed, ipaddress.ip_address(address).compressed))
+    if network.prefixlen == network.max_prefixlen:
+        return network.network_address.compressed
+    return network.compressed
+
+
+CIDR_RE = re.compile(r"\A[0-9A-Fa-f.:]{2,39}(/[0-9]{1,3})?\Z")
+
+
+def parse_cidr_list(value):
+    """A list of addresses and networks (``parse_cidr``), canonical, order kept, no duplicates."""
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise FieldError("%s is a %s, expected a list of IP addresses or CIDRs" % (show(value), type(value).__name__))
+    if not items:
+        raise FieldError("the list is empty; give at least one address, or leave the field out")
+    if len(items) > MAX_CIDRS:
+        raise FieldError("%d entries, at most %d are supported" % (len(items), MAX_CIDRS))
+    networks = []
+    for index, item in enumerate(items):
+        try:
+            network = parse_cidr(item)
+        except FieldError as error:
+            raise FieldError("[%d]: %s" % (index, error))
+        if network in networks:
+            raise FieldError("[%d]: %s is listed twice (as %s)" % (index, show(item), network))
+        networks.append(network)
+    return networks

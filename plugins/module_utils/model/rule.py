@@ -25,8 +25,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     show,
 )
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
-    DEFAULT_TRIES, FIELD_ORDER, HTTP_ONLY, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RULE, UPSTREAM, UPSTREAM_ORDER, defaults_for,
-    upstream_defaults)
+    DEFAULT_TRIES, FIELD_ORDER, HTTP_ONLY, LIMITED, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RATE_LIMIT, RULE, UPSTREAM,
+    UPSTREAM_ORDER, defaults_for, upstream_defaults)
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import COMMON, is_acme, normalize_tls
 
 UPSTREAM_DEFAULTS = upstream_defaults()
@@ -110,6 +110,7 @@ def check_upstream_roles(rule):
         backups = [u["address"] for u in upstreams if u["backup"]]
         if backups:
             problems.append("upstreams: backup upstreams (%s) cannot be used with method 'ip_hash'" % ", ".join(backups))
+    problems.extend(check_access(rule))
     if rule.get("redirect_http"):
         if not rule.get("tls"):
             problems.append("redirect_http: true needs tls (it redirects port 80 to this rule's https)")
@@ -123,6 +124,46 @@ def check_upstream_roles(rule):
             problems.append("tls.acme: true needs exact host names (HTTP-01 certificates cannot be had for %s)"
                             % ", ".join(show(name) for name in inexact))
     return problems
+
+
+def check_access(rule):
+    """Conflicts between the fields that decide who reaches a rule, refused by name."""
+    problems = []
+    if rule.get("proxy_protocol") and not rule.get("real_ip_from"):
+        problems.append("proxy_protocol: true needs real_ip_from, the proxies whose PROXY protocol header gives the "
+                        "client address")
+    if rule["protocol"] == "tcp" and rule.get("real_ip_from") and not rule.get("proxy_protocol"):
+        problems.append("real_ip_from: a tcp rule can learn the client address only from a PROXY protocol header; "
+                        "it needs proxy_protocol: true")
+    return problems
+
+
+# Which rate_limit options each protocol has, and their defaults (None: required).
+RATE_LIMIT_OPTIONS = {"http": (("requests_per_second", None), ("burst", 0)), "tcp": (("connections", None),)}
+
+
+def normalize_rate_limit(raw, protocol):
+    """Canonical rate_limit of a rule of ``protocol``: (value, problems). http has
+    requests_per_second and burst, tcp has connections; options of the other protocol are refused."""
+    if not isinstance(raw, dict):
+        return None, ["rate_limit: %s is a %s, expected a mapping such as {requests_per_second: 10, burst: 5}"
+                      % (show(raw), type(raw).__name__)]
+    options = OrderedDict(RATE_LIMIT_OPTIONS[protocol])
+    problems = ["rate_limit: unsupported field %s" % show(key) for key in raw if key not in RATE_LIMIT]
+    problems += ["rate_limit.%s: does not apply to protocol %s" % (key, protocol)
+                 for key in RATE_LIMIT if key not in options and raw.get(key) is not None]
+    value = OrderedDict()
+    for key, default in options.items():
+        if raw.get(key) is None:
+            if default is None:
+                problems.append("rate_limit.%s: missing" % key)
+            value[key] = default
+            continue
+        try:
+            value[key] = RATE_LIMIT[key].parse(raw[key])
+        except FieldError as error:
+            problems.append("rate_limit.%s: %s" % (key, error))
+    return value, problems
 
 
 def in_rotation(rule):
@@ -173,8 +214,8 @@ def parse_rule(raw):
             problems.append("name: %s" % error)
     protocol = values["protocol"] = _parse_field(raw, "protocol", problems, RULE["protocol"].default)
     defaults = defaults_for(protocol)
-    for key in HTTP_ONLY:
-        if protocol != "http" and given(raw, key):
+    for key, protocols in LIMITED.items():
+        if protocol not in protocols and given(raw, key):
             problems.append("%s: does not apply to protocol %s" % (key, protocol))
     if protocol == "http":
         if not given(raw, "server_name"):
@@ -194,6 +235,9 @@ def parse_rule(raw):
     if protocol == "http" and given(raw, "tls"):
         values["tls"], tls_content, tls_problems = normalize_tls(raw["tls"])
         problems.extend(tls_problems)
+    if protocol in RATE_LIMIT_OPTIONS and given(raw, "rate_limit"):
+        values["rate_limit"], rate_problems = normalize_rate_limit(raw["rate_limit"], protocol)
+        problems.extend(rate_problems)
     for key, default in defaults.items():
         if key not in values:
             values[key] = _parse_field(raw, key, problems, default)
@@ -228,7 +272,8 @@ def _parse_field(raw, key, problems, default):
     try:
         return parse(value)
     except FieldError as error:
-        problems.append("%s: %s" % (key, error))
+        # a list field names the bad item as server_name does: allow_from[1]: ...
+        problems.append("%s%s" % (key, _joined(error)) if RULE[key].type == "list" else "%s: %s" % (key, error))
         return default
 
 
@@ -244,6 +289,11 @@ def merge_rule(existing, raw):
     for key, value in raw.items():
         if value is not None and key not in ("upstreams", "tls"):
             merged[key] = value
+    same_protocol = merged.get("protocol") == existing.get("protocol")
+    if isinstance(raw.get("rate_limit"), dict) and isinstance(existing.get("rate_limit"), dict) and same_protocol:
+        # {burst: 10} changes the burst and keeps the rate (a new protocol has other options: replaced)
+        merged["rate_limit"] = OrderedDict(existing["rate_limit"])
+        merged["rate_limit"].update((k, v) for k, v in raw["rate_limit"].items() if v is not None)
     if isinstance(raw.get("tls"), dict) and isinstance(merged.get("tls"), dict):
         merged["tls"] = merge_tls(merged["tls"], raw["tls"])
     elif raw.get("tls") is not None:

@@ -27,12 +27,14 @@ def check_rule_set(rules, changing=()):
       challenge server of ``tls.acme``, count as one on port 80): nginx only warns ("conflicting server name") and serves the first it read;
     - http rules on one port that disagree on TLS (the redirect of ``redirect_http`` is plain HTTP on
       port 80): nginx makes the port TLS for all of them; likewise tls rules on one port that
-      disagree on http2 (before nginx 1.25.1 a setting of the listening socket);
+      disagree on http2 (before nginx 1.25.1 a setting of the listening socket), and http rules on one
+      port that disagree on proxy_protocol (a listening socket's setting; the redirect has none);
     - a port used by an http rule and a tcp rule, or by two tcp rules (two udp rules likewise), on
       IPv4 or on IPv6: nginx cannot listen twice.
     """
     problems = []
     by_folded_name, names_on_port, tls_on_port, http2_on_port, sockets = {}, {}, {}, {}, {}
+    proxy_protocol_on_port = {}
     for rule in sorted(rules, key=lambda r: (r["name"] in changing, r["name"])):
         name = rule["name"]
         folded = name.lower()
@@ -52,6 +54,12 @@ def check_rule_set(rules, changing=()):
         if rule["protocol"] != "http":
             continue
         for port, tls, what in http_servers(rule):
+            proxy_protocol = what == "server_port" and rule["proxy_protocol"]
+            owner, owner_proxy_protocol = proxy_protocol_on_port.setdefault(port, (name, proxy_protocol))
+            if owner_proxy_protocol != proxy_protocol:
+                problems.append("rule '%s': proxy_protocol is %s on port %d but %s in rule '%s'; all http rules on a "
+                                "port must agree on proxy_protocol (a setting of the listening socket)"
+                                % (name, _on(proxy_protocol), port, _on(owner_proxy_protocol), owner))
             owner, owner_tls, owner_what = tls_on_port.setdefault(port, (name, tls, what))
             if owner_tls != tls:
                 problems.append("rule '%s': %s is %s in rule '%s'%s; all http rules on a port must agree on tls"

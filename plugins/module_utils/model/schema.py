@@ -23,10 +23,13 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, parse_bool, parse_choice, parse_int, parse_path, parse_sha256, parse_size, parse_time, parse_tls_protocols)
+    TLS_PROTOCOLS, parse_bool, parse_choice, parse_cidr_list, parse_int, parse_path, parse_sha256, parse_size, parse_time,
+    parse_tls_protocols)
 
 PROTOCOLS = ("http", "tcp", "udp")
 HTTP = ("http",)
+TCP = ("tcp",)
+HTTP_TCP = ("http", "tcp")
 METHODS = ("round_robin", "least_conn", "ip_hash")
 MAX_UPSTREAMS = 128
 MAX_BODY_SIZE = 1 << 40  # 1024g: far beyond any upload, well within nginx's off_t
@@ -47,7 +50,8 @@ class Field:
     ``description`` is a list of paragraphs in Ansible's documentation markup."""
 
     def __init__(self, name, type, description, parse=None, default=NO_DEFAULT, protocol_defaults=None,
-                 protocols=PROTOCOLS, choices=None, elements=None, options=None, required=False, no_log=None):
+                 protocols=PROTOCOLS, choices=None, elements=None, options=None, required=False, no_log=None,
+                 quiet_default=False):
         self.name = name
         self.type = type
         self.description = list(description)
@@ -60,6 +64,10 @@ class Field:
         self.options = options
         self.required = required
         self.no_log = no_log
+        # A field added after rule files were first written: at its default it is left out of the
+        # file's JSON header, so every rule written before stays byte-identical (no rewrite, no
+        # reload on upgrade); the reader fills the default back in.
+        self.quiet_default = quiet_default
 
     @property
     def has_default(self):
@@ -132,6 +140,23 @@ TLS_FIELDS = (
         "Send C(Strict-Transport-Security: max-age=<hsts>) on every response of this rule (browsers then use "
         "https only for its names for that many seconds). 0 tells browsers to forget it. Not sent when not given.",
         "Mozilla recommends V(63072000) (two years) once https works for every name of the rule."]),
+)
+
+# --- rate_limit ----------------------------------------------------------------------------------
+
+MAX_RATE = 100000
+MAX_CONNECTIONS = 65535  # nginx's limit_conn limit
+RATE_LIMIT_FIELDS = (
+    Field("requests_per_second", "int", parse=lambda v: parse_int(v, 1, MAX_RATE), description=[
+        "http - requests per second each client address may make (1-%d), on average." % MAX_RATE,
+    ]),
+    Field("burst", "int", parse=lambda v: parse_int(v, 0, MAX_RATE), description=[
+        "http - requests beyond the rate a client may make at once, served without delay; the next ones get C(429). "
+        "Default V(0).",
+    ]),
+    Field("connections", "int", parse=lambda v: parse_int(v, 1, MAX_CONNECTIONS), description=[
+        "tcp - connections each client address may have open at once (1-%d); more are closed." % MAX_CONNECTIONS,
+    ]),
 )
 
 # --- the rule ------------------------------------------------------------------------------------
@@ -314,6 +339,50 @@ RULE_FIELDS = (
         "With O(tls) only. Also answer plain HTTP on port 80 for the same server names with a "
         "301 redirect to https (to O(server_port)).",
     ]),
+    # Who may reach the rule (docs/access.md). All quiet at their defaults: see Field.quiet_default.
+    Field("allow_from", "list", elements="str", default=None, parse=parse_cidr_list, quiet_default=True, description=[
+        "Only clients from these IPv4 or IPv6 addresses or networks (V(10.1.1.0/24), V(127.0.0.2), V(2001:db8::/32)) "
+        "reach the rule; others get C(403) (http) or have their connection closed (tcp, udp). Not given, everyone.",
+        "Networks must be written with their host bits clear (V(10.1.1.0/24), not V(10.1.1.7/24), which is refused "
+        "naming the network). Stored canonical - single hosts without a prefix, IPv6 compressed - in the order given.",
+        "The address checked is the client's as O(real_ip_from) gives it when the rule is behind a trusted proxy.",
+    ]),
+    Field("rate_limit", "dict", options=RATE_LIMIT_FIELDS, protocols=HTTP_TCP, default=None, quiet_default=True,
+          description=[
+              "Per client address. http - at most O(rate_limit.requests_per_second) on average with "
+              "O(rate_limit.burst) more at once; requests beyond get C(429) with C(Retry-After: 1). tcp - at most "
+              "O(rate_limit.connections) open connections; further ones are closed.",
+              "Each rule has a shared memory zone of its own (C(antman_<name>_req) or C(antman_<name>_conn), 1m, room "
+              "for about 8000 client addresses; the least recently seen are forgotten first), written in the rule's file.",
+              "WebSocket handshakes count as requests; one refused gets C(429) without C(Retry-After).",
+          ]),  # parsed by rule.normalize_rate_limit (which options apply depends on the protocol)
+    Field("real_ip_from", "list", elements="str", protocols=HTTP_TCP, default=None, parse=parse_cidr_list, quiet_default=True, description=[
+        "Trusted proxies (addresses or networks, as in O(allow_from)) in front of this host. A connection from one "
+        "of them gets its client address from the C(X-Forwarded-For) header (http), or from the PROXY protocol "
+        "header when O(proxy_protocol=true) (required for tcp). That address is what O(allow_from), O(rate_limit), "
+        "V(ip_hash), C(X-Real-IP) and the access log use. From any other source the header is ignored, so a client "
+        "cannot choose its address.",
+        "With several trusted proxies in a row, the last address in C(X-Forwarded-For) that is not one of them is "
+        "the client's.",
+    ]),
+    Field(
+        "proxy_protocol", "bool", protocols=HTTP_TCP, protocol_defaults={"http": False, "tcp": False}, parse=parse_bool,
+        quiet_default=True,
+        description=[
+            "The listening side speaks PROXY protocol (v1 or v2): every connection to O(server_port) must start "
+            "with a PROXY header (as a load balancer such as HAProxy or a cloud one sends it). Needs "
+            "O(real_ip_from), the proxies whose header is trusted. All http rules on one port must agree on it "
+            "(it is a setting of the listening socket).",
+        ],
+    ),
+    Field(
+        "proxy_protocol_upstream", "bool", protocols=TCP, protocol_defaults={"tcp": False}, parse=parse_bool,
+        quiet_default=True,
+        description=[
+            "Send a PROXY protocol (v1) header to the upstreams at the start of each connection, so that they see "
+            "the client's address. The upstreams must expect it (an application that does not reads it as data).",
+        ],
+    ),
 )
 
 # Fields only the role's inventory rules have (antsle.antman.lb_expand_rules turns them into upstreams).
@@ -337,9 +406,15 @@ def by_name(fields):
 RULE = by_name(RULE_FIELDS)
 UPSTREAM = by_name(UPSTREAM_FIELDS)
 TLS = by_name(TLS_FIELDS)
+RATE_LIMIT = by_name(RATE_LIMIT_FIELDS)
 FIELD_ORDER = tuple(RULE)
 UPSTREAM_ORDER = tuple(UPSTREAM)
 HTTP_ONLY = tuple(field.name for field in RULE_FIELDS if field.protocols == HTTP)
+# Fields that apply to some protocols only: {field: protocols}.
+LIMITED = OrderedDict((field.name, field.protocols) for field in RULE_FIELDS if field.protocols != PROTOCOLS)
+# {field: default} of the fields left out of a rule file's header at their default.
+QUIET_DEFAULTS = OrderedDict((field.name, field.default if field.has_default else set(field.protocol_defaults.values()).pop())
+                             for field in RULE_FIELDS if field.quiet_default)
 # Fields a rule loses when its protocol changes: those of one protocol only, or whose default differs.
 PROTOCOL_SPECIFIC = tuple(field.name for field in RULE_FIELDS if field.protocols != PROTOCOLS or field.protocol_defaults)
 
@@ -410,8 +485,8 @@ def _default_note(field):
 
 def _doc(field, refs, with_defaults, suboptions_key):
     description = [text.replace("O(", "O(%s" % refs) if refs else text for text in field.description]
-    if field.protocols == HTTP and field.name != "server_name":
-        description[0] = "http only. " + description[0]
+    if field.protocols != PROTOCOLS and field.name != "server_name":
+        description[0] = "%s only. " % " and ".join(field.protocols) + description[0]
     note = _default_note(field)
     if note:
         description.append(note)

@@ -16,10 +16,12 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import AUTO, LayoutError
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_ports, needs_stream, tls_ports
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import Nginx
 
@@ -35,6 +37,7 @@ def argument_spec():
         catch_all=dict(type="bool", default=True),
         remove_links=dict(type="list", elements="path", default=[]),
         rules=dict(type="list", elements="dict", default=[]),
+        keep_unlisted=dict(type="bool", default=False),
     )
     return spec
 
@@ -91,6 +94,15 @@ def dropin_note(dropin, conf):
             "the http block of %s" % (shown(dropin.path), shown(conf)))
 
 
+def staying_rules(host, nginx, rules):
+    """The managed rules on the host that are not among ``rules`` (by name): with ``keep_unlisted``
+    (lb_rules state=replaced, the role's antman_lb_exclusive=false) they stay and keep serving, so
+    their ports keep their catch-all server and their stream context."""
+    listed = set(rule["name"] for rule in rules)
+    snapshot = host.snapshot(host_features(nginx.version), recovered=True)
+    return [rule for name, rule in snapshot.rules().items() if name not in listed]
+
+
 def run(module):
     params = module.params
     rules = check_request(params)
@@ -101,7 +113,8 @@ def run(module):
         dropin = layout.dropin(params["dropin_path"])
     except LayoutError as error:
         raise RuleError(["dropin_path: %s" % error])
-    ports = sorted(set(int(port) for port in params["ports"]))
+    kept = staying_rules(host, nginx, rules) if params["keep_unlisted"] else []
+    ports = sorted(set(int(port) for port in params["ports"]) | set(http_ports(kept)))
     defaults = layout.port_defaults(ports, dropin.position)
     staying = set(default.port for default in defaults if default.stays)
     scan = host.scan
@@ -117,6 +130,10 @@ def run(module):
         servers=[server_dict(server) for server in layout.servers],
         host_ports=layout.host_ports(),
         default_servers=[dict(default.as_dict(), file=shown(default.server.path)) for default in defaults],
+        ports=ports,
+        tls_ports=sorted(set(tls_ports(rules)) | set(tls_ports(kept))),
+        stream=needs_stream(rules + kept),
+        kept_rules=[rule["name"] for rule in kept],
         catch_all_ports=[port for port in ports if port not in staying],
         http_settings=dict((name, {"args": [shown(a) for a in args], "file": shown(path), "line": line})
                            for name, (args, path, line) in sorted(layout.settings.items())),

@@ -30,7 +30,8 @@ except ImportError:
     crossplane = None
     CROSSPLANE_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, OutOfRange, parse_size, parse_time
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
+    FieldError, OutOfRange, parse_cidr, parse_size, parse_time)
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import MAX_BODY_SIZE, RULE, UPSTREAM
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import (
     NEXT_UPSTREAM_CONDITIONS, WEBSOCKET_LOCATION, WEBSOCKET_REDIRECT_STATUS)
@@ -124,9 +125,52 @@ def parse_server_directives(node, notes, where, rule):
             root = child
         elif directive == "location":
             notes.append("%s: location '%s' ignored (a rule proxies everything under /)" % (where, " ".join(args)))
+        elif directive in ("allow", "deny") and len(args) == 1:
+            rule.setdefault("_access", []).append((directive, args[0]))
+        elif directive == "set_real_ip_from" and len(args) == 1:
+            rule.setdefault("_real_ip_from", []).append(args[0])
+        elif directive in ("real_ip_header", "real_ip_recursive") and len(args) == 1:
+            rule["_" + directive] = args[0]
         else:
             notes.append("%s: directive '%s' ignored" % (where, directive))
     return ports, names, root
+
+
+def imported_networks(values, notes, where, directive):
+    """The canonical addresses of ``values``; one that a rule refuses is dropped, with a note."""
+    networks = []
+    for value in values:
+        try:
+            network = parse_cidr(value)
+        except FieldError as error:
+            notes.append("%s: %s %s dropped (%s)" % (where, directive, value, error))
+            continue
+        if network not in networks:
+            networks.append(network)
+    return networks
+
+
+def import_access(rule, notes, where):
+    """allow / deny and the real-IP settings of a server as allow_from and real_ip_from. Only the
+    form a rule writes (allow ...; deny all;) is an allow-list; any other order or deny is noted."""
+    access = rule.pop("_access", None)
+    if access:
+        allowed = [value for directive, value in access[:-1] if directive == "allow"]
+        if access[-1] == ("deny", "all") and len(allowed) == len(access) - 1 and "all" not in allowed:
+            rule["allow_from"] = imported_networks(allowed, notes, where, "allow")
+            if not rule["allow_from"]:
+                # an empty allow_from is "everyone": refuse rather than open what was closed
+                raise ParseError(["%s: none of its allow entries is an address a rule accepts; not imported" % where])
+        else:
+            notes.append("%s: allow / deny other than 'allow ...; deny all;' ignored; the rule lets everyone in" % where)
+    trusted = rule.pop("_real_ip_from", None)
+    header, recursive = rule.pop("_real_ip_header", "X-Real-IP"), rule.pop("_real_ip_recursive", "off")
+    if trusted and header.lower() != "x-forwarded-for":
+        notes.append("%s: set_real_ip_from with real_ip_header %s ignored (rules read X-Forwarded-For)" % (where, header))
+    elif trusted:
+        rule["real_ip_from"] = imported_networks(trusted, notes, where, "set_real_ip_from") or None
+        if recursive != "on":
+            notes.append("%s: real_ip_recursive %s imported as on (rules take the last untrusted address)" % (where, recursive))
 
 
 def parse_location(node, rule, notes, where):
@@ -320,6 +364,7 @@ def server_to_rule(node, upstreams, taken, notes):
     where = "server (line %s)" % node["line"]
     rule = dict(NGINX_DEFAULTS, method="round_robin")
     ports, names, location = parse_server_directives(node, notes, where, rule)
+    import_access(rule, notes, where)
     if location is None:
         raise ParseError(["%s: no 'location /' to proxy; not a load-balancing rule" % where])
     target = parse_location(location, rule, notes, where)

@@ -16,8 +16,10 @@ __metaclass__ = type
 
 import json
 import os
+from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import effective_next_upstream_timeout, effective_tries
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import QUIET_DEFAULTS
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import CHALLENGE_PATH, acme_files, companion_names, is_acme
 
 HTTP_SUFFIX = ".conf"
@@ -41,6 +43,14 @@ TLS_CIPHERS = ":".join([
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305"])
 TLS_CURVES = "X25519:prime256v1:secp384r1"
 DEFAULT_TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
+# Per-client state of rate_limit: one zone per rule, 1m holds about 8000 client addresses (a state is
+# 64 to 128 bytes); when it is full nginx forgets the least recently seen client.
+LIMIT_ZONE_SIZE = "1m"
+# Requests beyond rate_limit get 429 from this named location, which adds Retry-After (one second
+# covers the wait for the next token at any rate of 1 r/s or more).
+RATE_LIMITED_LOCATION = "@antman_rate_limited"
+RATE_LIMITED_STATUS = 429
+RETRY_AFTER_SECONDS = 1
 # nginx 1.25.1 replaced "listen ... http2" (per listening socket) with "http2 on;" (per server).
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
 
@@ -85,9 +95,64 @@ def rule_file_name(rule):
 
 def render_header(rule):
     """Two comment lines: a human note, and the canonical rule as one line of JSON (ASCII only),
-    which is how the reader gets the rule back without parsing nginx syntax."""
+    which is how the reader gets the rule back without parsing nginx syntax. Fields added since
+    rule files were first written are left out at their default (``QUIET_DEFAULTS``): a rule that
+    does not use them is written exactly as before."""
+    stored = OrderedDict((key, value) for key, value in rule.items()
+                         if key not in QUIET_DEFAULTS or value != QUIET_DEFAULTS[key])
     return "# Managed by antsle.antman: rule %s. Do not edit, changes are overwritten.\n%s%s\n" % (
-        rule["name"], HEADER_PREFIX, json.dumps(rule, separators=(",", ":"), ensure_ascii=True))
+        rule["name"], HEADER_PREFIX, json.dumps(stored, separators=(",", ":"), ensure_ascii=True))
+
+
+def limit_zone_name(rule):
+    """The rule's own rate_limit zone (not the upstream's zone name: nginx refuses one name for two uses)."""
+    return "antman_%s_%s" % (rule["name"], "conn" if is_stream(rule) else "req")
+
+
+def render_limit_zone(rule):
+    """The zone of rate_limit, at http or stream level (where nginx requires it), or nothing."""
+    if not rule.get("rate_limit"):
+        return ""
+    directive = "limit_conn_zone" if is_stream(rule) else "limit_req_zone"
+    rate = "" if is_stream(rule) else " rate=%dr/s" % rule["rate_limit"]["requests_per_second"]
+    return "%s $binary_remote_addr zone=%s:%s%s;\n" % (directive, limit_zone_name(rule), LIMIT_ZONE_SIZE, rate)
+
+
+def render_access_directives(rule):
+    """Server-level lines, which every location inherits: the trusted proxies and where they give
+    the client address, the allow-list, then the connection limit (stream) or the status of refused
+    requests (http). Nothing for a rule without these options."""
+    lines = []
+    if rule.get("real_ip_from"):
+        lines += ["set_real_ip_from %s;" % network for network in rule["real_ip_from"]]
+        if not is_stream(rule):
+            # the stream module reads the address from the PROXY header only
+            lines.append("real_ip_header %s;" % ("proxy_protocol" if rule["proxy_protocol"] else "X-Forwarded-For"))
+            lines.append("real_ip_recursive on;")  # a chain of trusted proxies: the last untrusted address
+    if rule.get("allow_from"):
+        lines += ["allow %s;" % network for network in rule["allow_from"]] + ["deny all;"]
+    if rule.get("rate_limit") and is_stream(rule):
+        lines.append("limit_conn %s %d;" % (limit_zone_name(rule), rule["rate_limit"]["connections"]))
+    elif rule.get("rate_limit"):
+        lines.append("limit_req_status %d;" % RATE_LIMITED_STATUS)
+    return lines
+
+
+def render_limit_req(rule):
+    """In each proxying location (not at server level, which the 429 location would inherit)."""
+    if not rule.get("rate_limit"):
+        return []
+    burst = rule["rate_limit"]["burst"]
+    if not burst:
+        return ["limit_req zone=%s;" % limit_zone_name(rule)]  # nginx refuses burst=0: none is the same
+    # nodelay: the burst is served at once, not queued behind the rate (no latency added)
+    return ["limit_req zone=%s burst=%d nodelay;" % (limit_zone_name(rule), burst)]
+
+
+def render_rate_limited_location(rule):
+    return ["", INDENT + "location %s {" % RATE_LIMITED_LOCATION,
+            INDENT * 2 + "add_header Retry-After %d always;" % RETRY_AFTER_SECONDS,
+            INDENT * 2 + "return %d;" % RATE_LIMITED_STATUS, INDENT + "}"]
 
 
 def render_server_line(upstream, rule):
@@ -157,7 +222,9 @@ def render_retry_directives(rule, read_timeout):
 
 def render_proxy_directives(rule):
     """``location /``: ordinary requests, over kept-alive upstream connections."""
-    lines = []
+    lines = render_limit_req(rule)
+    if rule.get("rate_limit"):
+        lines.append("error_page %d %s;" % (RATE_LIMITED_STATUS, RATE_LIMITED_LOCATION))
     if rule["websocket"]:
         lines += ["error_page %d = %s;" % (WEBSOCKET_REDIRECT_STATUS, WEBSOCKET_LOCATION),
                   "if ($http_upgrade) {", INDENT + "return %d;" % WEBSOCKET_REDIRECT_STATUS, "}"]
@@ -175,8 +242,9 @@ def render_proxy_directives(rule):
 def render_websocket_directives(rule):
     """The upgrade location: Upgrade and Connection forwarded, the idle timeout of an upgraded
     connection (nginx applies proxy_read_timeout between any two reads on it)."""
-    lines = ["proxy_pass http://%s;" % upstream_name(rule), "proxy_http_version 1.1;",
-             "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection upgrade;"]
+    lines = render_limit_req(rule)
+    lines += ["proxy_pass http://%s;" % upstream_name(rule), "proxy_http_version 1.1;",
+              "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection upgrade;"]
     lines += ["proxy_set_header %s %s;" % header for header in forwarded_headers(rule)]
     lines += render_retry_directives(rule, rule["websocket_timeout"])
     return lines
@@ -210,6 +278,7 @@ def render_server_block(rule, rules_dir, features):
     tls = rule.get("tls")
     http2 = bool(tls) and rule["http2"]
     parameters = (["ssl"] if tls else []) + (["http2"] if http2 and not features.http2_directive() else [])
+    parameters += ["proxy_protocol"] if rule["proxy_protocol"] else []
     lines = ["server {"]
     lines.extend(INDENT + line for line in listen_lines(rule["server_port"], parameters, rule, features))
     if http2 and features.http2_directive():
@@ -218,6 +287,7 @@ def render_server_block(rule, rules_dir, features):
     if tls:
         lines.extend(INDENT + line for line in render_tls_directives(rule, rules_dir))
     lines.append(INDENT + "client_max_body_size %s;" % rule["client_max_body_size"])
+    lines.extend(INDENT + line for line in render_access_directives(rule))
     lines += ["", INDENT + "location / {"]
     lines.extend(INDENT * 2 + line for line in render_proxy_directives(rule))
     lines.append(INDENT + "}")
@@ -225,6 +295,8 @@ def render_server_block(rule, rules_dir, features):
         lines += ["", INDENT + "location %s {" % WEBSOCKET_LOCATION]
         lines.extend(INDENT * 2 + line for line in render_websocket_directives(rule))
         lines.append(INDENT + "}")
+    if rule.get("rate_limit"):
+        lines += render_rate_limited_location(rule)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -261,8 +333,10 @@ def render_port80_block(rule, features):
 
 def render_stream_server_block(rule, features):
     parameters = ["udp"] if rule["protocol"] == "udp" else []
+    parameters += ["proxy_protocol"] if rule.get("proxy_protocol") else []
     lines = ["server {"]
     lines.extend(INDENT + line for line in listen_lines(rule["server_port"], parameters, rule, features))
+    lines.extend(INDENT + line for line in render_access_directives(rule))
     lines += [
         INDENT + "proxy_pass %s;" % upstream_name(rule),
         INDENT + "proxy_connect_timeout %s;" % rule["connect_timeout"],
@@ -273,6 +347,8 @@ def render_stream_server_block(rule, features):
     timeout = effective_next_upstream_timeout(rule)
     if timeout is not None:
         lines.append(INDENT + "proxy_next_upstream_timeout %s;" % timeout)
+    if rule.get("proxy_protocol_upstream"):
+        lines.append(INDENT + "proxy_protocol on;")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -281,9 +357,10 @@ def render_rule(rule, rules_dir, features=PORTABLE):
     """The complete file for one canonical rule. ``rules_dir`` locates certificate files that the
     collection writes beside the rule (tls given as content); ``features`` is what the host's nginx
     offers (the host reader and the transaction always pass the host's)."""
+    head = render_header(rule) + render_limit_zone(rule)
     if is_stream(rule):
-        return "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_stream_server_block(rule, features))
-    text = "%s%s\n%s" % (render_header(rule), render_upstream_block(rule), render_server_block(rule, rules_dir, features))
+        return "%s%s\n%s" % (head, render_upstream_block(rule), render_stream_server_block(rule, features))
+    text = "%s%s\n%s" % (head, render_upstream_block(rule), render_server_block(rule, rules_dir, features))
     if rule.get("redirect_http") or is_acme(rule):
         text += "\n" + render_port80_block(rule, features)
     return text

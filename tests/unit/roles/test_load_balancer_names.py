@@ -9,7 +9,6 @@ import jinja2
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
 
-
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule, tls_policy_lines

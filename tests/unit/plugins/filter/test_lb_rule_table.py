@@ -20,11 +20,23 @@ def rules(probed=False):
 def test_one_line_per_upstream_rule_columns_on_the_first():
     lines = rule_table(rules())
     assert lines == [
-        "RULE  SERVER                                 METHOD       UPSTREAM       WEIGHT  BACKUP  DOWN",
-        "shop  shop.example.com,www.example.com:8080  round_robin  10.1.1.102:80  3       -       -",
-        "                                                          10.1.1.103:80  1       -       yes",
-        "                                                          10.1.1.104:80  1       yes     -",
+        "RULE  SERVER                                 METHOD       ACCESS    UPSTREAM       WEIGHT  BACKUP  DOWN",
+        "shop  shop.example.com,www.example.com:8080  round_robin  everyone  10.1.1.102:80  3       -       -",
+        "                                                                    10.1.1.103:80  1       -       yes",
+        "                                                                    10.1.1.104:80  1       yes     -",
     ]
+
+
+def test_the_access_column_shows_who_may_reach_each_rule():
+    admin = normalize_rule({"name": "admin", "server_name": "admin.local", "allow_from": ["10.1.0.0/16", "127.0.0.2"],
+                            "rate_limit": {"requests_per_second": 10, "burst": 5}, "real_ip_from": ["192.0.2.10"],
+                            "upstreams": [{"address": "10.1.1.102"}]})
+    ssh = normalize_rule({"name": "ssh", "protocol": "tcp", "server_port": 2222, "rate_limit": {"connections": 20},
+                          "real_ip_from": ["192.0.2.10"], "proxy_protocol": True, "upstreams": [{"address": "10.1.1.102:22"}]})
+    lines = rule_table([admin, ssh])
+    assert lines[0].split() == ["RULE", "SERVER", "METHOD", "ACCESS", "UPSTREAM", "WEIGHT", "BACKUP", "DOWN"]
+    assert "  10.1.0.0/16,127.0.0.2; 10/s burst 5; via 192.0.2.10  " in lines[1]
+    assert "  everyone; 20 conns; via 192.0.2.10 +PROXY  " in lines[2]
 
 
 def test_probe_results_add_a_reachable_column():

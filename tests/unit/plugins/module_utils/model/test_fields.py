@@ -1,7 +1,10 @@
+import re
+
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, OutOfRange, format_time, parse_address, parse_bool, parse_int, parse_name, parse_server_names, parse_time)
+    FieldError, OutOfRange, format_time, parse_address, parse_bool, parse_cidr, parse_cidr_list, parse_int, parse_name,
+    parse_server_names, parse_time)
 
 
 @pytest.mark.parametrize("raw, canonical", [
@@ -106,3 +109,31 @@ def test_a_value_of_the_right_kind_beyond_the_bounds_names_the_nearest_bound():
         with pytest.raises(FieldError) as error:
             parse_time(bad, 1, 75000)
         assert not isinstance(error.value, OutOfRange)
+
+
+@pytest.mark.parametrize("raw, canonical", [
+    ("10.1.1.0/24", "10.1.1.0/24"), ("127.0.0.2", "127.0.0.2"), ("127.0.0.2/32", "127.0.0.2"), ("0.0.0.0/0", "0.0.0.0/0"),
+    ("2001:DB8:0:0:0:0:0:0/32", "2001:db8::/32"), ("::1/128", "::1"), ("fd00:0::/8", "fd00::/8"), ("::/0", "::/0"),
+    ("10.0.0.0/08", "10.0.0.0/8"),
+])
+def test_cidrs_are_canonical(raw, canonical):
+    assert parse_cidr(raw) == canonical
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("10.1.1.7/24", '"10.1.1.7/24" has host bits set; the network is 10.1.1.0/24 (or give the single address 10.1.1.7)'),
+    ("2001:db8::1/32", '"2001:db8::1/32" has host bits set; the network is 2001:db8::/32'),
+    ("10.0.0.0/33", "is not an IP address or CIDR"), ("010.0.0.1", "is not an IP address or CIDR"),
+    ("fe80::1%eth0", "is not an IP address or CIDR"), ("all", "is not an IP address or CIDR"),
+    (None, "is a NoneType, expected an IP address"), ("10.0.0.0/8\n", "is not an IP address or CIDR"),
+])
+def test_bad_cidrs_are_refused_naming_the_value(raw, message):
+    with pytest.raises(FieldError, match=re.escape(message)):
+        parse_cidr(raw)
+
+
+def test_cidr_lists_keep_order_and_refuse_duplicates_by_canonical_form():
+    assert parse_cidr_list(["10.0.0.0/8", "127.0.0.2"]) == ["10.0.0.0/8", "127.0.0.2"]
+    assert parse_cidr_list("127.0.0.2") == ["127.0.0.2"]
+    with pytest.raises(FieldError, match=re.escape('[1]: "::1/128" is listed twice (as ::1)')):
+        parse_cidr_list(["::1", "::1/128"])

@@ -19,7 +19,7 @@ def problems_of(raw):
 
 def test_defaults_fill_every_field_in_a_fixed_order():
     canonical = normalize_rule(rule())
-    assert list(canonical) == list(FIELD_ORDER)
+    assert list(canonical) == [key for key in FIELD_ORDER if key != "proxy_protocol_upstream"]  # that one is tcp only
     assert canonical["upstreams"] == [{"address": "10.0.0.1:80", "weight": 1, "backup": False, "down": False,
                                        "max_fails": None, "fail_timeout": None}]
     for key, value in defaults_for("http").items():
@@ -93,3 +93,18 @@ def test_rule_set_clashes():
     check_rule_set([web, normalize_rule(rule(name="other", server_port=8080))])
     with pytest.raises(RuleError, match="case-insensitive"):
         check_rule_set([web, normalize_rule(rule(name="WEB", server_name="x.local"))])
+
+
+def test_merged_rate_limit_keeps_the_options_not_given():
+    existing = normalize_rule(rule(rate_limit={"requests_per_second": 10, "burst": 5}))
+    merged = normalize_rule(merge_rule(existing, {"name": existing["name"], "rate_limit": {"burst": 20, "requests_per_second": None}}))
+    assert merged["rate_limit"] == {"requests_per_second": 10, "burst": 20}
+    assert normalize_rule(merge_rule(existing, {"name": existing["name"], "allow_from": ["10.0.0.0/8"]}))["allow_from"] == ["10.0.0.0/8"]
+
+
+def test_a_new_protocol_replaces_the_rate_limit():
+    existing = normalize_rule({"name": "ssh", "protocol": "tcp", "server_port": 2222, "rate_limit": {"connections": 2},
+                               "upstreams": [{"address": "10.0.0.1:22"}]})
+    merged = normalize_rule(merge_rule(existing, {"name": "ssh", "protocol": "http", "server_name": "ssh.local",
+                                                  "rate_limit": {"requests_per_second": 5}}))
+    assert merged["rate_limit"] == {"requests_per_second": 5, "burst": 0}

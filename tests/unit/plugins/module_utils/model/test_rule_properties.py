@@ -30,7 +30,9 @@ from ansible_collections.antsle.antman.tests.support.tls_strategies import (
 FIELD_PATH = re.compile(
     r"\A(?:(?:name|protocol|server_name|server_port|method|connect_timeout|read_timeout|max_fails|fail_timeout"
     r"|next_upstream_tries|next_upstream_timeout|retry_non_idempotent|keepalive|redirect_http|ipv6|websocket"
-    r"|websocket_timeout|client_max_body_size|buffering|http2)(?:\[\d+\])?"
+    r"|websocket_timeout|client_max_body_size|buffering|http2|allow_from|real_ip_from|proxy_protocol"
+    r"|proxy_protocol_upstream)(?:\[\d+\])?"
+    r"|rate_limit(?:\.(?:requests_per_second|burst|connections))?"
     r"|tls(?:\.(?:certificate|key|certificate_content|key_content|certificate_sha256|key_sha256|acme|acme_dir|protocols|hsts))?"
     r"|upstreams(?:\[\d+\](?:\.(?:address|weight|backup|down|max_fails|fail_timeout))?)?): ")
 # Raw values are shown cut at 80 characters; a problem may also name a canonical address (up to
@@ -455,15 +457,17 @@ def small_rule_sets(draw):
 def expected_clashes(rules):
     """What must clash, worked out from what nginx does with the servers the rules make:
     {("name", folded name), ("socket", port, transport), ("tls", port), ("http2", port),
-    ("server_name", name, port)}. Sockets are per address family: IPv4 always, IPv6 with ipv6."""
+    ("proxy_protocol", port), ("server_name", name, port)}. Sockets are per address family: IPv4 always, IPv6 with ipv6."""
     clashes, folded = set(), {}
-    sockets, http_servers = {}, []
+    sockets, http_servers, proxy_protocol = {}, [], {}
     for rule in rules:
         folded.setdefault(rule["name"].lower(), []).append(rule["name"])
         if rule["protocol"] == "http":
             http_servers.append((rule["name"], rule["server_port"], bool(rule["tls"]), rule["server_name"]))
+            proxy_protocol.setdefault(rule["server_port"], set()).add(rule["proxy_protocol"])
             if rule["redirect_http"]:
                 http_servers.append((rule["name"], 80, False, rule["server_name"]))
+                proxy_protocol.setdefault(80, set()).add(False)  # the redirect's listen has no PROXY protocol
     clashes |= set(("name", key) for key, owners in folded.items() if len(owners) > 1)
     for rule in rules:
         transport = "udp" if rule["protocol"] == "udp" else "tcp"
@@ -485,6 +489,7 @@ def expected_clashes(rules):
             http2_by_port.setdefault(rule["server_port"], set()).add(rule["http2"])
     clashes |= set(("tls", port) for port, kinds in by_port.items() if len(kinds) > 1)
     clashes |= set(("http2", port) for port, kinds in http2_by_port.items() if len(kinds) > 1)
+    clashes |= set(("proxy_protocol", port) for port, kinds in proxy_protocol.items() if len(kinds) > 1)
     clashes |= set(("server_name", n, port) for (n, port), owners in by_name.items() if len(owners) > 1)
     return clashes
 
@@ -498,6 +503,9 @@ CLASH_MESSAGES = [
     (re.compile(r"rule '[\w-]+': http2 is (on|off) on server_port (\d+) but (on|off) in rule '[\w-]+'; all tls rules "
                 r"on a port must agree on http2 \(nginx before 1.25.1 sets it per listening socket\)\Z"),
      lambda m: ("http2", int(m.group(2)))),
+    (re.compile(r"rule '[\w-]+': proxy_protocol is (on|off) on port (\d+) but (on|off) in rule '[\w-]+'; all http rules "
+                r"on a port must agree on proxy_protocol \(a setting of the listening socket\)\Z"),
+     lambda m: ("proxy_protocol", int(m.group(2)))),
     (re.compile(r"rule '[\w-]+': (?:server_port (\d+)|redirect_http \(port (80)\)) is (?:TLS|plain HTTP) in rule "
                 r"'[\w-]+'(?: \(its redirect_http\))?; all http rules on a port must agree on tls\Z"),
      lambda m: ("tls", int(m.group(1) or m.group(2)))),

@@ -29,7 +29,8 @@ def test_defaults_per_protocol_come_from_the_fields():
 def test_http_only_and_protocol_specific_fields():
     assert set(HTTP_ONLY) == {"server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http", "websocket",
                               "websocket_timeout", "client_max_body_size", "buffering", "http2"}
-    assert set(PROTOCOL_SPECIFIC) == set(HTTP_ONLY) | {"read_timeout"}
+    assert set(PROTOCOL_SPECIFIC) == set(HTTP_ONLY) | {"read_timeout", "rate_limit", "real_ip_from", "proxy_protocol",
+                                                       "proxy_protocol_upstream"}
 
 
 def test_argument_specs_have_defaults_only_where_they_do_not_depend_on_the_protocol():

@@ -17,6 +17,8 @@ RULES = [
      "upstreams": [{"address": "10.0.0.6"}, {"address": "10.0.0.7", "backup": True}]},
     {"name": "no-ws", "server_name": "nows.local", "websocket": False, "client_max_body_size": "1g",
      "upstreams": [{"address": "10.0.0.8"}]},
+    {"name": "admin", "server_name": "admin.local", "allow_from": ["10.1.0.0/16", "127.0.0.2", "2001:db8::/32"],
+     "real_ip_from": ["192.0.2.10"], "upstreams": [{"address": "10.0.0.9"}]},
 ]
 
 
@@ -150,3 +152,25 @@ def test_every_bounded_value_nginx_accepts_is_clamped_not_refused():
                  "proxy_next_upstream_tries 500 is beyond what a rule allows (0-100); imported as 100"]:
         assert note in text, note
     assert "proxy_send_timeout differs" not in text
+
+
+def test_allow_lists_and_trusted_proxies_are_imported_when_a_rule_can_say_the_same():
+    parsed, unsupported = parse_config("""
+        server { listen 8080; server_name a.local; allow 10.1.1.7/24; allow 127.0.0.2; deny all;
+                 set_real_ip_from 192.0.2.10; real_ip_header X-Forwarded-For;
+                 location / { proxy_pass http://10.0.0.1; } }
+        server { listen 8080; server_name b.local; deny 10.0.0.1; allow all; set_real_ip_from 192.0.2.10;
+                 location / { proxy_pass http://10.0.0.2; } }""")
+    assert parsed[0]["allow_from"] == ["127.0.0.2"] and parsed[0]["real_ip_from"] == ["192.0.2.10"]
+    assert parsed[1]["allow_from"] is None and parsed[1]["real_ip_from"] is None
+    assert any("allow 10.1.1.7/24 dropped" in note and "host bits set" in note for note in unsupported), unsupported
+    assert any("real_ip_recursive off imported as on" in note for note in unsupported), unsupported
+    assert any("other than 'allow ...; deny all;' ignored" in note for note in unsupported), unsupported
+    assert any("real_ip_header X-Real-IP ignored" in note for note in unsupported), unsupported
+
+
+def test_an_allow_list_that_cannot_be_imported_is_not_opened_to_everyone():
+    parsed, unsupported = parse_config("server { listen 8080; server_name a.local; allow 10.1.1.7/24; deny all; "
+                                       "location / { proxy_pass http://10.0.0.1; } }")
+    assert parsed == []
+    assert any("none of its allow entries is an address a rule accepts; not imported" in note for note in unsupported)
