@@ -193,7 +193,7 @@ def test_http2_is_negotiated_on_a_tls_rule(nginx, apps, tmp_path):
                               check=False).stdout
     assert curl("--http2") == "200 2"
     assert curl("--http1.1") == "200 1.1"
-    with connect("wss://app.local:%d/ws" % port, ping_interval=None, open_timeout=5, ssl=tls_context(paths["ca"]),
+    with connect("wss://app.local:%d/ws" % port, ping_interval=None, open_timeout=20, ssl=tls_context(paths["ca"]),
                  sock=socket.create_connection(("127.0.0.1", port))) as ws:
         assert ws.recv(timeout=5) == app.name  # WebSocket clients use HTTP/1.1 on a TLS rule with HTTP/2
     nginx.apply([rule(port, app, tls=tls, http2=False)])

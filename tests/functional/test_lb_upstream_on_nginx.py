@@ -102,12 +102,19 @@ def test_maintenance_of_a_shared_antlet_under_load(nginx, antlets):
         wait_for(lambda: sum(1 for e in a1.events() if e[1] == "request") >= 100, what="load reaching antlet1")
 
         # 1. Disable with drain, while a slow request (3 s) is in flight on antlet1.
-        answers = []
-        slow = [threading.Thread(target=lambda: answers.append(get(shop_port, "shop.local", "/delay/3")))
-                for _index in range(3)]
-        for thread in slow:  # one of them on antlet1, most likely; waited for below
-            thread.start()
-        wait_for(lambda: any(e[3] == "/delay/3" for e in a1.events() if e[1] == "request"), what="slow request on antlet1")
+        answers, slow = [], []
+
+        def slow_on_antlet1():
+            return any(e[3] == "/delay/3" for e in a1.events() if e[1] == "request")
+        # Round robin under load decides where each one goes: slow requests are sent, one every
+        # 0.1 s, until antlet1 has one (at most 12).
+        while not slow_on_antlet1() and len(slow) < 12:
+            slow.append(threading.Thread(target=lambda: answers.append(get(shop_port, "shop.local", "/delay/3"))))
+            slow[-1].start()
+            deadline = time.monotonic() + 0.1
+            while time.monotonic() < deadline and not slow_on_antlet1():
+                time.sleep(0.01)
+        wait_for(slow_on_antlet1, what="slow request on antlet1")
         workers_before = set(nginx.workers())
         result, began, returned = timed_module(nginx, address=a1.address, state="disabled", timeout=30)
         disabled_workers = set(nginx.workers()) - workers_before  # started by its reload
@@ -118,7 +125,7 @@ def test_maintenance_of_a_shared_antlet_under_load(nginx, antlets):
         assert result["drained_in"] > 1.0, result
         for thread in slow:
             thread.join()
-        assert len(answers) == 3 and set(status for status, _body in answers) == {200} and (200, "antlet1") in answers
+        assert len(answers) == len(slow) and set(status for status, _body in answers) == {200} and (200, "antlet1") in answers
         events = a1.events()
         last_close = max(when for when, event, _peer, _path in events if event == "close")
         assert open_at(events, returned) == 0, "nginx still had connections to antlet1 when the module returned"
