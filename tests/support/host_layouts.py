@@ -496,14 +496,29 @@ class LayoutWorld:
             if self.layout.ui:
                 self.ui = Backend("host-app", "127.0.0.1", free_port()).start()
                 self.backends.append(self.ui)
-            self.build()
-            rc, out, err = run_command([self.binary, "-c", self.conf])
-            if rc != 0:
-                raise RuntimeError("nginx did not start on layout %s: %s" % (self.layout.name, err))
+            for attempt in range(3):
+                self.build()
+                rc, out, err = run_command([self.binary, "-c", self.conf])
+                if rc == 0:
+                    break
+                if "Address already in use" not in err or attempt == 2:
+                    raise RuntimeError("nginx did not start on layout %s: %s" % (self.layout.name, err))
+                # A port free_port() handed out was taken meanwhile (by a parallel test): new ports.
+                self.ports = dict((port, free_port()) for port in self.ports)
+                self.clear_tree()
         except Exception:
             self.stop()
             raise
         return self
+
+    def clear_tree(self):
+        """Remove the built tree (the prefix stays, empty), to build it again."""
+        for entry in os.listdir(self.prefix):
+            path = os.path.join(self.prefix, entry)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
 
     def master_pid(self):
         try:

@@ -1,8 +1,9 @@
 """The renderer and the options that decide who reaches a rule (allow_from, rate_limit,
 real_ip_from, proxy_protocol, proxy_protocol_upstream), and the promise made when they were added:
 a rule that uses none of them renders byte for byte as before (``rendered_before_access.json``
-was written by the renderer of commit c221268, the last one without them), so existing rule
-files are not rewritten and their throughput cannot change."""
+was written by the renderer of commit c221268, the last one without them; the TLS lines of the
+https rule were re-recorded when the TLS defaults became Mozilla's intermediate profile, a change
+of its own), so existing rule files are not rewritten and their throughput cannot change."""
 import json
 import os
 
