@@ -25,7 +25,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     show,
 )
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
-    DEFAULT_TRIES, FIELD_ORDER, HTTP_ONLY, LIMITED, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RATE_LIMIT, RULE, UPSTREAM,
+    DEFAULT_TRIES, FIELD_ORDER, LIMITED, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RATE_LIMIT, RULE, UPSTREAM,
     UPSTREAM_ORDER, defaults_for, upstream_defaults)
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import COMMON, is_acme, normalize_tls
 
