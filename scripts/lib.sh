@@ -34,3 +34,12 @@ sync_tree() {
   (cd "$TREE" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
     while read -r file; do [ -e "$ROOT/$file" ] || rm -f "$TREE/$file"; done
 }
+
+# galaxy_dependencies_offline DIR: the collection's dependencies (galaxy.yml: community.crypto) in
+# the collections path DIR, as ansible-galaxy would have installed them beside it from Galaxy,
+# which is not reachable here: setup.sh put them into the venv from the ansible wheel.
+galaxy_dependencies_offline() {
+  mkdir -p "$1/ansible_collections/community"
+  cp -r "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/community/crypto" \
+    "$1/ansible_collections/community/"
+}

@@ -42,11 +42,7 @@ done
 
 log "ansible-galaxy collection install into an empty collections path"
 export ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
-# The dependency (galaxy.yml: community.crypto) as Galaxy would have installed it beside: Galaxy is
-# not reachable here, setup.sh put it into the venv from the ansible wheel.
-mkdir -p "$work/collections/ansible_collections/community"
-cp -r "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/community/crypto" \
-  "$work/collections/ansible_collections/community/"
+galaxy_dependencies_offline "$work/collections"
 ansible-galaxy collection install --offline -p "$work/collections" "$tarball"
 installed="$(ansible-doc --json -t module antsle.antman.lb_rule | python -c 'import json,sys; print(json.load(sys.stdin)["antsle.antman.lb_rule"]["doc"]["filename"])')"
 case "$installed" in

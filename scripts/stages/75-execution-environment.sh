@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 log "ansible-builder introspect: what the installed collection asks for"
 ansible-galaxy collection build "$ROOT" --output-path "$work/dist" >/dev/null
 tarball="$(basename "$(ls "$work"/dist/antsle-antman-*.tar.gz)")"
+galaxy_dependencies_offline "$work/collections"
 ANSIBLE_COLLECTIONS_PATH="$work/collections" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
   ansible-galaxy collection install --offline -p "$work/collections" "$work/dist/$tarball" >/dev/null
 ansible-builder introspect --sanitize "$work/collections" | tee "$work/introspect.txt"
