@@ -76,7 +76,7 @@ pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --co
 log "5. $REQUESTS more requests, 100 per second; web2's server is crashed (SIGKILL) after the 100th while they keep coming"
 log_lines=$(docker exec "$HOST" wc -l "$ACCESS_LOG" | cut -d" " -f1)
 pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
-  pymod tests.support.docker_world kill "$WORLD" web2
+  "$ROOT/scripts/pymod.sh" tests.support.docker_world kill "$WORLD" web2
 echo "nginx's access log on $HOST: requests that were retried on another antlet (upstreams tried, their statuses):"
 docker exec "$HOST" tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' ||
   echo "  (none: the crash fell between requests)"

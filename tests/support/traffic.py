@@ -143,13 +143,18 @@ def send(args, command):
     event = {}
 
     def at_index(index):
-        if command and index == args.at and "proc" not in event:
-            event["proc"] = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        if command and index == args.at and "proc" not in event and "error" not in event:
+            try:
+                event["proc"] = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            except OSError as error:
+                event["error"] = "%s: %s" % (command[0], error)
         if "proc" in event and "done_at" not in event and event["proc"].poll() is not None:
             event["done_at"] = index
 
     load.on_index = at_index
     samples = load.start().wait()
+    if "error" in event:
+        raise SystemExit("traffic: the command could not be started (%s)" % event["error"])
     result = summarise(samples)
     event_rc = event["proc"].wait() if "proc" in event else None
     result.update({

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# needs: docker
+# The README's first command, as a user runs it: scripts/demo.sh (an antsle host and three antlets
+# in Docker, the site and table playbooks, weighted traffic, a crashed antlet under traffic, the
+# catch-all answer). It cleans up after itself and checks that this machine's own nginx is untouched.
+source "$(dirname "$0")/../lib.sh"
+exec "$ROOT/scripts/demo.sh"
