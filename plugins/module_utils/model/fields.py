@@ -153,6 +153,24 @@ def parse_server_name(value):
     raise FieldError(problem)
 
 
+def parse_distinct(items, parse_item, key=None, show_canonical=False):
+    """Each of ``items`` through ``parse_item`` (a FieldError is prefixed with the item's index);
+    an item whose ``key`` (default: its parsed value) an earlier item had is refused as listed
+    twice (``show_canonical``: naming the parsed value too). The parsed values, in order."""
+    parsed, seen = [], []
+    for index, item in enumerate(items):
+        try:
+            value = parse_item(item)
+        except FieldError as error:
+            raise FieldError("[%d]: %s" % (index, error))
+        identity = key(value) if key else value
+        if identity in seen:
+            raise FieldError("[%d]: %s is listed twice%s" % (index, show(item), " (as %s)" % value if show_canonical else ""))
+        seen.append(identity)
+        parsed.append(value)
+    return parsed
+
+
 def parse_server_names(value):
     """A server name or a list of them, canonical: a list, lowercase, order kept, no duplicates."""
     if isinstance(value, str):
@@ -162,16 +180,7 @@ def parse_server_names(value):
         raise FieldError("%s is a %s, expected a host name or a list of them" % (show(value), type(value).__name__))
     if not items:
         raise FieldError("the list is empty, give at least one host name")
-    names = []
-    for index, item in enumerate(items):
-        try:
-            name = parse_server_name(item)
-        except FieldError as error:
-            raise FieldError("[%d]: %s" % (index, error))
-        if name in names:
-            raise FieldError("[%d]: %s is listed twice" % (index, show(item)))
-        names.append(name)
-    return names
+    return parse_distinct(items, parse_server_name)
 
 
 def parse_port(text, original):
@@ -395,13 +404,4 @@ def parse_cidr_list(value):
         raise FieldError("the list is empty; give at least one address, or leave the field out")
     if len(items) > MAX_CIDRS:
         raise FieldError("%d entries, at most %d are supported" % (len(items), MAX_CIDRS))
-    networks = []
-    for index, item in enumerate(items):
-        try:
-            network = parse_cidr(item)
-        except FieldError as error:
-            raise FieldError("[%d]: %s" % (index, error))
-        if network in networks:
-            raise FieldError("[%d]: %s is listed twice (as %s)" % (index, show(item), network))
-        networks.append(network)
-    return networks
+    return parse_distinct(items, parse_cidr, show_canonical=True)

@@ -23,7 +23,7 @@ import re
 from ansible.module_utils.common.collections import is_sequence
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, parse_bool, parse_int, parse_path, show)
+    FieldError, parse_bool, parse_distinct, parse_int, parse_path, show)
 
 KEYS = ("virtual_ipv4", "interface", "router_id", "priority", "auth_pass", "peers", "preempt")
 REQUIRED = ("virtual_ipv4", "interface", "router_id", "auth_pass")
@@ -103,16 +103,8 @@ def parse_virtual_ipv4(value):
                          % (show(value), type(value).__name__))
     if not value or len(value) > MAX_VIRTUAL:
         raise FieldError("give 1 to %d addresses (got %d)" % (MAX_VIRTUAL, len(value)))
-    result = []
-    for index, item in enumerate(value):
-        try:
-            address = parse_virtual_address(item)
-        except FieldError as error:
-            raise FieldError("[%d]: %s" % (index, error))
-        if address.split("/")[0] in [a.split("/")[0] for a in result]:
-            raise FieldError("[%d]: %s is listed twice" % (index, show(item)))
-        result.append(address)
-    return result
+    # the same address with two prefixes is the same address twice
+    return parse_distinct(value, parse_virtual_address, key=lambda address: address.split("/")[0])
 
 
 def parse_interface(value):
@@ -138,16 +130,7 @@ def parse_peers(value):
         return None
     if isinstance(value, str) or not is_sequence(value):
         raise FieldError("%s is a %s, expected a list of IPv4 addresses" % (show(value), type(value).__name__))
-    result = []
-    for index, item in enumerate(value):
-        try:
-            address = parse_ipv4(item)
-        except FieldError as error:
-            raise FieldError("[%d]: %s" % (index, error))
-        if address in result:
-            raise FieldError("[%d]: %s is listed twice" % (index, show(item)))
-        result.append(address)
-    return result
+    return parse_distinct(value, parse_ipv4)
 
 
 PARSERS = {

@@ -27,7 +27,7 @@ import re
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, parse_address, parse_bool, parse_choice, parse_int, parse_name, show)
+    FieldError, parse_address, parse_bool, parse_choice, parse_distinct, parse_int, parse_name, show)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 
 ENABLED, DISABLED = "enabled", "disabled"
@@ -164,16 +164,7 @@ def parse_rule_names(value):
         raise FieldError("%s is a %s, expected a list of rule names" % (show(value), type(value).__name__))
     if not items:
         raise FieldError("the list is empty; leave rules out to mean every rule that has the address")
-    names = []
-    for index, item in enumerate(items):
-        try:
-            name = parse_name(item)
-        except FieldError as error:
-            raise FieldError("[%d]: %s" % (index, error))
-        if name in names:
-            raise FieldError("[%d]: %s is listed twice" % (index, show(item)))
-        names.append(name)
-    return names
+    return parse_distinct(items, parse_name)
 
 
 def parse_request(params):
