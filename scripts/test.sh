@@ -34,18 +34,31 @@ if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then
   docker_up
 fi
 
+# Each stage's output goes to the terminal and to build/logs/<stage>.log; the end of the run names
+# what made a stage fail (a CI log often keeps only its last lines).
+LOGS="$BUILD/logs"
+mkdir -p "$LOGS"
 failed=()
 for stage in "${stages[@]}"; do
   name="$(basename "$stage" .sh)"
   log "stage $name"
   started=$SECONDS
   before="$(leftovers_snapshot)"
-  if bash "$stage"; then result=passed; else result=FAILED; fi
+  # Through a fifo, not a pipe: a process the stage left holding its output cannot keep this loop
+  # waiting for tee (the leftover check below names that process instead).
+  rm -f "$LOGS/$name.fifo" && mkfifo "$LOGS/$name.fifo"
+  tee "$LOGS/$name.log" < "$LOGS/$name.fifo" &
+  tee_pid=$!
+  if bash "$stage" > "$LOGS/$name.fifo" 2>&1; then result=passed; else result=FAILED; fi
+  for _ in $(seq 50); do kill -0 "$tee_pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$tee_pid" 2>/dev/null || true
+  wait "$tee_pid" 2>/dev/null || true
+  rm -f "$LOGS/$name.fifo"
   # Whatever the stage left behind (processes in this checkout, namespaces, files in TMPDIR,
   # containers, docker networks) fails it.
   left="$(comm -13 <(echo "$before" | sort) <(leftovers_snapshot | sort))"
   if [ -n "$left" ]; then
-    printf 'stage %s left behind:\n%s\n' "$name" "$left" >&2
+    printf 'stage %s left behind:\n%s\n' "$name" "$left" | tee -a "$LOGS/$name.log" >&2
     result="FAILED (left behind $(echo "$left" | wc -l))"
   fi
   [ "$result" = passed ] || failed+=("$name")
@@ -54,6 +67,7 @@ done
 log "summary (total $((SECONDS - started_all))s)"
 printf '%s\n' "${summary[@]}"
 if [ "${#failed[@]}" -gt 0 ]; then
+  for name in "${failed[@]}"; do stage_failure_lines "$LOGS/$name.log" "$name"; done
   echo "FAILED stages: ${failed[*]}"
   exit 1
 fi

@@ -4,6 +4,7 @@ Used by tests/functional and by the benchmarks. Nothing here touches the system 
 instance has its own prefix directory, configuration, pid file and logs.
 """
 import ctypes
+import errno
 import http.client
 import json
 import os
@@ -49,10 +50,62 @@ def run_command(args):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+# Ports for the tests' listeners (nginx rules, antlets). Not from bind(0): that hands out ports of
+# the kernel's ephemeral range, which every outgoing connection also takes its local port from, and
+# a port free when handed out is then held by a client (or by another xdist worker's bind(0)) when
+# nginx binds it a moment later ("still could not bind()"). Instead: ports below the ephemeral
+# range, a slice of its own for each pytest-xdist worker, handed out in turn, each checked free on
+# every address (a rule listens on all of them, TCP and UDP).
+PORTS_FROM = 10000
+PORT_SLICES = 16
+_next_port = {}
+
+
+def _ephemeral_from():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            return int(handle.read().split()[0])
+    except (IOError, OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_slice():
+    """(first, last) of this process's slice: its xdist worker's (gw0, gw1, ...), else the last one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) % (PORT_SLICES - 1) if worker[:2] == "gw" and worker[2:].isdigit() else PORT_SLICES - 1
+    size = (_ephemeral_from() - PORTS_FROM) // PORT_SLICES
+    first = PORTS_FROM + index * size
+    return first, first + size - 1
+
+
+def _bindable(port):
+    kinds = [(socket.AF_INET, "0.0.0.0", socket.SOCK_STREAM), (socket.AF_INET, "0.0.0.0", socket.SOCK_DGRAM)]
+    if socket.has_ipv6:
+        kinds += [(socket.AF_INET6, "::", socket.SOCK_STREAM), (socket.AF_INET6, "::", socket.SOCK_DGRAM)]
+    for family, address, kind in kinds:
+        try:
+            with socket.socket(family, kind) as sock:
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind((address, port))
+        except OSError as error:
+            if family == socket.AF_INET6 and error.errno == errno.EADDRNOTAVAIL:
+                continue  # no IPv6 on this machine
+            return False
+    return True
+
+
 def free_port(host="127.0.0.1"):
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port no socket uses on any address (``host`` is where the caller will listen; the port is
+    free on every address, so a rule's wildcard listener and an antlet never collide)."""
+    first, last = _port_slice()
+    port = _next_port.get((first, last), first + os.getpid() % (last - first + 1))
+    for _ in range(last - first + 1):
+        candidate, port = port, first if port >= last else port + 1
+        if _bindable(candidate):
+            _next_port[(first, last)] = port
+            return candidate
+    raise RuntimeError("no free port in %d-%d (for %s)" % (first, last, host))
 
 
 def running(pid):

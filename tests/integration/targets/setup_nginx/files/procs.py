@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,17 +24,39 @@ import sys
 import time
 
 
-def free_ports(count):
-    sockets = []
+def ephemeral_from():
     try:
-        for dummy in range(count):  # all bound at once, so the ports are distinct
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            return int(handle.read().split()[0])
+    except (IOError, OSError, ValueError, IndexError):
+        return 32768
+
+
+def bindable(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        sock = socket.socket(socket.AF_INET, kind)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except (IOError, OSError):
+            return False
+        finally:
             sock.close()
+    return True
+
+
+def free_ports(count):
+    """Distinct ports free on every address, below the kernel's ephemeral range: a bind(0) port
+    comes from that range, where outgoing connections take theirs, and may be held by a client
+    by the time nginx binds it."""
+    ports = []
+    for port in random.sample(range(10000, ephemeral_from()), 200 + count):
+        if len(ports) == count:
+            break
+        if bindable(port):
+            ports.append(port)
+    if len(ports) < count:
+        raise SystemExit("procs.py: fewer than %d free ports below %d" % (count, ephemeral_from()))
+    return ports
 
 
 def plan_ports(count, names):

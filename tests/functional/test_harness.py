@@ -1,0 +1,38 @@
+"""The test world's port allocator (tests/support/harness.py: free_port): ports that neither an
+outgoing connection nor another pytest-xdist worker can take between handing out and binding."""
+import socket
+
+import pytest
+
+from ansible_collections.antsle.antman.tests.support import harness
+
+
+def test_ports_are_below_the_ephemeral_range_in_this_workers_slice_and_distinct():
+    first, last = harness._port_slice()
+    ports = [harness.free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+    assert all(first <= port <= last < harness._ephemeral_from() for port in ports), (first, last, ports)
+
+
+@pytest.mark.parametrize("kind, address", [(socket.SOCK_STREAM, "127.0.0.5"), (socket.SOCK_DGRAM, "0.0.0.0")])
+def test_a_port_in_use_on_any_address_is_skipped(kind, address):
+    first, last = harness._port_slice()
+    taken = harness.free_port()
+    with socket.socket(socket.AF_INET, kind) as holder:
+        holder.bind((address, taken))
+        if kind == socket.SOCK_STREAM:
+            holder.listen(1)
+        harness._next_port[(first, last)] = taken  # the allocator's turn comes to the port in use
+        given = harness.free_port()
+    assert given != taken
+    assert given == (taken + 1 if taken < last else first)
+
+
+def test_xdist_workers_get_slices_that_do_not_overlap(monkeypatch):
+    slices = []
+    for worker in ("gw0", "gw1", "gw2", "gw3", ""):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        slices.append(harness._port_slice())
+    covered = [port for first, last in slices for port in range(first, last + 1)]
+    assert len(covered) == len(set(covered))
+    assert min(covered) >= harness.PORTS_FROM
