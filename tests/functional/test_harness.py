@@ -9,7 +9,7 @@ from ansible_collections.antsle.antman.tests.support import harness
 
 def test_ports_are_below_the_ephemeral_range_in_this_workers_slice_and_distinct():
     first, last = harness._port_slice()
-    ports = [harness.free_port() for _ in range(50)]
+    ports = [harness.free_port() for dummy in range(50)]
     assert len(set(ports)) == 50
     assert all(first <= port <= last < harness._ephemeral_from() for port in ports), (first, last, ports)
 

@@ -100,7 +100,7 @@ def free_port(host="127.0.0.1"):
     free on every address, so a rule's wildcard listener and an antlet never collide)."""
     first, last = _port_slice()
     port = _next_port.get((first, last), first + os.getpid() % (last - first + 1))
-    for _ in range(last - first + 1):
+    for dummy in range(last - first + 1):
         candidate, port = port, first if port >= last else port + 1
         if _bindable(candidate):
             _next_port[(first, last)] = port
