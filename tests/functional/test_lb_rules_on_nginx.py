@@ -40,7 +40,7 @@ def test_many_rules_one_nginx_test_one_reload_and_real_traffic(nginx, backends, 
     result = run(nginx, tmp_path, "overridden", config, binary=wrapper)
     assert result["changed"] and len(result["changes"]) == 60 and result["reloaded"]
     tests = [c for c in calls() if "-t" in c.split()]
-    reloads = [c for c in calls() if "reload" in c]
+    reloads = [c for c in calls() if "reload" in c.split()]
     assert len(tests) == 1 and len(reloads) == 1, calls()
     seen = distribution(port, "site042.local", 100)
     assert seen == {a.name: 60, b.name: 20, c.name: 20}

@@ -7,13 +7,17 @@ import os
 import stat
 import subprocess
 
+# The arguments are matched one by one, never as one string: a path in them (the tests' temp dirs
+# are named by mktemp, e.g. antman-pytest-Vd1cWH) must not read as -V.
 FAKE_NGINX = """#!/bin/sh
-case "$*" in
-  -v) echo "nginx version: nginx/$(cat "%(version)s")" >&2; exit 0;;
-  *-V*) echo "configure arguments: --prefix=/usr/share/nginx --pid-path=%(pid)s" >&2; exit 0;;
-  *-t*) if [ -e "%(fail)s" ] && { [ ! -e "%(trigger)s" ] || [ -e "$(cat "%(trigger)s")" ]; }; then
+for arg in "$@"; do
+  case "$arg" in
+    -v) echo "nginx version: nginx/$(cat "%(version)s")" >&2; exit 0;;
+    -V) echo "configure arguments: --prefix=/usr/share/nginx --pid-path=%(pid)s" >&2; exit 0;;
+    -t) if [ -e "%(fail)s" ] && { [ ! -e "%(trigger)s" ] || [ -e "$(cat "%(trigger)s")" ]; }; then
           cat "%(fail)s" >&2; exit 1; fi; exit 0;;
-esac
+  esac
+done
 exit 0
 """
 
