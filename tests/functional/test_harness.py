@@ -1,5 +1,7 @@
-"""The test world's port allocator (tests/support/harness.py: free_port): ports that neither an
-outgoing connection nor another pytest-xdist worker can take between handing out and binding."""
+"""The test world's shared resources (tests/support/harness.py): the port allocator (free_port:
+ports that neither an outgoing connection nor another pytest-xdist worker can take between handing
+out and binding) and pid files (an instance's master only while the pid is still that master)."""
+import os
 import socket
 
 import pytest
@@ -36,3 +38,26 @@ def test_xdist_workers_get_slices_that_do_not_overlap(monkeypatch):
     covered = [port for first, last in slices for port in range(first, last + 1)]
     assert len(covered) == len(set(covered))
     assert min(covered) >= harness.PORTS_FROM
+
+
+def test_a_pid_file_counts_only_while_it_names_this_instances_master(tmp_path):
+    """After its master died, a pid file names whatever got the pid next: never to be signalled."""
+    one = harness.NginxInstance(tmp_path / "one").start()
+    two = harness.NginxInstance(tmp_path / "two").start()
+    try:
+        master = one.master_pid()
+        assert master and harness.nginx_master_of(master, one.conf)
+        assert not harness.nginx_master_of(master, two.conf)  # another instance's master
+        with open(one.pid_file, "w") as handle:  # as if the pid had been reused by this process
+            handle.write("%d\n" % os.getpid())
+        assert one.master_pid() is None
+        with open(one.pid_file, "w") as handle:
+            handle.write("%d\n" % two.master_pid())
+        assert one.master_pid() is None
+        with open(one.pid_file, "w") as handle:
+            handle.write("%d\n" % master)
+        assert one.master_pid() == master
+    finally:
+        one.stop()
+        two.stop()
+    assert one.master_pid() is None and two.master_pid() is None

@@ -119,6 +119,29 @@ def running(pid):
     return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
 
 
+def nginx_master_of(pid, conf):
+    """Whether ``pid`` is a live nginx master started with the configuration file ``conf``.
+
+    A pid file names a process: once its master died (a test kills nginx on purpose, or a crash),
+    the pid may belong to anything else, and this machine reuses pids within a test run (pid_max
+    32768, the suite starts hundreds of thousands of processes); a teardown that signalled it
+    killed another test's nginx or backend."""
+    if pid <= 0:
+        return False
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            command = handle.read().decode("utf-8", "replace").replace("\0", " ")
+    except (IOError, OSError):
+        return False
+    if stat[stat.rfind(")") + 2:][:1] == "Z":
+        # A master killed a moment ago, not reaped yet: no command line any more, but its name, and
+        # its pid cannot be reused before it is reaped; its process group still holds its workers.
+        return stat[stat.find("(") + 1:stat.rfind(")")] == "nginx"
+    return command.startswith("nginx: master process") and (" -c %s " % conf) in (command + " ")
+
+
 def stop_master(pid, workers, how=signal.SIGQUIT, grace=5.0):
     """Stop the nginx master ``pid`` with the signal ``how``; if it still runs after ``grace``
     seconds, SIGKILL it and its ``workers`` (as found before the signal). A master already gone is
@@ -207,13 +230,14 @@ class NginxInstance:
         return self
 
     def master_pid(self):
+        """The pid in the pid file while it is this instance's nginx master, else None (a pid
+        file outlives a killed master, and pids are reused)."""
         try:
             with open(self.pid_file) as handle:
                 pid = int(handle.read().strip() or 0)
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError):
             return None
+        return pid if nginx_master_of(pid, self.conf) else None
 
     def write_conf(self, name, text):
         """A hand-written file in the rules directory (for instances the collection does not manage)."""

@@ -25,7 +25,7 @@ import tempfile
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan, block_span
 from ansible_collections.antsle.antman.tests.support.harness import (
-    Backend, free_port, get, nginx_binary, run_command, running, stop_master)
+    Backend, free_port, get, nginx_binary, nginx_master_of, run_command, stop_master)
 
 REWRITTEN_ROOTS = ("/etc/nginx", "/var/log/nginx", "/var/cache/nginx", "/var/lib/nginx", "/usr/share/nginx",
                    "/var/www", "/var/run", "/run")
@@ -526,7 +526,7 @@ class LayoutWorld:
                 pid = int(handle.read().strip() or 0)
         except (IOError, OSError, ValueError, TypeError):
             return None
-        return pid if pid > 0 and running(pid) else None
+        return pid if nginx_master_of(pid, self.conf) else None
 
     def workers(self, pid=None):
         pid = pid or self.master_pid()
