@@ -66,6 +66,15 @@ def answer(port, host):
     return body if status == 200 else "status-%d" % status
 
 
+def error_log_tail(nginx, lines=15):
+    """The end of an instance's error log, for an assertion's message."""
+    try:
+        with open(nginx.error_log) as handle:
+            return handle.read().splitlines()[-lines:]
+    except OSError as error:
+        return [str(error)]
+
+
 def assert_settled(rules_dir):
     """One generation (the current one), no journal, no temporary link or journal left behind."""
     parent, base = os.path.split(rules_dir)
@@ -533,7 +542,8 @@ def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp
                     assert "No space left on device" in answer_["error"], answer_
                     failures.append(answer_["error"])
                     assert nginx.snapshot_files() == before
-                    assert answer(first[0]["server_port"], "web.local") == a.name
+                    assert answer(first[0]["server_port"], "web.local") == a.name, (
+                        free, answer_, failures, nginx.master_pid(), error_log_tail(nginx))
                     assert_settled(nginx.rules_dir)
                     continue
                 assert nginx.snapshot_files() == files_of(*second)

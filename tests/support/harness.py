@@ -123,9 +123,9 @@ def nginx_master_of(pid, conf):
     """Whether ``pid`` is a live nginx master started with the configuration file ``conf``.
 
     A pid file names a process: once its master died (a test kills nginx on purpose, or a crash),
-    the pid may belong to anything else, and this machine reuses pids within a test run (pid_max
-    32768, the suite starts hundreds of thousands of processes); a teardown that signalled it
-    killed another test's nginx or backend."""
+    the pid may later belong to anything else (pid_max is 32768 here, and one run of the pytest
+    stage alone starts about 10,000 processes, so the pids wrap within a test run); a teardown that
+    signalled it would kill another test's nginx or backend."""
     if pid <= 0:
         return False
     try:
