@@ -35,6 +35,12 @@ def test_xdist_workers_get_slices_that_do_not_overlap(monkeypatch):
     for worker in ("gw0", "gw1", "gw2", "gw3", ""):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         slices.append(harness._port_slice())
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    others = set()
+    for pid in range(1000, 1000 + harness.PORT_SLICES):  # processes outside xdist: by pid
+        monkeypatch.setattr(harness.os, "getpid", lambda pid=pid: pid)
+        others.add(harness._port_slice())
+    assert len(others) == harness.PORT_SLICES // 2 and not others & set(slices[:4])
     covered = [port for first, last in slices for port in range(first, last + 1)]
     assert len(covered) == len(set(covered))
     assert min(covered) >= harness.PORTS_FROM

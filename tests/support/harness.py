@@ -70,9 +70,11 @@ def _ephemeral_from():
 
 
 def _port_slice():
-    """(first, last) of this process's slice: its xdist worker's (gw0, gw1, ...), else the last one."""
+    """(first, last) of this process's slice: its xdist worker's (gw0, gw1, ...: the first half of
+    the slices), else one of the second half chosen by pid (a benchmark, a second pytest run)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    index = int(worker[2:]) % (PORT_SLICES - 1) if worker[:2] == "gw" and worker[2:].isdigit() else PORT_SLICES - 1
+    half = PORT_SLICES // 2
+    index = int(worker[2:]) % half if worker[:2] == "gw" and worker[2:].isdigit() else half + os.getpid() % half
     size = (_ephemeral_from() - PORTS_FROM) // PORT_SLICES
     first = PORTS_FROM + index * size
     return first, first + size - 1
