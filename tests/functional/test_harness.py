@@ -51,17 +51,17 @@ def test_a_pid_file_counts_only_while_it_names_this_instances_master(tmp_path):
     one = harness.NginxInstance(tmp_path / "one").start()
     two = harness.NginxInstance(tmp_path / "two").start()
     try:
-        master = one.master_pid()
-        assert master and harness.nginx_master_of(master, one.conf)
+        master, other = one.master_pid(), two.master_pid()
+        assert master and other and harness.nginx_master_of(master, one.conf)
         assert not harness.nginx_master_of(master, two.conf)  # another instance's master
         with open(one.pid_file, "w") as handle:  # as if the pid had been reused by this process
             handle.write("%d\n" % os.getpid())
         assert one.master_pid() is None
         with open(one.pid_file, "w") as handle:
-            handle.write("%d\n" % two.master_pid())
+            handle.write("%s\n" % other)
         assert one.master_pid() is None
         with open(one.pid_file, "w") as handle:
-            handle.write("%d\n" % master)
+            handle.write("%s\n" % master)
         assert one.master_pid() == master
     finally:
         one.stop()
