@@ -43,14 +43,3 @@ galaxy_dependencies_offline() {
   cp -r "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/community/crypto" \
     "$1/ansible_collections/community/"
 }
-
-# stage_failure_lines LOG NAME: what in a stage's log says why it failed, at most 40 lines: pytest's
-# and ansible-test's summary lines, Ansible's fatal results, errors and tracebacks; the log's last
-# 25 lines when none of those is there.
-stage_failure_lines() {
-  local found
-  found="$({ grep -E '^(FAILED|ERROR) ' "$1"
-    grep -E '^E +[A-Za-z]|fatal: \[|FAILED! =>|^ERROR: |^Traceback|left behind|still running' "$1"; } | cut -c1-400 | head -n 40 || true)"
-  log "why $2 failed (whole log: ${1#"$ROOT"/})"
-  if [ -n "$found" ]; then echo "$found"; else tail -n 25 "$1"; fi
-}

@@ -34,6 +34,17 @@ if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then
   docker_up
 fi
 
+# stage_failure_lines LOG NAME: what in a stage's log says why it failed, at most 40 lines: pytest's
+# and ansible-test's summary lines, Ansible's fatal results, errors and tracebacks; the log's last
+# 25 lines when none of those is there.
+stage_failure_lines() {
+  local found
+  found="$({ grep -E '^(FAILED|ERROR) ' "$1"
+    grep -E '^E +[A-Za-z]|fatal: \[|FAILED! =>|^ERROR: |^Traceback|left behind|still running' "$1"; } | cut -c1-400 | head -n 40 || true)"
+  log "why $2 failed (whole log: ${1#"$ROOT"/})"
+  if [ -n "$found" ]; then echo "$found"; else tail -n 25 "$1"; fi
+}
+
 # Each stage's output goes to the terminal and to build/logs/<stage>.log; the end of the run names
 # what made a stage fail (a CI log often keeps only its last lines).
 LOGS="$BUILD/logs"

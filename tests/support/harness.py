@@ -110,15 +110,21 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port in %d-%d (for %s)" % (first, last, host))
 
 
-def running(pid):
-    """Whether ``pid`` is a live process. A daemonised nginx master that exited stays a zombie
-    until PID 1 reaps it (here up to a second or two later): that counts as gone."""
+def _proc_state(pid):
+    """(name, state letter) of ``pid`` from /proc/PID/stat, or None when there is no such process."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
             stat = handle.read()
     except (IOError, OSError):
-        return False
-    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
+        return None
+    return stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
+
+
+def running(pid):
+    """Whether ``pid`` is a live process. A daemonised nginx master that exited stays a zombie
+    until PID 1 reaps it (here up to a second or two later): that counts as gone."""
+    state = _proc_state(pid)
+    return state is not None and state[1] not in ("Z", "X", "")
 
 
 def nginx_master_of(pid, conf):
@@ -128,19 +134,18 @@ def nginx_master_of(pid, conf):
     the pid may later belong to anything else (pid_max is 32768 here, and one run of the pytest
     stage alone starts about 10,000 processes, so the pids wrap within a test run); a teardown that
     signalled it would kill another test's nginx or backend."""
-    if pid <= 0:
+    state = _proc_state(pid) if pid > 0 else None
+    if state is None:
         return False
+    if state[1] == "Z":
+        # A master killed a moment ago, not reaped yet: no command line any more, but its name, and
+        # its pid cannot be reused before it is reaped; its process group still holds its workers.
+        return state[0] == "nginx"
     try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
         with open("/proc/%d/cmdline" % pid, "rb") as handle:
             command = handle.read().decode("utf-8", "replace").replace("\0", " ")
     except (IOError, OSError):
         return False
-    if stat[stat.rfind(")") + 2:][:1] == "Z":
-        # A master killed a moment ago, not reaped yet: no command line any more, but its name, and
-        # its pid cannot be reused before it is reaped; its process group still holds its workers.
-        return stat[stat.find("(") + 1:stat.rfind(")")] == "nginx"
     return command.startswith("nginx: master process") and (" -c %s " % conf) in (command + " ")
 
 

@@ -25,7 +25,7 @@ import tempfile
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan, block_span
 from ansible_collections.antsle.antman.tests.support.harness import (
-    Backend, free_port, get, nginx_binary, nginx_master_of, run_command, stop_master)
+    Backend, free_port, get, nginx_binary, nginx_master_of, run_command, running, stop_master)
 
 REWRITTEN_ROOTS = ("/etc/nginx", "/var/log/nginx", "/var/cache/nginx", "/var/lib/nginx", "/usr/share/nginx",
                    "/var/www", "/var/run", "/run")
@@ -544,18 +544,8 @@ class LayoutWorld:
     def masters(self):
         """nginx masters started with this world's nginx.conf, found by their command line (also
         one that started but could not write its pid file)."""
-        found = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                    command = handle.read().decode("utf-8", "replace")
-            except (IOError, OSError):
-                continue
-            if command.startswith("nginx: master process") and self.conf in command:
-                found.append(int(entry))
-        return found
+        return [int(entry) for entry in os.listdir("/proc")
+                if entry.isdigit() and running(int(entry)) and nginx_master_of(int(entry), self.conf)]
 
     def stop(self):
         """nginx stopped (SIGQUIT, SIGKILL after 10 s), backends killed, the prefix removed."""
