@@ -141,7 +141,7 @@ from ansible.utils.display import Display
 from jinja2 import Undefined
 from jinja2.exceptions import UndefinedError
 
-from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
+from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path
 from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HOSTVAR, HaError, ha_facts
 
@@ -188,8 +188,8 @@ def lb_ha_facts(value, host, hostvars, inventory_hosts, service="systemd", statu
                 nginx_binary="/usr/sbin/nginx", nginx_conf="/etc/nginx/nginx.conf", rules_dir="/etc/nginx/antman.d"):
     problems = []
     try:
-        # The lock the rules' transaction holds (host/rules_dir.py names it).
-        rules_lock = RulesDir(parse_path(rules_dir)).lock_path
+        # The lock every transaction holds (host/journal.py names it).
+        rules_lock = Journal(parse_path(rules_dir)).lock_path
     except FieldError as error:
         problems.append("antman_lb_rules_dir: %s" % error)
     inventory_hosts = list(inventory_hosts or [])

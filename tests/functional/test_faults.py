@@ -341,6 +341,218 @@ def test_a_certificate_nginx_cannot_load_changes_nothing(tls_rules, certificates
     assert answer(ports["web"], "web.local") == a.name
 
 
+# -- base configuration and certificate files (lb_base_config), killed mid-change ------------------
+
+# Base files are replaced one rename(2) each, so a run killed between two of them ("mid-apply") leaves
+# some new and some old: nginx reads none of them before a reload (which only follows nginx -t), and
+# the next run of any writer puts them all back from the journal.
+BASE_KILL_POINTS = [
+    ("mid-write", "old", "old"),  # half of a new file written, in its temporary beside it
+    ("staged", "old", "old"),
+    ("journaled", "old", "old"),
+    ("mid-apply", "mixed", "old"),  # the first file renamed into place, not the others
+    ("switched", "new", "old"),
+    ("validated", "new", "old"),
+    ("reloaded", "new", "new"),
+    ("finished", "new", "new"),
+]
+REPAIRERS = ["base-configuration-run", "rule-run"]
+
+
+def base_request(nginx, files, includes=()):
+    from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import BaseRequest
+    return BaseRequest({"files": files, "links": [], "remove_links": [], "includes": list(includes),
+                        "nginx_conf": nginx.conf})
+
+
+def base_config(nginx, files, includes=()):
+    """Apply base files as lb_base_config does (Transaction.run_files), in this process."""
+    from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import plan
+    request, applier = base_request(nginx, files, includes), nginx.applier()
+    return applier.run_files(lambda view: plan(request, view, applier.host.scan, nginx.conf))
+
+
+def planned(nginx, paths, files, includes=()):
+    """{path: bytes or None} that a complete base configuration run of ``files`` would leave."""
+    from ansible_collections.antsle.antman.plugins.module_utils.host.files import read_state
+    from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import plan
+    state = file_bytes(paths)
+    for change in plan(base_request(nginx, files, includes), read_state, nginx.applier().read_host().host.scan, nginx.conf):
+        state[change.path] = change.after.data
+    return state
+
+
+def file_bytes(paths):
+    """{path: bytes, or None where there is no file}."""
+    found = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                found[path] = handle.read()
+        except FileNotFoundError:
+            found[path] = None
+    return found
+
+
+def base_spec(nginx, files, includes=(), **extra):
+    return dict(dict(prefix=nginx.prefix, rules_dir=nginx.rules_dir, files=files, includes=list(includes)), **extra)
+
+
+def assert_no_temporaries(root):
+    left = [os.path.join(d, n) for d, _dirs, names in os.walk(root) for n in names if n.endswith(".antman-new")]
+    assert not left, left
+
+
+def assert_killed_files(on_disk, state, before, after):
+    if on_disk == "mixed":
+        assert state != before and state != after
+        assert all(state[path] in (before[path], after[path]) for path in state), state
+    else:
+        assert state == (before if on_disk == "old" else after)
+
+
+def assert_private_journal(nginx, journaled):
+    """The journal and the previous files it names: readable by their owner only."""
+    parent, base = os.path.split(nginx.rules_dir)
+    journal, backups = os.path.join(parent, ".%s.journal" % base), os.path.join(parent, ".%s.backup" % base)
+    assert os.path.exists(journal) == journaled == os.path.isdir(backups)
+    if journaled:
+        assert os.stat(journal).st_mode & 0o777 == 0o600 and os.stat(backups).st_mode & 0o777 == 0o700
+        saved = os.listdir(backups)
+        assert len(saved) == 2 and all(os.stat(os.path.join(backups, n)).st_mode & 0o777 == 0o600 for n in saved)
+
+
+def site(version, port):
+    return {"path": "", "content": 'server {\n    listen %d;\n    return 200 "%s";\n}\n' % (port, version), "mode": "0644"}
+
+
+@pytest.fixture
+def dropin(three_rules):
+    """three_rules, and a drop-in in <prefix>/conf.d (included from nginx.conf by a first base run)
+    whose server answers "v1" on its own port."""
+    nginx, ports, a, b, rules = three_rules
+    for directory in ("conf.d", "extra"):
+        os.makedirs(os.path.join(nginx.prefix, directory))
+    paths = dict(dropin=os.path.join(nginx.prefix, "conf.d", "zz-antman.conf"),
+                 extra=os.path.join(nginx.prefix, "extra", "limits.conf"), conf=nginx.conf)
+    port = free_port()
+    base_config(nginx, [dict(site("v1", port), path=paths["dropin"])],
+                includes=[{"path": os.path.join(nginx.prefix, "conf.d", "*.conf"), "context": "http"}])
+    assert answer(port, "any.local") == "v1"
+    return nginx, ports, a, b, rules, paths, port
+
+
+@pytest.mark.parametrize("repairer", REPAIRERS)
+@pytest.mark.parametrize("kill_at, on_disk, served", BASE_KILL_POINTS, ids=[k[0] for k in BASE_KILL_POINTS])
+def test_killed_while_changing_base_files_the_next_run_of_any_writer_repairs(dropin, kill_at, on_disk, served, repairer):
+    """The drop-in updated, a new file created and nginx.conf given its include line, in one change."""
+    nginx, ports, a, b, (web, api, old), paths, port = dropin
+
+    def request(version):
+        return ([dict(site(version, port), path=paths["dropin"]),
+                 {"path": paths["extra"], "content": "client_max_body_size 3m;\n", "mode": "0644"}],
+                [{"path": os.path.join(nginx.prefix, "extra", "*.conf"), "context": "http"}])
+    before = file_bytes(paths.values())
+    after, after_v3 = planned(nginx, paths.values(), *request("v2")), planned(nginx, paths.values(), *request("v3"))
+    assert all(after[path] != before[path] for path in before) and after_v3[paths["conf"]] == after[paths["conf"]]
+    code, _unused = run_apply(base_spec(nginx, *request("v2"), kill_at=kill_at))
+    assert code == -9
+    assert_killed_files(on_disk, file_bytes(paths.values()), before, after)
+    assert_private_journal(nginx, journaled=kill_at not in ("staged", "finished"))
+    assert answer(port, "any.local") == ("v1" if served == "old" else "v2")
+    assert answer(ports["web"], "web.local") == a.name
+
+    if repairer == "base-configuration-run":
+        code, result = run_apply(base_spec(nginx, *request("v3")))
+        expected, version = after_v3, "v3"
+    else:
+        code, result = run_apply(spec(nginx, dict(web, upstreams=[{"address": b.address}]), api, old))
+        expected, version = (after, "v2") if kill_at == "finished" else (before, "v1")
+        assert nginx.snapshot_files() == files_of(dict(web, upstreams=[{"address": b.address}]), api, old)
+    assert code == 0 and result["changed"] and result["recovered"] == (kill_at not in ("staged", "finished")), result
+    assert file_bytes(paths.values()) == expected
+    assert answer(port, "any.local") == version
+    assert answer(ports["web"], "web.local") == (b.name if repairer == "rule-run" else a.name)
+    assert_settled(nginx.rules_dir)
+    assert_no_temporaries(nginx.prefix)
+
+
+@pytest.mark.parametrize("kill_at, on_disk, served", KILL_POINTS, ids=[k[0] for k in KILL_POINTS])
+def test_a_killed_rule_change_is_repaired_by_a_base_configuration_run(three_rules, kill_at, on_disk, served):
+    nginx, ports, a, b, (web, api, old) = three_rules
+    before = nginx.snapshot_files()
+    request = [dict(web, upstreams=[{"address": b.address}]), api, raw_rule("new", ports["new"], b)]
+    code, _unused = run_apply(spec(nginx, *request, kill_at=kill_at))
+    assert code == -9
+    os.makedirs(os.path.join(nginx.prefix, "conf.d"))
+    dropin = os.path.join(nginx.prefix, "conf.d", "zz-antman.conf")
+    port = free_port()
+    code, result = run_apply(base_spec(nginx, [dict(site("base", port), path=dropin)],
+                                       [{"path": os.path.join(nginx.prefix, "conf.d", "*.conf"), "context": "http"}]))
+    assert code == 0 and result["changed"] and result["recovered"] == (kill_at not in KILL_POINTS_BEFORE_JOURNAL)
+    assert nginx.snapshot_files() == (files_of(*request) if kill_at == "finished" else before)
+    assert answer(ports["web"], "web.local") == (b.name if kill_at == "finished" else a.name)
+    assert answer(port, "any.local") == "base"
+    assert_settled(nginx.rules_dir)
+    assert_no_temporaries(nginx.prefix)
+
+
+KILL_POINTS_BEFORE_JOURNAL = ("mid-write", "staged", "finished")  # no journal to put back (finished: none left)
+
+
+@pytest.fixture
+def tls_files(nginx, backends, certificates):
+    """nginx serving shop (https) with the old certificate and key from files lb_base_config wrote in
+    <prefix>/certs, and web (http), through a."""
+    a, b = backends(2)
+    os.makedirs(os.path.join(nginx.prefix, "certs"))
+    paths = dict(certificate=os.path.join(nginx.prefix, "certs", "shop.crt"),
+                 key=os.path.join(nginx.prefix, "certs", "shop.key"))
+    base_config(nginx, certificate_files(paths, certificates["old"]))
+    ports = dict(web=free_port(), shop=free_port())
+    web = raw_rule("web", ports["web"], a)
+    shop = raw_rule("shop", ports["shop"], a, tls={"certificate": paths["certificate"], "key": paths["key"]})
+    override(nginx, web, shop)
+    assert https_answer(ports["shop"], certificates) == ("old", a.name)
+    return nginx, ports, a, b, web, shop, paths
+
+
+def certificate_files(paths, made):
+    return [{"path": paths["certificate"], "content": made["tls"]["certificate_content"], "mode": "0644"},
+            {"path": paths["key"], "content": made["tls"]["key_content"], "mode": "0600"}]
+
+
+TLS_FILE_KILL_POINTS = [("mid-write-key", "old", "old")] + [k for k in BASE_KILL_POINTS if k[0] != "mid-write"]
+
+
+@pytest.mark.parametrize("repairer", REPAIRERS)
+@pytest.mark.parametrize("kill_at, on_disk, served", TLS_FILE_KILL_POINTS, ids=[k[0] for k in TLS_FILE_KILL_POINTS])
+def test_killed_while_replacing_a_certificate_and_its_key_the_next_run_of_any_writer_repairs(
+        tls_files, certificates, kill_at, on_disk, served, repairer):
+    """What the role does with an ACME certificate, here with its key too: both files, one change."""
+    nginx, ports, a, b, web, shop, paths = tls_files
+    before = file_bytes(paths.values())
+    new = certificate_files(paths, certificates["new"])
+    after = dict((item["path"], item["content"].encode()) for item in new)
+    code, _unused = run_apply(base_spec(nginx, new, kill_at=kill_at))
+    assert code == -9
+    assert_killed_files(on_disk, file_bytes(paths.values()), before, after)
+    assert https_answer(ports["shop"], certificates) == ("old" if served == "old" else "new", a.name)
+
+    if repairer == "base-configuration-run":
+        code, result = run_apply(base_spec(nginx, new))
+        expected, label, backend = after, "new", a
+    else:
+        code, result = run_apply(spec(nginx, web, dict(shop, upstreams=[{"address": b.address}])))
+        expected, label, backend = (after, "new", b) if kill_at == "finished" else (before, "old", b)
+    assert code == 0 and result["recovered"] == (kill_at not in ("staged", "finished")), result
+    assert file_bytes(paths.values()) == expected
+    assert os.stat(paths["key"]).st_mode & 0o777 == 0o600
+    assert https_answer(ports["shop"], certificates) == (label, backend.name)
+    assert_settled(nginx.rules_dir)
+    assert_no_temporaries(nginx.prefix)
+
+
 # -- runs at the same time -------------------------------------------------------------------
 
 

@@ -4,15 +4,20 @@
 
 SPEC: {"prefix": nginx prefix, "rules_dir": optional rules_dir (default the instance's),
        "rules": [raw rules], "override": delete managed rules not in "rules",
+       "files": [{"path", "content", "mode"}], "includes": [{"path", "context"}]: a base configuration
+                  run instead (lb_base_config's plan, Transaction.run_files),
        "kill_at": a step of Transaction (staged, journaled, switched, validated, reloaded, finished)
-                  or "mid-write" (half of a rule file written), "mid-write-key" (half of a key
-                  file written, tls given as content), "mid-switch" (temporary link made,
-                  not renamed), "adopting" (plain directory renamed, link not made yet),
+                  or "mid-write" (half of a new .conf file written: a rule file in the staged
+                  generation, or a base file's temporary beside it), "mid-write-key" (the same for a
+                  .key file), "mid-switch" (rules_dir's temporary link made, not renamed),
+                  "mid-apply" (the first base file renamed into place, not the others),
+                  "adopting" (the plain rules directory moved aside, the link not made yet),
        "pause_at": step, or "start" (before taking the lock), "ready_file": created on reaching it,
        "go_file": waited for before going on,
        "lock_timeout": seconds, "umask": octal umask for the process}
-Prints one JSON line: {"changed": bool, "actions": [...]} or {"error": message}. Killed runs print
-nothing and end with SIGKILL, as a module process killed by a timeout, an OOM killer or a reboot.
+Prints one JSON line: {"changed": bool, "recovered": bool, "actions": [[name or path, action]...]} or
+{"error": message}. Killed runs print nothing and end with SIGKILL, as a module process killed by a
+timeout, an OOM killer or a reboot.
 """
 import json
 import os
@@ -22,9 +27,14 @@ import time
 
 from ansible_collections.antsle.antman.tests.support.harness import NginxInstance, nginx_binary, parse_rules
 
+from ansible_collections.antsle.antman.plugins.module_utils.host import files as files_module
+from ansible_collections.antsle.antman.plugins.module_utils.host import journal as journal_module
 from ansible_collections.antsle.antman.plugins.module_utils.host import rules_dir as rules_dir_module
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import BaseRequest, plan
+
+TEMPORARY = ".antman-new"  # files.temporary_path
 
 
 def die():
@@ -32,31 +42,37 @@ def die():
 
 
 def install_mid_write_kill(suffix):
-    """Die with half of the first file ending in ``suffix`` written."""
-    original = rules_dir_module.write_file
+    """Die with half of the first file ending in ``suffix`` (or its temporary) written."""
+    original = files_module.write_file
 
     def write_half_then_die(path, data, mode):
-        if path.endswith(suffix):
+        if path.endswith(suffix) or path.endswith(suffix + TEMPORARY):
             original(path, data[:len(data) // 2], mode)
             die()
         original(path, data, mode)
-    rules_dir_module.write_file = write_half_then_die
+    for module in (files_module, journal_module, rules_dir_module):
+        module.write_file = write_half_then_die
 
 
 def install_mid_switch_kill():
-    original = rules_dir_module.os.symlink
+    original = os.symlink
 
     def symlink_then_die(source, link, *args, **kwargs):
         original(source, link, *args, **kwargs)
-        if ".link-" in os.path.basename(link):
+        if os.path.basename(link).endswith(TEMPORARY):
             die()
-    rules_dir_module.os.symlink = symlink_then_die
+    os.symlink = symlink_then_die
 
 
-def install_adopting_kill():
-    def point_to_dies(self, generation):
-        die()
-    rules_dir_module.RulesDir.point_to = point_to_dies
+def install_rename_kill(last):
+    """Die right after the first rename(2) for which ``last(source, target)`` holds."""
+    original = os.rename
+
+    def rename_then_maybe_die(source, target, *args, **kwargs):
+        original(source, target, *args, **kwargs)
+        if last(source, target):
+            die()
+    os.rename = rename_then_maybe_die
 
 
 def pause(spec):
@@ -83,8 +99,10 @@ def main():
         install_mid_write_kill(".key")
     elif kill_at == "mid-switch":
         install_mid_switch_kill()
+    elif kill_at == "mid-apply":
+        install_rename_kill(lambda source, target: source.endswith(TEMPORARY))
     elif kill_at == "adopting":
-        install_adopting_kill()
+        install_rename_kill(lambda source, target: source == os.path.abspath(nginx.rules_dir))
 
     def on_step(step):
         if step == kill_at:
@@ -92,28 +110,28 @@ def main():
         if step == spec.get("pause_at"):
             pause(spec)
 
-    try:
-        rules, contents = parse_rules(spec["rules"])
-    except RuleError as error:
-        print(json.dumps({"error": str(error)}))
-        return
-
-    def compute(snapshot):
-        desired = dict((name, None) for name in snapshot.managed if name not in rules) if spec.get("override") else {}
-        desired.update(rules)
-        return desired
-
     applier = nginx.applier(on_step=on_step)
     applier.lock_timeout = spec.get("lock_timeout", 30)
     if spec.get("pause_at") == "start":
         pause(spec)
     try:
-        outcome = applier.run(compute, contents=contents)
+        if "files" in spec:
+            request = BaseRequest({"files": spec["files"], "links": [], "remove_links": [],
+                                   "includes": spec.get("includes", []), "nginx_conf": nginx.conf})
+            outcome = applier.run_files(lambda view: plan(request, view, applier.host.scan, nginx.conf))
+        else:
+            rules, contents = parse_rules(spec["rules"])
+
+            def compute(snapshot):
+                desired = dict((name, None) for name in snapshot.managed if name not in rules) if spec.get("override") else {}
+                desired.update(rules)
+                return desired
+            outcome = applier.run(compute, contents=contents)
     except (ApplyError, RuleError) as error:
         print(json.dumps({"error": str(error)}))
         return
     print(json.dumps({"changed": outcome.changed, "recovered": outcome.recovered,
-                      "actions": sorted([c.name, c.action] for c in outcome.changes)}))
+                      "actions": sorted(list(c.as_dict().values()) for c in outcome.changes)}))
 
 
 def attach(prefix):

@@ -1,34 +1,70 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Files of the host's nginx configuration outside the rules directory (the role's drop-in and
-stream context, the include lines it adds to ``nginx.conf``, the distribution's default site link),
-changed as one transaction with the same guarantees as the rules directory.
+"""What is at a path of the host, and how to make a path be something else in one step: the file
+layer under the transaction (``journal.py`` records these states, ``transaction.py`` changes them).
 
-Before anything is written, every file's previous state (bytes, mode, owner, or the target of a
-link, or its absence) is saved beside the rules directory, in ``.<rules_dir>.files-backup/``, and
-listed in the journal ``.<rules_dir>.files-journal``. Each file is then replaced with one
-``rename(2)``. Restoring puts every file back exactly; a run that finds the journal (the previous
-one died mid-change) restores before doing anything else.
+A path is nothing, a regular file (bytes, mode, owner), a symbolic link, or -- only for the rules
+directory the first change adopts -- a plain directory. A file or link is replaced with one
+``rename(2)`` of a temporary beside it (``.<name>.antman-new``), so a reader sees the old or the
+new one, never a half-written file, whenever the writer dies.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
-import shutil
 import stat
 
-from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import (
-    PRIVATE_MODE, RulesDirError, fsync_dir, remove_quietly, write_file)
+ABSENT, FILE, LINK, DIR = "absent", "file", "link", "dir"
+DIR_MODE = 0o755
+FILE_MODE = 0o644
+PRIVATE_MODE = 0o600
 
-ABSENT, FILE, LINK = "absent", "file", "link"
+
+class HostFileError(Exception):
+    """A file of the host cannot be read or written (permissions, layout, space, the lock)."""
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def write_file(path, data, mode):
+    """Create ``path`` (which must not exist) with ``data``, ``mode`` and fsync."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temporary_path(path):
+    """Where the next state of ``path`` is made before it is renamed over it."""
+    directory, name = os.path.split(path)
+    return os.path.join(directory, ".%s.antman-new" % name)
 
 
 class FileState:
-    """What is at ``path``: nothing, a regular file (bytes, mode, owner) or a symbolic link."""
+    """What is at ``path``: nothing, a regular file (bytes, mode, owner), a symbolic link
+    (``target``), or a directory (``target``: where it is now, see ``journal.py``)."""
 
     def __init__(self, path, kind, data=b"", mode=0o644, uid=None, gid=None, target=None):
         self.path = path
@@ -52,6 +88,7 @@ class FileState:
 
 
 def read_state(path):
+    """The FileState of a file or link at ``path``; anything else there is refused, never changed."""
     try:
         info = os.lstat(path)
     except OSError:
@@ -59,19 +96,20 @@ def read_state(path):
     if stat.S_ISLNK(info.st_mode):
         return FileState(path, LINK, target=os.readlink(path))
     if not stat.S_ISREG(info.st_mode):
-        raise RulesDirError("%s is neither a regular file nor a symbolic link; it is not changed" % path)
+        raise HostFileError("%s is neither a regular file nor a symbolic link; it is not changed" % path)
     with open(path, "rb") as handle:
         data = handle.read()
     return FileState(path, FILE, data, stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
 
 
 class FileChange:
-    """One file of the base configuration: its state before and after."""
+    """One path changed by a transaction: its state before and after. ``action`` is what a module
+    reports (created, updated, removed)."""
 
     def __init__(self, before, after, action):
         self.before = before
         self.after = after
-        self.action = action  # created, updated, removed
+        self.action = action
 
     @property
     def path(self):
@@ -86,17 +124,15 @@ class FileChange:
                 "after_header": self.path if self.after.kind != ABSENT else "/dev/null"}
 
 
-def write_state(state, owner=None):
-    """Make ``state.path`` be ``state``, in one rename (a file or a link) or one unlink."""
-    directory, name = os.path.split(state.path)
+def prepare(state, owner=None):
+    """Write the file or link ``state`` as the temporary of its path (nothing for absent), ready for
+    ``put_in_place``. ``owner`` (uid, gid) overrides the state's own for a file."""
     if state.kind == ABSENT:
-        if os.path.lexists(state.path):
-            os.unlink(state.path)
-        fsync_dir(directory)
         return
+    directory = os.path.dirname(state.path)
     if not os.path.isdir(directory):
-        raise RulesDirError("cannot write %s: directory %s does not exist" % (state.path, directory))
-    temporary = os.path.join(directory, ".%s.antman-new" % name)
+        raise HostFileError("cannot write %s: directory %s does not exist" % (state.path, directory))
+    temporary = temporary_path(state.path)
     remove_quietly(temporary)
     try:
         if state.kind == LINK:
@@ -106,89 +142,25 @@ def write_state(state, owner=None):
             uid, gid = owner if owner else (state.uid, state.gid)
             if uid is not None and (uid, gid) != (os.getuid(), os.getgid()):
                 os.chown(temporary, uid, gid)
-        os.rename(temporary, state.path)
     except OSError as error:
         remove_quietly(temporary)
-        raise RulesDirError("cannot write %s: %s" % (state.path, error.strerror or error))
-    fsync_dir(directory)
+        raise HostFileError("cannot write %s: %s" % (state.path, error.strerror or error))
 
 
-class HostFiles:
-    """The journal and backups of base-configuration changes for one rules directory."""
+def put_in_place(state):
+    """Make ``state.path`` be ``state``: its prepared temporary renamed over it, or the path removed."""
+    try:
+        if state.kind == ABSENT:
+            if os.path.lexists(state.path):
+                os.unlink(state.path)
+        else:
+            os.rename(temporary_path(state.path), state.path)
+    except OSError as error:
+        raise HostFileError("cannot write %s: %s" % (state.path, error.strerror or error))
+    fsync_dir(os.path.dirname(state.path))
 
-    def __init__(self, rules_dir):
-        parent, base = os.path.split(os.path.normpath(os.path.abspath(rules_dir)))
-        self.journal_path = os.path.join(parent, ".%s.files-journal" % base)
-        self.backup_dir = os.path.join(parent, ".%s.files-backup" % base)
 
-    def read_journal(self):
-        try:
-            with open(self.journal_path) as handle:
-                return json.load(handle)
-        except (IOError, OSError, ValueError):
-            return None if not os.path.exists(self.journal_path) else []
-
-    def interrupted(self):
-        return self.read_journal() is not None
-
-    def saved_states(self):
-        """{path: FileState} as the interrupted change found them (what ``recover`` restores)."""
-        states = {}
-        for entry in self.read_journal() or []:
-            data = b""
-            if entry["kind"] == FILE:
-                with open(os.path.join(self.backup_dir, entry["backup"]), "rb") as handle:
-                    data = handle.read()
-            states[entry["path"]] = FileState(entry["path"], entry["kind"], data, entry.get("mode", 0o644),
-                                              entry.get("uid"), entry.get("gid"), entry.get("target"))
-        return states
-
-    def view(self, path):
-        """The state of ``path`` once an interrupted change is rolled back (check mode plans on it)."""
-        return self.saved_states().get(path) or read_state(path)
-
-    def begin(self, changes):
-        """Save every file's previous state, then write the journal naming them. Must hold the lock."""
-        shutil.rmtree(self.backup_dir, ignore_errors=True)
-        try:
-            os.mkdir(self.backup_dir, 0o700)
-            entries = []
-            for index, change in enumerate(changes):
-                before = change.before
-                entry = {"path": before.path, "kind": before.kind, "mode": before.mode, "uid": before.uid,
-                         "gid": before.gid, "target": before.target, "backup": None}
-                if before.kind == FILE:
-                    entry["backup"] = "%d" % index
-                    write_file(os.path.join(self.backup_dir, entry["backup"]), before.data, PRIVATE_MODE)
-                entries.append(entry)
-            fsync_dir(self.backup_dir)
-            temporary = self.journal_path + ".tmp"
-            remove_quietly(temporary)
-            write_file(temporary, json.dumps(entries).encode("utf-8"), PRIVATE_MODE)
-            os.rename(temporary, self.journal_path)
-            fsync_dir(os.path.dirname(self.journal_path))
-        except OSError as error:
-            self.finish()
-            raise RulesDirError("cannot save the base configuration before changing it (%s): %s"
-                                % (self.backup_dir, error.strerror or error))
-
-    @staticmethod
-    def apply(changes):
-        for change in changes:
-            before = change.before
-            write_state(change.after, owner=(before.uid, before.gid) if before.kind == FILE else None)
-
-    def restore(self):
-        """Put every journaled file back as it was. Returns True if there was a journal."""
-        states = self.saved_states() if self.interrupted() else None
-        if states is None:
-            return False
-        for state in states.values():
-            write_state(state)
-        self.finish()
-        return True
-
-    def finish(self):
-        remove_quietly(self.journal_path)
-        remove_quietly(self.journal_path + ".tmp")
-        shutil.rmtree(self.backup_dir, ignore_errors=True)
+def write_state(state, owner=None):
+    """Make ``state.path`` be ``state`` (a file or a link) in one rename, or remove it (absent)."""
+    prepare(state, owner)
+    put_in_place(state)

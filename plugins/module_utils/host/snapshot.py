@@ -21,6 +21,7 @@ import json
 import os
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import HostLayout
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
@@ -172,14 +173,23 @@ def check_includes(scan, rules_dir, stream=False):
 
 
 class Host:
-    """What the host has: the scan of nginx's configuration and the rules directory, which nginx
-    must include (unless ``rules_included=False``: the base configuration that includes it)."""
+    """What the host has: the scan of nginx's configuration (``scan``) and the rules directory.
+    ``Host.read`` reads them; the constructor does no I/O."""
 
-    def __init__(self, conf, rules_dir, rules_included=True):
+    def __init__(self, scan, rules_dir):
+        self.scan = scan
         self.rules_dir = RulesDir(rules_dir)
-        self.scan = scan_config(conf, self.rules_dir.path)
+        self.journal = Journal(self.rules_dir.path)
+
+    @classmethod
+    def read(cls, conf, rules_dir, rules_included=True):
+        """Scan nginx's configuration ``conf``, which must include the rule files of ``rules_dir``
+        (unless ``rules_included=False``: the base configuration that includes it)."""
+        path = RulesDir(rules_dir).path
+        scan = scan_config(conf, path)
         if rules_included:
-            check_includes(self.scan, self.rules_dir.path)
+            check_includes(scan, path)
+        return cls(scan, path)
 
     def layout(self, removed=()):
         """The host's own part of nginx's configuration (``removed``: links about to be removed)."""
@@ -187,6 +197,7 @@ class Host:
 
     def snapshot(self, features, recovered=False):
         """The managed rules now, or with ``recovered`` as they will be once an interrupted run has
-        been rolled back (what a check-mode run plans against); ``features``: NginxFeatures of the host."""
-        directory = self.rules_dir.recovery_view() if recovered else self.rules_dir.current_dir()
+        been put back (what a check-mode run plans against); ``features``: NginxFeatures of the host."""
+        saved = self.journal.saved(self.rules_dir.path) if recovered else None
+        directory = self.rules_dir.directory(saved) if saved else self.rules_dir.current_dir()
         return read_snapshot(directory or self.rules_dir.path, self.rules_dir.path, features)

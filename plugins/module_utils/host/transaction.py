@@ -1,28 +1,46 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The transaction: from a desired rule set to nginx serving it, or to nothing changed at all.
+"""The transaction: the one way the collection changes files on a host, from a request to nginx
+serving it, or to nothing changed at all. Every writer goes through ``Transaction``: the rule
+modules (rules, and the certificates and keys given as content, which live with their rule in the
+rules directory), ``lb_base_config`` (the drop-in, the stream context, include lines in
+``nginx.conf``, links, ACME certificates) and any later writer (the health agent: its state file
+and the rules rendered from it, in one change).
 
-Order of events for a change (every module that writes goes through ``Transaction.run``):
+A run, whatever it writes:
 
-1. before anything is touched: the request is already parsed and validated (``model.request``);
-   the host reader finds nginx's configuration including ``rules_dir`` in http context, nginx is
-   found, and it runs (if it is to be reloaded);
-2. under the rules directory's lock: recover from a run that died mid-change, read what is on
-   disk, compute the desired set and check it as a whole (clashes between rules). Check mode plans
-   the same way against what recovery would leave, and stops there;
-3. stage the complete new rule set as a new generation, switch ``rules_dir`` to it atomically,
-   ``nginx -t``, reload and wait for the new workers;
-4. on any failure in 3: switch back to the previous generation (byte-identical, it was never
-   modified), reload again if a reload had been attempted, and report nginx's own words and the
-   rule(s) at fault.
+1. ``read_host`` (an explicit step; the constructor does no I/O, and ``run`` does it unless the
+   caller just did): nginx's configuration scanned (``snapshot.Host``), nginx found, what the
+   rules' text depends on (``features``);
+2. before anything is touched: the request is already parsed (``model.request``); nginx must run
+   if it is to be reloaded (rules), or its configuration must pass ``nginx -t`` as it is (base
+   configuration: a change could not be told apart from what was broken before);
+3. under the one lock (``journal.py``): recover what a run that died left (``Journal.restore``,
+   then a reload so that nginx serves what is on disk), then compute the change from what is on
+   disk now. Check mode computes it from what that recovery would leave, and stops there;
+4. stage: the new rule generation (``rules_dir.py``), complete, beside the current one;
+5. journal: the state before of every path the change touches (``Journal.begin``): the rules
+   directory's link, each file (bytes, mode, owner), link or absence;
+6. switch: the rules directory's link, then every other file, each with one ``rename(2)``;
+7. ``nginx -t``, reload and wait for the new workers (``nginx/control.py``);
+8. finish: the journal removed first, then the previous generation and the backups.
 
-``run_files`` does the same for the base configuration outside the rules directory (``files.py``):
-``nginx -t`` on the configuration as it is (one nginx already rejects is refused before anything is
-touched), the previous files saved and journaled, the new ones renamed into place, ``nginx -t``,
-reload, and on failure every file restored exactly. Both recover what an interrupted run of either
-left. A rule change that nginx rejects is tested again once rolled back, so that a configuration
-that was invalid before is reported as such rather than blamed on the rules.
+Any failure in 6 and 7 is rolled back by the same ``Journal.restore`` that recovers a killed run:
+every path put back byte for byte, and nginx reloaded again if a reload was attempted. A rule
+change nginx rejects is tested again once rolled back, so that a configuration that was invalid
+before is reported as such rather than blamed on the rules.
+
+**Adding a writer.** ``run(rules, contents=None, files=None)``: ``rules(snapshot)`` returns the
+desired rules ({name: canonical rule, or None to delete}) from the managed rules on disk;
+``files(view)`` returns ``[files.FileChange]`` for paths outside the rules directory, where
+``view(path)`` is the ``FileState`` on disk (in check mode, as the recovery would leave it) and a
+change is ``FileChange(view(path), FileState(path, FILE, data, mode), action)`` for a path whose view
+is not ``same_as`` the wanted state. Both are called under the lock, and everything they return is
+one change: one journal, one ``nginx -t``, at most one reload, all of it or none of it. The health
+agent gives both: its state file through ``files``, the rules rendered with that state through
+``rules``. ``run_files(files)`` is the base configuration's run (``nginx -t`` before anything,
+reloaded only when nginx runs).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,8 +50,9 @@ __metaclass__ = type
 import os
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
-from ansible_collections.antsle.antman.plugins.module_utils.host.files import HostFiles, read_state
-from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import FILE_MODE, PRIVATE_MODE, RulesDirError
+from ansible_collections.antsle.antman.plugins.module_utils.host.files import FILE_MODE, PRIVATE_MODE, HostFileError, read_state
+from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
+from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host, check_includes
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import check_rule_set, needs_stream, rule_warnings
@@ -81,32 +100,33 @@ class Change:
         }
 
 
-class FilesOutcome:
-    """What a change did: its changes, whether nginx was reloaded, whether an interrupted run was rolled back."""
+class Outcome:
+    """What a run did: its changes (the rules' Changes, then the FileChanges), whether nginx was
+    reloaded, whether an interrupted run was put back; for a run that computed rules, the snapshot
+    it started from, the rule set it left and the rules it was asked for."""
 
-    def __init__(self, changes, reloaded=False, recovered=False):
-        self.changes = changes
-        self.reloaded = reloaded
-        self.recovered = recovered
+    def __init__(self, snapshot=None, final_rules=None, rule_changes=(), file_changes=(), requested=None):
+        self.snapshot = snapshot
+        self.final_rules = final_rules
+        self.rule_changes = list(rule_changes)
+        self.file_changes = list(file_changes)
+        self.requested = requested or {}
+        self.reloaded = False
+        self.recovered = False
+
+    @property
+    def changes(self):
+        return self.rule_changes + self.file_changes
 
     @property
     def changed(self):
         return bool(self.changes) or self.recovered
 
-
-class Outcome(FilesOutcome):
-    """What a rule change did: the snapshot it started from, the rule set it left, its changes."""
-
-    def __init__(self, snapshot, final_rules, changes, requested=None, reloaded=False, recovered=False):
-        super(Outcome, self).__init__(changes, reloaded, recovered)
-        self.snapshot = snapshot
-        self.final_rules = final_rules
-        self.requested = requested or {}
-
     def warnings(self):
         """What a module warns about: files in the rules directory it leaves alone, and requested
         rules that will not fail over as an operator would expect."""
-        return self.snapshot.warnings() + rule_warnings(self.requested.values())
+        notes = self.snapshot.warnings() if self.snapshot is not None else []
+        return notes + rule_warnings(self.requested.values())
 
 
 def rule_text(rule, current, rules_dir, features):
@@ -178,52 +198,90 @@ def final_rule_set(snapshot, desired):
 
 
 class Transaction:
-    """Applies desired rule sets to one rules directory of one nginx.
+    """Applies changes to the files of one nginx and its rules directory (see the module's doc).
 
     ``run`` is a callable running a command (an argument list) and returning (rc, stdout, stderr),
-    AnsibleModule.run_command in modules."""
+    AnsibleModule.run_command in modules. ``on_step(name)`` is called after each step (staged,
+    journaled, switched, validated, reloaded, finished): the fault tests kill the process there."""
 
     def __init__(self, rules_dir, nginx_binary, nginx_conf, run, reload=True, check_mode=False,
                  lock_timeout=300.0, on_step=None, rules_included=True):
-        try:
-            self.host = Host(nginx_conf, rules_dir, rules_included)
-            self.nginx = Nginx(nginx_binary, nginx_conf, run, self.host.scan)
-        except NginxError as error:
-            raise ApplyError(str(error), output=error.output)
-        self.rules_dir = self.host.rules_dir
-        self.features = host_features(self.nginx.version)
-        self.rules_included = rules_included
-        self.files = HostFiles(self.rules_dir.path)
+        self.rules_dir = RulesDir(rules_dir)
+        self.journal = Journal(self.rules_dir.path)
+        self.nginx_binary = nginx_binary
+        self.nginx_conf = nginx_conf
+        self.run_command = run
         self.reload = reload
         self.check_mode = check_mode
         self.lock_timeout = lock_timeout
         self.on_step = on_step or (lambda step: None)
+        self.rules_included = rules_included
+        self.host = self.nginx = self.features = None
+        self._fresh = False  # read_host was called and no run has used what it read yet
 
-    def run(self, compute, contents=None):
-        """Apply the rule set ``compute(snapshot)`` returns ({name: rule or None}), writing the
-        certificate content in ``contents`` ({name: TlsContent}) with its rule.
-
-        ``compute`` runs under the lock, on what is on disk at that moment (in check mode, on what
-        the recovery of an interrupted run would leave)."""
+    def read_host(self):
+        """Read the host: nginx's configuration (which must include the rules directory unless
+        ``rules_included=False``), the nginx binary, what the rules' text depends on. Returns self."""
         try:
-            if self.reload:
+            self.host = Host.read(self.nginx_conf, self.rules_dir.path, self.rules_included)
+            self.nginx = Nginx(self.nginx_binary, self.nginx_conf, self.run_command, self.host.scan)
+        except NginxError as error:
+            raise ApplyError(str(error), output=error.output)
+        self.features = host_features(self.nginx.version)
+        self._fresh = True
+        return self
+
+    def run(self, rules=None, contents=None, files=None):
+        """Apply the rule set ``rules(snapshot)`` returns ({name: rule or None}), writing the
+        certificate content in ``contents`` ({name: TlsContent}) with its rule, and the FileChanges
+        ``files(view)`` returns, as one change. nginx must run (unless ``reload=False``).
+        Returns Outcome."""
+        return self._run(rules, contents, files, base=False)
+
+    def run_files(self, files):
+        """Apply ``files(view)`` -> [FileChange] to the base configuration: refused if nginx rejects
+        its configuration as it is; nginx is reloaded when it runs (when it does not, it reads the
+        files when it starts). Returns Outcome."""
+        return self._run(None, None, files, base=True)
+
+    def _run(self, rules, contents, files, base):
+        if not self._fresh:
+            self.read_host()
+        self._fresh = False  # a later run reads the host again
+        try:
+            if self.reload and not base:
                 self.nginx.require_running()
             if self.check_mode:
-                outcome = self._plan(compute, contents, self.host.snapshot(self.features, recovered=True))
-                outcome.recovered = self.rules_dir.interrupted() or self.files.interrupted()
+                snapshot = self.host.snapshot(self.features, recovered=True) if rules else None
+                outcome = self._plan(rules, contents, files, snapshot, self.journal.view)
+                if base and self.nginx.master_pid():
+                    self._require_valid()
+                outcome.recovered = self.journal.interrupted()
                 return outcome
-            with self.rules_dir.locked(self.lock_timeout):
+            interrupted = self.journal.interrupted()
+            if base and not interrupted:
+                self._require_valid()  # before the lock file is even made: nothing is touched
+            with self.journal.locked(self.lock_timeout):
                 recovered = self._recover()
-                outcome = self._plan(compute, contents, self.host.snapshot(self.features))
+                if recovered:
+                    self.read_host()  # nginx.conf may be one of the files put back
+                    self._fresh = False
+                if base and interrupted:
+                    self._require_valid()  # as the recovery left it
+                snapshot = self.host.snapshot(self.features) if rules else None
+                outcome = self._plan(rules, contents, files, snapshot, read_state)
                 outcome.recovered = recovered
                 if outcome.changes:
-                    outcome.reloaded = self._commit(outcome.changes)
+                    outcome.reloaded = self._commit(outcome, base)
                 return outcome
-        except (NginxError, RulesDirError) as error:
+        except (NginxError, HostFileError) as error:
             raise ApplyError(str(error), output=getattr(error, "output", ""))
 
-    def _plan(self, compute, contents, snapshot):
-        desired = compute(snapshot)
+    def _plan(self, rules, contents, files, snapshot, view):
+        file_changes = files(view) if files else []
+        if rules is None:
+            return Outcome(file_changes=file_changes)
+        desired = rules(snapshot)
         final_rules = final_rule_set(snapshot, desired)
         changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
         changing = set(c.name for c in changes)
@@ -233,46 +291,7 @@ class Transaction:
             raise RuleError(problems)
         if needs_stream(final_rules.values()) and self.rules_included:
             check_includes(self.host.scan, self.rules_dir.path, stream=True)
-        return Outcome(snapshot, final_rules, changes, requested=desired)
-
-    def _recover(self):
-        """A previous run died mid-change: put back its previous generation, or the base files it
-        was changing, and make sure the running nginx serves what is on disk again."""
-        restored_files = self.files.restore()
-        if not self.rules_dir.recover():
-            self.rules_dir.remove_stale_generations()
-            if not restored_files:
-                return False
-        if self.reload and self.nginx.master_pid():
-            self.nginx.test()
-            self.nginx.reload()
-        return True
-
-    def run_files(self, compute):
-        """Apply ``compute(view)`` -> [FileChange] to the base configuration. ``view(path)`` is the
-        FileState of a path (in check mode, as the recovery of an interrupted run would leave it).
-        nginx is reloaded when it runs (when it does not, it reads the files when it starts).
-        Returns FilesOutcome."""
-        try:
-            if self.check_mode:
-                changes = compute(self.files.view)
-                if self.nginx.master_pid():
-                    self._require_valid()
-                return FilesOutcome(changes, recovered=self.rules_dir.interrupted() or self.files.interrupted())
-            interrupted = self.rules_dir.interrupted() or self.files.interrupted()
-            if not interrupted:
-                self._require_valid()  # before the lock file is even made: nothing is touched
-            with self.rules_dir.locked(self.lock_timeout):
-                recovered = self._recover()
-                if interrupted:
-                    self._require_valid()  # as the recovery left it
-                changes = compute(read_state)
-                outcome = FilesOutcome(changes, recovered=recovered)
-                if changes:
-                    outcome.reloaded = self._commit_files(changes)
-                return outcome
-        except (NginxError, RulesDirError) as error:
-            raise ApplyError(str(error), output=getattr(error, "output", ""))
+        return Outcome(snapshot, final_rules, changes, file_changes, requested=desired)
 
     def _require_valid(self):
         """Refuse to build on a configuration nginx already rejects: a change could not be told apart
@@ -283,94 +302,87 @@ class Transaction:
             raise ApplyError("nginx's configuration is invalid before any change (%s); nothing was touched. Fix it "
                              "first (nginx -t -c %s)" % (error, self.nginx.conf), output=error.output)
 
-    def _commit_files(self, changes):
-        self.files.begin(changes)
+    def _recover(self):
+        """A previous run died mid-change: put back every file it journaled, remove what it staged,
+        and make sure the running nginx serves what is on disk again."""
+        restored = self.journal.restore()
+        self.rules_dir.remove_stale()
+        if restored and self.reload and self.nginx.master_pid():
+            self.nginx.test()
+            self.nginx.reload()
+        return restored
+
+    def _commit(self, outcome, base):
+        changes = list(outcome.file_changes)
+        if outcome.rule_changes:
+            writes, deletes = {}, set()
+            for change in outcome.rule_changes:
+                writes.update(change.writes)
+                deletes.update(change.deletes)
+            staged = self.rules_dir.stage(writes, deletes)
+            # First, so that a file a writer changes inside rules_dir is written into the new generation.
+            changes.insert(0, self.rules_dir.switch(staged))
+        self.on_step("staged")
+        try:
+            self.journal.begin(changes)
+        except HostFileError as error:
+            self.rules_dir.remove_stale()
+            raise HostFileError("%s; nothing was changed" % error)
         self.on_step("journaled")
         try:
-            self.files.apply(changes)
+            self.journal.apply(changes)
             self.on_step("switched")
             self.nginx.test()
             self.on_step("validated")
-        except (NginxError, RulesDirError) as error:
-            self.files.restore()
-            raise ApplyError("%s; every file was restored and nginx keeps serving as before" % error,
-                             output=getattr(error, "output", ""))
-        reloaded = False
-        if self.reload and self.nginx.master_pid():
-            try:
-                self.nginx.reload()
-                reloaded = True
-                self.on_step("reloaded")
-            except NginxError as error:
-                self.files.restore()
-                if self.nginx.master_pid():
-                    try:
-                        self.nginx.reload()
-                    except NginxError:
-                        pass  # nginx kept its previous configuration; the reported error is the real one
-                raise ApplyError("%s; every file was restored and nginx keeps serving as before" % error,
-                                 output=error.output)
-        self.files.finish()
-        self.on_step("finished")
-        return reloaded
-
-    def _commit(self, changes):
-        self.rules_dir.ensure_layout()
-        writes, deletes = {}, set()
-        for change in changes:
-            writes.update(change.writes)
-            deletes.update(change.deletes)
-        previous = self.rules_dir.current_dir()
-        staged = self.rules_dir.stage(writes, deletes)
-        self.on_step("staged")
-        try:
-            self.rules_dir.write_journal(previous, staged)
-            self.on_step("journaled")
-            self.rules_dir.point_to(staged)
-        except RulesDirError as error:
-            self.rules_dir.abandon(staged)
-            raise RulesDirError("%s; nothing was changed" % error)
-        self.on_step("switched")
-        try:
-            self.nginx.test()
-            self.on_step("validated")
+        except HostFileError as error:
+            self._roll_back(reload_again=False)
+            raise ApplyError("%s; %s and nginx keeps serving as before" % (error, put_back_note(outcome)))
         except NginxError as error:
-            self._roll_back(previous, staged, reload_again=False)
-            try:
-                self.nginx.test()
-            except NginxError:
-                raise ApplyError("nginx rejects its configuration without this change too: it was invalid before (%s); "
-                                 "every rule file was restored" % error, output=error.output)
-            raise self._blame(error, changes)
+            self._roll_back(reload_again=False)
+            if outcome.rule_changes:
+                try:
+                    self.nginx.test()
+                except NginxError:
+                    raise ApplyError("nginx rejects its configuration without this change too: it was invalid before "
+                                     "(%s); %s" % (error, put_back_note(outcome)), output=error.output)
+            raise self._refused(error, outcome)
         reloaded = False
-        if self.reload:
+        if self.reload and (not base or self.nginx.master_pid()):
             try:
                 self.nginx.reload()
                 reloaded = True
                 self.on_step("reloaded")
             except NginxError as error:
-                self._roll_back(previous, staged, reload_again=True)
-                raise self._blame(error, changes)
-        self.rules_dir.remove_journal()
-        self.rules_dir.discard(previous)
+                self._roll_back(reload_again=True)
+                raise self._refused(error, outcome)
+        self.journal.finish()
+        self.rules_dir.remove_stale()
         self.on_step("finished")
         return reloaded
 
-    def _roll_back(self, previous, staged, reload_again):
-        self.rules_dir.point_to(previous)
-        self.rules_dir.remove_journal()
-        self.rules_dir.discard(staged)
+    def _roll_back(self, reload_again):
+        self.journal.restore()
+        self.rules_dir.remove_stale()
         if reload_again and self.nginx.master_pid():
             try:
                 self.nginx.reload()
             except NginxError:
                 pass  # nginx kept its previous configuration; the reported error is the real one
 
-    def _blame(self, error, changes):
+    def _refused(self, error, outcome):
+        """The ApplyError of a change nginx refused, naming the rule(s) at fault."""
+        if not outcome.rule_changes:
+            return ApplyError("%s; %s and nginx keeps serving as before" % (error, put_back_note(outcome)), output=error.output)
         names = sorted(set(os.path.basename(f).rpartition(".")[0] for f in error.files
                            if os.path.dirname(os.path.abspath(f)) == self.rules_dir.path))
-        changed = set(c.name for c in changes)
+        changed = set(c.name for c in outcome.rule_changes)
         at_fault = [n for n in names if n in changed] or sorted(changed)
         label = "rule" if len(at_fault) == 1 else "rules"
-        return ApplyError("%s %s: %s; every rule file was restored and nginx keeps serving the previous rules"
-                          % (label, ", ".join("'%s'" % n for n in at_fault), error), at_fault, error.output)
+        return ApplyError("%s %s: %s; %s and nginx keeps serving the previous rules"
+                          % (label, ", ".join("'%s'" % n for n in at_fault), error, put_back_note(outcome)),
+                          at_fault, error.output)
+
+
+def put_back_note(outcome):
+    """What a rolled-back change says it put back."""
+    return "every rule file was restored" if outcome.rule_changes and not outcome.file_changes else "every file was restored"

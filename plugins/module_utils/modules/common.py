@@ -55,7 +55,7 @@ def read_host(module):
     state=gathered), rules checked against what they render to for the host's nginx (whose binary
     is only looked for if a rule's text depends on its version)."""
     params = module.params
-    host = Host(params["nginx_conf"], params["rules_dir"])
+    host = Host.read(params["nginx_conf"], params["rules_dir"])
 
     def version():
         return Nginx(params["nginx_binary"], params["nginx_conf"], module.run_command, host.scan).version()

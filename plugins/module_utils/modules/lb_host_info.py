@@ -106,7 +106,7 @@ def staying_rules(host, nginx, rules):
 def run(module):
     params = module.params
     rules = check_request(params)
-    host = Host(params["nginx_conf"], params["rules_dir"], rules_included=False)
+    host = Host.read(params["nginx_conf"], params["rules_dir"], rules_included=False)
     nginx = Nginx(params["nginx_binary"], params["nginx_conf"], module.run_command, host.scan)
     layout = host.layout(removed=params["remove_links"])
     try:

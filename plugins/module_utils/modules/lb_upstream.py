@@ -89,7 +89,7 @@ def drain_counter(applier, request):
 def run(module):
     params = module.params
     request = parse_request(params)
-    applier = transaction(module)
+    applier = transaction(module).read_host()
     plan = plan_state(applier.host.snapshot(applier.features, recovered=module.check_mode).rules(), request)
     result = dict(changed=False, address=request.address, state=request.state, matched=plan.matched, rules=[],
                   reloaded=False, drained_in=None, connections_left=None, health=[])

@@ -49,11 +49,11 @@ def test_the_host_reader_checks_the_include_and_reads_latin1_configuration(tmp_p
     conf = tmp_path / "nginx.conf"
     conf.write_bytes(b"# \xe9t\xe9\nevents {}\nhttp {\n}\n")
     with pytest.raises(NginxError, match="is not included from the http context"):
-        Host(str(conf), str(rules_dir))
+        Host.read(str(conf), str(rules_dir))
     conf.write_bytes(b"# \xe9t\xe9\nevents {}\nhttp {\n  include " + str(rules_dir).encode() + b"/*.conf;\n}\n")
-    assert Host(str(conf), str(rules_dir)).snapshot(PORTABLE).rules() == {}
+    assert Host.read(str(conf), str(rules_dir)).snapshot(PORTABLE).rules() == {}
     with pytest.raises(NginxError, match="not found; set nginx_conf"):
-        Host(str(tmp_path / "missing.conf"), str(rules_dir))
+        Host.read(str(tmp_path / "missing.conf"), str(rules_dir))
 
 
 def test_a_rule_is_in_sync_only_for_the_host_it_was_rendered_for(tmp_path):
