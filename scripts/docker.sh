@@ -10,7 +10,7 @@
 #                   iptables changes (the DOCKER chains, the FORWARD policy, ip_forward).
 #   docker_stop_recorded  stop the dockerd any of these scripts started and left running (recorded
 #                   in build/docker/dockerd.pid; scripts/docker-daemon.sh down)
-#   docker_image    the images of the antsle hosts and antlets, one per Debian release the collection
+#   docker_image [RELEASE...]  the images of the antsle hosts and antlets, one per Debian release the collection
 #                   is tested on, with systemd and python3 (no nginx: the role installs it): Debian 12
 #                   (bookworm: nginx 1.22) and Debian 13 (trixie: nginx 1.26). Each is
 #                   antman/debianN-systemd:<recipe hash>, built from a debootstrap rootfs when that tag
@@ -143,10 +143,11 @@ docker_image_recipe() {
   declare -f docker_build_image
 }
 
-docker_image() {
-  local release variable tag status=0
+docker_image() {  # [RELEASE...]: those images only (default: every release)
+  local release variable tag status=0 releases=("$@")
   local -A tag_of pid_of
-  for release in bookworm trixie; do
+  [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)
+  for release in "${releases[@]}"; do
     variable="${DOCKER_IMAGE_VARIABLE[$release]}"
     if [ -n "${!variable:-}" ]; then
       echo "image ($release): ${!variable} ($variable)"
@@ -170,7 +171,9 @@ docker_image() {
     export "${DOCKER_IMAGE_VARIABLE[$release]}=$tag"
     echo "image ($release): $tag"
   done
-  export ANTMAN_MOLECULE_IMAGE="${ANTMAN_MOLECULE_IMAGE:-$ANTMAN_DEBIAN12_IMAGE}"
+  if [ -n "${ANTMAN_DEBIAN12_IMAGE:-}" ]; then
+    export ANTMAN_MOLECULE_IMAGE="${ANTMAN_MOLECULE_IMAGE:-$ANTMAN_DEBIAN12_IMAGE}"
+  fi
 }
 
 # docker_build_image TAG RELEASE: debootstrap RELEASE (bookworm, trixie) and import it as TAG.
