@@ -12,7 +12,7 @@ source "$ROOT/scripts/docker.sh"
 case "${1:-}" in
   up)
     docker_up
-    docker_image
+    docker_image bookworm trixie
     ;;
   down)
     docker_stop_recorded

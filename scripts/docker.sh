@@ -143,7 +143,7 @@ docker_image_recipe() {
   declare -f docker_build_image
 }
 
-docker_image() {  # [RELEASE...]: those images only (default: every release)
+docker_image() {  # RELEASE...: bookworm, trixie (none: both)
   local release variable tag status=0 releases=("$@")
   local -A tag_of pid_of
   [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)
