@@ -27,7 +27,7 @@ integration() {
     echo "the modules were to run on Python $target; the targets said: ${seen:-nothing}" >&2
     rc=1
   fi
-  note "40-integration: ansible-core $core (Python $controller), modules on Python $target (in ${seen%% *} targets): $(
+  note "40-integration: ansible-core $core (Python $controller), modules on Python $target (as its ${seen%% *} nginx setups said): $(
     [ "$rc" -eq 0 ] && echo passed || echo FAILED) in $((SECONDS - started)) s"
   return "$rc"
 }
