@@ -116,12 +116,13 @@ finished() {  # RUN RC: print its log and record its result
   IFS=: read -r scenario host controller <<< "$run"
   deprecated="$(deprecated_uses "$work/${run//:/-}.log")"
   if [ "$rc" -eq 0 ] && [ -n "$deprecated" ]; then
-    echo "molecule test -s $scenario under ansible-core $controller: deprecation warnings about $deprecated" >> "$work/${run//:/-}.log"
+    echo "ERROR: ansible-core $controller's deprecation warnings point at $deprecated" >> "$work/${run//:/-}.log"
     rc=1
   fi
   if [ "$rc" -ne 0 ]; then
     result=FAILED
     [ "$rc" -eq 124 ] && result="FAILED (out of time)"
+    [ -n "$deprecated" ] && result="FAILED (deprecated: $deprecated)"
     failed+=("$run")
     destroy "$run"  # molecule destroys after a failed step, but not when it was killed
   fi
