@@ -130,6 +130,22 @@ finished() {  # RUN RC: print its log and record its result
   cat "$work/${run//:/-}.log"
   results+=("$(printf '%-10s %-9s %-5s %-8s %4ds' "$scenario" "$host" "$controller" "$result" $((SECONDS - started_at[$run])))")
 }
+# The docker driver runs container creation and removal as async jobs; their wrappers linger a few
+# seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
+ours_still_running() {
+  local pid
+  for pid in $(pgrep -f async_wrapper); do
+    grep -qzF "MOLECULE_EPHEMERAL_DIRECTORY=$work/" "/proc/$pid/environ" 2>/dev/null && return 0
+  done
+  return 1
+}
+wait_async_wrappers() {
+  local _wait
+  for _wait in $(seq 1 60); do
+    ours_still_running || break
+    sleep 0.5
+  done
+}
 cleanup() {
   local run
   for run in "${running[@]}"; do
@@ -137,6 +153,7 @@ cleanup() {
     wait "${pid_of[$run]}" 2>/dev/null || true
     destroy "$run"
   done
+  wait_async_wrappers  # a stopped stage's too
   rm -rf "$work"
   docker_down  # only a dockerd this stage started itself (run alone, not from test.sh)
 }
@@ -184,19 +201,7 @@ while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
   running=("${still[@]}")
 done
 
-# The docker driver runs container creation and removal as async jobs; their wrappers linger a few
-# seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
-ours_still_running() {
-  local pid
-  for pid in $(pgrep -f async_wrapper); do
-    grep -qzF "MOLECULE_EPHEMERAL_DIRECTORY=$work/" "/proc/$pid/environ" 2>/dev/null && return 0
-  done
-  return 1
-}
-for _wait in $(seq 1 60); do
-  ours_still_running || break
-  sleep 0.5
-done
+wait_async_wrappers
 
 log "molecule runs (${jobs} at a time, ${SECONDS} s in this stage)"
 note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both)" \
