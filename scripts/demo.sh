@@ -54,7 +54,7 @@ else
   trap 'cleanup; docker_down' EXIT
 fi
 docker_up
-docker_image
+docker_image bookworm
 
 log "1. an antsle host and three antlets: containers on the docker network $WORLD ($SUBNET)"
 pymod tests.support.docker_world up "$WORLD" --subnet "$SUBNET" --image "$ANTMAN_MOLECULE_IMAGE" --port 80 \

@@ -10,13 +10,19 @@
 #                   iptables changes (the DOCKER chains, the FORWARD policy, ip_forward).
 #   docker_stop_recorded  stop the dockerd any of these scripts started and left running (recorded
 #                   in build/docker/dockerd.pid; scripts/docker-daemon.sh down)
-#   docker_image    the image, Debian 12 with systemd and python3 (no nginx: the role installs it):
-#                   $ANTMAN_MOLECULE_IMAGE when set (any Debian 12 + systemd + python3 image), else
-#                   antman/debian12-systemd:<recipe hash>, built from a debootstrap rootfs when that tag
-#                   is absent (about a minute). Exports ANTMAN_MOLECULE_IMAGE; also tags it :latest.
+#   docker_image [RELEASE...]  the images of the antsle hosts and antlets, one per Debian release the collection
+#                   is tested on, with systemd and python3 (no nginx: the role installs it): Debian 12
+#                   (bookworm: nginx 1.22) and Debian 13 (trixie: nginx 1.26). Each is
+#                   antman/debianN-systemd:<recipe hash>, built from a debootstrap rootfs when that tag
+#                   is absent (about a minute each), also tagged :latest; $ANTMAN_DEBIAN12_IMAGE or
+#                   $ANTMAN_DEBIAN13_IMAGE, when set, names another image to use instead. Exports both,
+#                   and ANTMAN_MOLECULE_IMAGE (the scenarios' default image) as the Debian 12 one
+#                   unless it is set.
 
 DOCKER_STATE="$BUILD/docker"
-DOCKER_IMAGE_REPO=antman/debian12-systemd
+# Debian release -> the image repository of its antsle hosts (and the variable that overrides it).
+declare -A DOCKER_IMAGE_REPO=([bookworm]=antman/debian12-systemd [trixie]=antman/debian13-systemd)
+declare -A DOCKER_IMAGE_VARIABLE=([bookworm]=ANTMAN_DEBIAN12_IMAGE [trixie]=ANTMAN_DEBIAN13_IMAGE)
 # What the image holds: systemd as PID 1 for the antsle hosts, python3 for Ansible and the antlets'
 # HTTP server, procps and iproute2 for the tests' process and address checks.
 DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
@@ -130,48 +136,69 @@ docker_restore_network_state() {
   fi
 }
 
-# The recipe of the image: everything docker_build_image does, so that a change to it gives a
-# new tag (and a rebuild).
+# The recipe of a release's image: everything docker_build_image does, so that a change to it gives
+# a new tag (and a rebuild).
 docker_image_recipe() {
-  echo "$DOCKER_IMAGE_PACKAGES"
+  echo "$1 $DOCKER_IMAGE_PACKAGES"
   declare -f docker_build_image
 }
 
-docker_image() {
-  if [ -n "${ANTMAN_MOLECULE_IMAGE:-}" ]; then
-    echo "image: $ANTMAN_MOLECULE_IMAGE (ANTMAN_MOLECULE_IMAGE)"
-    return 0
+docker_image() {  # RELEASE...: bookworm, trixie (none: both)
+  local release variable tag status=0 releases=("$@")
+  local -A tag_of pid_of
+  [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)
+  for release in "${releases[@]}"; do
+    variable="${DOCKER_IMAGE_VARIABLE[$release]}"
+    if [ -n "${!variable:-}" ]; then
+      echo "image ($release): ${!variable} ($variable)"
+      continue
+    fi
+    tag="${DOCKER_IMAGE_REPO[$release]}:$(docker_image_recipe "$release" | sha256sum | cut -c1-12)"
+    tag_of[$release]="$tag"
+    # Missing images are built side by side (each mostly waits for the mirror and dpkg).
+    if ! docker image inspect "$tag" >/dev/null 2>&1; then
+      docker_build_image "$tag" "$release" &
+      pid_of[$release]=$!
+    fi
+  done
+  for release in "${!pid_of[@]}"; do
+    wait "${pid_of[$release]}" || status=1
+  done
+  [ "$status" -eq 0 ] || return 1
+  for release in "${!tag_of[@]}"; do
+    tag="${tag_of[$release]}"
+    docker tag "$tag" "${DOCKER_IMAGE_REPO[$release]}:latest"
+    export "${DOCKER_IMAGE_VARIABLE[$release]}=$tag"
+    echo "image ($release): $tag"
+  done
+  if [ -n "${ANTMAN_DEBIAN12_IMAGE:-}" ]; then
+    export ANTMAN_MOLECULE_IMAGE="${ANTMAN_MOLECULE_IMAGE:-$ANTMAN_DEBIAN12_IMAGE}"
   fi
-  local tag
-  tag="$DOCKER_IMAGE_REPO:$(docker_image_recipe | sha256sum | cut -c1-12)"
-  if ! docker image inspect "$tag" >/dev/null 2>&1; then
-    docker_build_image "$tag"
-  fi
-  docker tag "$tag" "$DOCKER_IMAGE_REPO:latest"
-  export ANTMAN_MOLECULE_IMAGE="$tag"
-  echo "image: $tag"
 }
 
+# docker_build_image TAG RELEASE: debootstrap RELEASE (bookworm, trixie) and import it as TAG.
 docker_build_image() {
-  local tag="$1" mirror rootfs started=$SECONDS
+  local tag="$1" release="$2" mirror rootfs started=$SECONDS
   # The machine's own Debian mirror (a contributor's may be another one): never a name in the repo.
   mirror="${ANTMAN_DEBIAN_MIRROR:-$(awk '$1 == "URIs:" {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)}"
   if [ -z "$mirror" ]; then
     echo "no Debian mirror: /etc/apt/sources.list.d/debian.sources has no URIs: line; set ANTMAN_DEBIAN_MIRROR" >&2
     return 1
   fi
-  log "building image $tag: debootstrap bookworm from $mirror"
+  log "building image $tag: debootstrap $release from $mirror"
   mkdir -p "$DOCKER_STATE"
   rootfs="$(mktemp -d "$DOCKER_STATE/rootfs-XXXXXX")"
-  if ! debootstrap --variant=minbase --include="$DOCKER_IMAGE_PACKAGES" bookworm "$rootfs" "$mirror" \
-      >"$DOCKER_STATE/debootstrap.log" 2>&1; then
-    tail -n 20 "$DOCKER_STATE/debootstrap.log" >&2
+  if ! debootstrap --variant=minbase --include="$DOCKER_IMAGE_PACKAGES" "$release" "$rootfs" "$mirror" \
+      >"$DOCKER_STATE/debootstrap-$release.log" 2>&1; then
+    tail -n 20 "$DOCKER_STATE/debootstrap-$release.log" >&2
     rm -rf "$rootfs"
     return 1
   fi
-  # A container is not a machine: no consoles to log in on, no udev, no clock to set.
+  # A container is not a machine: no consoles to log in on, no udev, no clock to set; and no tmpfs
+  # of its own on /tmp (trixie's tmp.mount: an unprivileged container may not mount, and systemd
+  # would report itself degraded).
   for unit in getty.target console-getty.service systemd-udevd.service systemd-udev-trigger.service \
-      systemd-timesyncd.service systemd-logind.service; do
+      systemd-timesyncd.service systemd-logind.service tmp.mount; do
     ln -sfn /dev/null "$rootfs/etc/systemd/system/$unit"
   done
   # Package lists are fetched when nginx is installed (the role does apt-get update).

@@ -2,39 +2,106 @@
 # Helpers for the stages that run Ansible's own tools (ansible-test, ansible-galaxy, ...).
 # Source it after lib.sh, do not run it.
 
-# The newest ansible-core, on Python 3.12 (ansible-core >= 2.20 needs Python >= 3.12), and 2.20
-# between it and the project venv's 2.19.
-CORE_LATEST_VENV="${ANTMAN_CORE_LATEST_VENV:-$ROOT/.venv-core-latest}"
+# The controllers besides the project venv (.venv: ansible-core 2.19, the lower bound of
+# meta/runtime.yml, on Python 3.11): 2.20 on Python 3.12 (sanity), the newest release (2.21) on
+# Python 3.13 (sanity, units, integration, molecule scenarios: what a new user installs), and the
+# newest pre-release (2.22) on Python 3.13 (sanity, reported without failing the stage).
 CORE_220_VENV="${ANTMAN_CORE_220_VENV:-$ROOT/.venv-core-2.20}"
+CORE_LATEST_VENV="${ANTMAN_CORE_LATEST_VENV:-$ROOT/.venv-core-latest}"
+CORE_NEXT_VENV="${ANTMAN_CORE_NEXT_VENV:-$ROOT/.venv-core-next}"
+# The collections the newest core's molecule runs need (molecule's docker driver, the collection's
+# own dependency), from the `ansible` release that pairs with it, as scripts/setup.sh does for .venv.
+CORE_LATEST_COLLECTIONS_PACKAGE="ansible==14.5.0"
 
-python312() {
-  local candidate
-  for candidate in "${ANTMAN_PYTHON312:-}" "$(pyenv root 2>/dev/null)/versions/3.12.1/bin/python3.12" \
-      "$HOME/.pyenv/versions/3.12.1/bin/python3.12" "$(command -v python3.12 || true)"; do
-    if [ -n "$candidate" ] && [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+# pyenv_python X.Y: the path of a Python X.Y interpreter: $ANTMAN_PYTHON<XY> when set, else pyenv's
+# newest X.Y (never its shims: they fail for versions pyenv has not selected), else pythonX.Y on PATH.
+pyenv_python() {
+  local version="$1" override candidate
+  override="ANTMAN_PYTHON${version//./}"
+  if [ -n "${!override:-}" ]; then echo "${!override}"; return 0; fi
+  for candidate in $(find "$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")/versions" -maxdepth 3 \
+      -path "*/versions/$version.*/bin/python$version" 2>/dev/null | sort -V -r) "$(command -v "python$version" || true)"; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && [[ "$candidate" != */shims/* ]]; then echo "$candidate"; return 0; fi
   done
-  echo "no Python 3.12 found (pyenv 3.12.1 or python3.12 on PATH; or set ANTMAN_PYTHON312)" >&2
+  echo "no Python $version found (pyenv $version.x or python$version on PATH; or set $override)" >&2
   return 1
 }
 
-# ensure_core_venv VENV REQUIREMENTS: create or refresh a Python 3.12 venv from a requirements file.
+# python_versions_dir X.Y...: a directory (build/pythons) holding a pythonX.Y link to each version
+# found, for ansible-test, which looks for pythonX.Y on PATH; prints the directory. Versions not
+# found here are named on stderr (ansible-test then skips them, and says so).
+python_versions_dir() {
+  local dir="$BUILD/pythons" version path
+  mkdir -p "$dir"
+  for version in "$@"; do
+    if path="$(pyenv_python "$version" 2>/dev/null)"; then
+      ln -sfn "$path" "$dir/python$version"
+    else
+      echo "Python $version: not on this machine" >&2
+    fi
+  done
+  echo "$dir"
+}
+
+# install_wheel_collections VENV PACKAGE NAME...: the collections NAME (namespace/name) that the
+# `ansible` release PACKAGE carries, unpacked from its wheel into VENV's site-packages, where
+# ansible-core finds them (Ansible Galaxy is not reachable here; a pip install of `ansible` would
+# bring a hundred other collections).
+install_wheel_collections() {
+  local target_venv="$1" package="$2" wheels
+  shift 2
+  wheels="$(mktemp -d)"
+  "$target_venv/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheels" "$package"
+  "$target_venv/bin/python" - "$wheels"/*.whl \
+      "$("$target_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" "$@" <<'PYTHON'
+import sys
+import zipfile
+
+wheel, target = sys.argv[1], sys.argv[2]
+wanted = ["ansible_collections/%s/" % name for name in sys.argv[3:]]
+with zipfile.ZipFile(wheel) as archive:
+    members = [m for m in archive.namelist() if any(m.startswith(prefix) for prefix in wanted)]
+    missing = [prefix for prefix in wanted if not any(m.startswith(prefix) for m in members)]
+    if missing:
+        sys.exit("%s does not carry %s" % (wheel, ", ".join(missing)))
+    archive.extractall(target, members)
+PYTHON
+  rm -rf "$wheels"
+}
+
+# The collections molecule's docker driver needs (community.docker with the collection it depends
+# on, ansible.posix, which the driver declares) and community.crypto, the collection's own
+# dependency (galaxy.yml: the ACME client of rules with tls.acme).
+WHEEL_COLLECTIONS=(community/docker community/library_inventory_filtering_v1 ansible/posix community/crypto)
+
+# ensure_core_venv VENV REQUIREMENTS PYTHON_VERSION [COLLECTIONS_PACKAGE]: create or refresh a venv of
+# that Python from a requirements file (and the collections of WHEEL_COLLECTIONS from the `ansible`
+# release given), when any of them changed.
 ensure_core_venv() {
-  local core_venv="$1" requirements="$2" stamp="$1/.requirements.sha" want
-  want="$(sha256sum < "$requirements" | cut -d' ' -f1)"
+  local core_venv="$1" requirements="$2" version="$3" collections="${4:-}" stamp="$1/.requirements.sha" want
+  want="$( (cat "$requirements"; echo "python $version; $collections ${WHEEL_COLLECTIONS[*]}") | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$core_venv/bin/ansible-test" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "python venv $core_venv ($(basename "$requirements"))"
+    log "python venv $core_venv ($(basename "$requirements"), Python $version)"
     rm -rf "$core_venv"
-    "$(python312)" -m venv "$core_venv"
+    "$(pyenv_python "$version")" -m venv "$core_venv"
     "$core_venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    if [ -n "$collections" ]; then
+      install_wheel_collections "$core_venv" "$collections" "${WHEEL_COLLECTIONS[@]}"
+    fi
     echo "$want" > "$stamp"
   fi
 }
 
-# ensure_core_latest_venv: create or refresh $CORE_LATEST_VENV from requirements-core-latest.txt.
-ensure_core_latest_venv() { ensure_core_venv "$CORE_LATEST_VENV" "$ROOT/requirements-core-latest.txt"; }
-
 # ensure_core_220_venv: create or refresh $CORE_220_VENV from requirements-core-2.20.txt.
-ensure_core_220_venv() { ensure_core_venv "$CORE_220_VENV" "$ROOT/requirements-core-2.20.txt"; }
+ensure_core_220_venv() { ensure_core_venv "$CORE_220_VENV" "$ROOT/requirements-core-2.20.txt" 3.12; }
+
+# ensure_core_latest_venv: create or refresh $CORE_LATEST_VENV from requirements-core-latest.txt.
+ensure_core_latest_venv() {
+  ensure_core_venv "$CORE_LATEST_VENV" "$ROOT/requirements-core-latest.txt" 3.13 "$CORE_LATEST_COLLECTIONS_PACKAGE"
+}
+
+# ensure_core_next_venv: create or refresh $CORE_NEXT_VENV from requirements-core-next.txt.
+ensure_core_next_venv() { ensure_core_venv "$CORE_NEXT_VENV" "$ROOT/requirements-core-next.txt" 3.13; }
 
 # ensure_get_pip_standin VENV: `ansible-test --venv` bootstraps pip in the venvs it builds with a
 # get-pip.py that it downloads from a host this machine cannot reach, unless the script is in its
@@ -101,18 +168,19 @@ release_changelog() {
   echo "changelog released for $version"
 }
 
-# tree_repo: ansible-test and antsibull-changelog (its plugin lists) list the collection's files
+# tree_repo [TREE]: ansible-test and antsibull-changelog (its plugin lists) list the collection's files
 # with git. $TREE sits in the checkout's git-ignored build/, so it gets a repository of its own
-# (files untracked, .gitignore respected), whichever stage runs first.
+# (files untracked, .gitignore respected), whichever stage runs first; so does a copy of it.
 tree_repo() {
-  [ -f "$TREE/.git/HEAD" ] || git init -q "$TREE"
+  [ -f "${1:-$TREE}/.git/HEAD" ] || git init -q "${1:-$TREE}"
 }
 
-# ansible_test VENV ARGS...: run that venv's ansible-test in the collection tree.
+# ansible_test VENV ARGS...: run that venv's ansible-test in the collection tree, or in
+# $ANSIBLE_TEST_TREE when set (a copy of it: runs side by side must not share tests/output/).
 ansible_test() {
-  local test_venv="$1"
+  local test_venv="$1" tree="${ANSIBLE_TEST_TREE:-$TREE}"
   shift
   ensure_get_pip_standin "$test_venv"
-  tree_repo
-  (cd "$TREE" && "$test_venv/bin/ansible-test" "$@")
+  tree_repo "$tree"
+  (cd "$tree" && "$test_venv/bin/ansible-test" "$@")
 }

@@ -15,6 +15,13 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 log() { printf '\n== %s\n' "$*"; }
 
+# note LINE...: print the lines, and keep them for the end of scripts/test.sh's summary (what a
+# stage ran, findings that do not fail it) when run from there.
+note() {
+  printf '%s\n' "$@"
+  [ -z "${ANTMAN_NOTES:-}" ] || printf '%s\n' "$@" >> "$ANTMAN_NOTES"
+}
+
 # pymod MODULE ARGS...: run a tool of the collection's packages (tests.support.traffic, bench.run,
 # ...) with the checkout importable as the collection (scripts/setup.sh links it under
 # build/dev-collections): python -m ansible_collections.antsle.antman.MODULE ARGS...

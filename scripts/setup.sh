@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
 # Install everything the tests and the demo need, idempotently: system packages from apt (nginx,
 # wrk, iproute2, curl, docker.io, debootstrap, pebble), a Python 3.11 venv with the pinned requirements and
-# the collections molecule's docker driver needs, and the collection tree. Starts no service.
+# the collections molecule's docker driver needs, a Python 3.13 venv with the newest ansible-core as a
+# second controller (pyenv's Python), and the collection tree. Starts no service.
 source "$(dirname "$0")/lib.sh"
 source "$ROOT/scripts/docker.sh"
+source "$ROOT/scripts/gates.sh"
 
-# Collections for molecule's docker driver: community.docker (with the collection it depends on)
-# and ansible.posix, which the driver declares; community.crypto, the collection's own dependency
-# (galaxy.yml: the ACME client of rules with tls.acme). Ansible Galaxy is not reachable here; the `ansible`
-# package on PyPI carries them, so only these are unpacked from its wheel into the venv's
-# site-packages, where ansible-core finds them (where a pip install of `ansible` would put them,
-# without its hundred other collections).
+# The collections of WHEEL_COLLECTIONS (scripts/gates.sh) for .venv come from the `ansible` release
+# that pairs with its ansible-core.
 WHEEL_COLLECTIONS_PACKAGE="ansible==12.3.0"
-WHEEL_COLLECTIONS=(community/docker community/library_inventory_filtering_v1 ansible/posix community/crypto)
 
 need_apt=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
@@ -34,23 +31,6 @@ fi
 # The Docker engine (not started here) and debootstrap, for the molecule scenarios and the demo.
 docker_install
 
-# unpack_wheel_collections WHEEL DIR NAME...: the collections NAME (namespace/name) of WHEEL into DIR.
-unpack_wheel_collections() {
-  "$VENV/bin/python" - "$@" <<'PYTHON'
-import sys
-import zipfile
-
-wheel, target = sys.argv[1], sys.argv[2]
-wanted = ["ansible_collections/%s/" % name for name in sys.argv[3:]]
-with zipfile.ZipFile(wheel) as archive:
-    members = [m for m in archive.namelist() if any(m.startswith(prefix) for prefix in wanted)]
-    missing = [prefix for prefix in wanted if not any(m.startswith(prefix) for m in members)]
-    if missing:
-        sys.exit("%s does not carry %s" % (wheel, ", ".join(missing)))
-    archive.extractall(target, members)
-PYTHON
-}
-
 stamp="$VENV/.requirements.sha"
 want="$( (cat "$ROOT/requirements-dev.txt"; echo "$WHEEL_COLLECTIONS_PACKAGE ${WHEEL_COLLECTIONS[*]}") | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -58,13 +38,12 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
   log "collections ${WHEEL_COLLECTIONS[*]} from $WHEEL_COLLECTIONS_PACKAGE"
-  wheels="$(mktemp -d)"
-  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheels" "$WHEEL_COLLECTIONS_PACKAGE"
-  unpack_wheel_collections "$wheels"/*.whl \
-    "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" "${WHEEL_COLLECTIONS[@]}"
-  rm -rf "$wheels"
+  install_wheel_collections "$VENV" "$WHEEL_COLLECTIONS_PACKAGE" "${WHEEL_COLLECTIONS[@]}"
   echo "$want" > "$stamp"
 fi
+# The newest ansible-core as a second controller (Python 3.13, molecule and the same collections from
+# its own `ansible` release): stages 20, 30, 40 and 80 run under it too.
+ensure_core_latest_venv
 sync_tree
 # The checkout itself as a collection, for running molecule from the checkout (molecule test -s
 # NAME): extensions/molecule/config.yml puts build/dev-collections first on the collections path.

@@ -49,6 +49,10 @@ stage_failure_lines() {
 # what made a stage fail (a CI log often keeps only its last lines).
 LOGS="$BUILD/logs"
 mkdir -p "$LOGS"
+# What stages report for the summary (which platform, scenario and controller ran, findings of a
+# pre-release that do not fail a stage): lines they append to $ANTMAN_NOTES.
+export ANTMAN_NOTES="$LOGS/notes.txt"
+: > "$ANTMAN_NOTES"
 failed=()
 for stage in "${stages[@]}"; do
   name="$(basename "$stage" .sh)"
@@ -77,6 +81,10 @@ for stage in "${stages[@]}"; do
 done
 log "summary (total $((SECONDS - started_all))s)"
 printf '%s\n' "${summary[@]}"
+if [ -s "$ANTMAN_NOTES" ]; then
+  log "what the stages ran (from their logs)"
+  cat "$ANTMAN_NOTES"
+fi
 if [ "${#failed[@]}" -gt 0 ]; then
   for name in "${failed[@]}"; do stage_failure_lines "$LOGS/$name.log" "$name"; done
   echo "FAILED stages: ${failed[*]}"

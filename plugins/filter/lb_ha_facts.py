@@ -44,7 +44,7 @@ options:
     elements: str
     required: true
   service:
-    description: The host's service manager (C(ansible_service_mgr)); keepalived runs under V(systemd) only.
+    description: The host's service manager (C(ansible_facts.service_mgr)); keepalived runs under V(systemd) only.
     type: str
     default: systemd
   status_listen:

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
 # needs: docker
-# Molecule scenarios (every molecule/<scenario>/molecule.yml) on molecule's docker driver, from the
-# collection installed from its tarball, as users get it. Each scenario has its own docker
-# network and subnet, so they run side by side, $ANTMAN_MOLECULE_JOBS at a time (default 3; the
-# longest first). The antsle hosts are containers running systemd (the
-# image: scripts/docker.sh), the antlets containers on the scenario's network. A scenario that
-# fails or runs out of time is destroyed here too. Afterwards: this machine's /etc/nginx and
-# system nginx exactly as before, and no container or network of the scenarios left.
-# Time budget for all scenarios together: $ANTMAN_MOLECULE_BUDGET seconds (default 900).
+# Molecule scenarios on molecule's docker driver, from the collection installed from its tarball, as
+# users get it: each run of molecule/runs.txt (a scenario, the Debian release of its antsle hosts,
+# the ansible-core that runs it). Each scenario has its own docker network and subnet, so runs of
+# different scenarios go side by side, $ANTMAN_MOLECULE_JOBS at a time (default 3), in the order of
+# runs.txt. The antsle hosts are containers running systemd (the images: scripts/docker.sh), the
+# antlets containers on the scenario's network. A run that fails or runs out of time is destroyed
+# here too. Afterwards: this machine's /etc/nginx and system nginx exactly as before, and no
+# container or network of the scenarios left.
+# Time budget for all runs together: $ANTMAN_MOLECULE_BUDGET seconds (default 1200).
+# ANTMAN_MOLECULE_RUNS="SCENARIO[:HOST[:CONTROLLER]] ..." runs only the matching lines of runs.txt.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/docker.sh"
+source "$ROOT/scripts/gates.sh"
 
-budget="${ANTMAN_MOLECULE_BUDGET:-900}"
+budget="${ANTMAN_MOLECULE_BUDGET:-1200}"
 jobs="${ANTMAN_MOLECULE_JOBS:-3}"
 deadline=$((SECONDS + budget))
 work="$(mktemp -d "${TMPDIR:-/tmp}/antman-molecule-XXXXXX")"
 trap 'rm -rf "$work"; docker_down' EXIT  # replaced by cleanup (below) once scenarios run
 
+# The runs: every line of molecule/runs.txt (see there), for every scenario in molecule/.
 scenarios=()
 for file in "$ROOT"/molecule/*/molecule.yml; do
   [ -e "$file" ] && scenarios+=("$(basename "$(dirname "$file")")")
@@ -25,15 +29,40 @@ if [ "${#scenarios[@]}" -eq 0 ]; then
   echo "no molecule scenarios"
   exit 0
 fi
-# The longest ones first (measured: acme, role, failover, fleet, ha), so that none ends up alone at the end.
-ordered=()
-for scenario in acme role failover fleet ha "${scenarios[@]}"; do
-  [ -e "$ROOT/molecule/$scenario/molecule.yml" ] || continue
-  [[ " ${ordered[*]} " == *" $scenario "* ]] || ordered+=("$scenario")
+runs=()
+while read -r scenario host controller _rest; do
+  [[ -z "$scenario" || "$scenario" == \#* ]] && continue
+  if [ ! -e "$ROOT/molecule/$scenario/molecule.yml" ] || [[ ! "$host" =~ ^(debian12|debian13|mixed)$ ]] ||
+      [[ ! "$controller" =~ ^(2\.19|2\.21)$ ]]; then
+    echo "molecule/runs.txt: '$scenario $host $controller' is not SCENARIO (in molecule/) debian12|debian13|mixed 2.19|2.21" >&2
+    exit 1
+  fi
+  wanted=yes
+  if [ -n "${ANTMAN_MOLECULE_RUNS:-}" ]; then
+    wanted=no
+    for pattern in $ANTMAN_MOLECULE_RUNS; do
+      [[ "$scenario:$host:$controller" == "$pattern"* ]] && wanted=yes
+    done
+  fi
+  [ "$wanted" = yes ] && runs+=("$scenario:$host:$controller")
+done < "$ROOT/molecule/runs.txt"
+for scenario in "${scenarios[@]}"; do
+  grep -qE "^${scenario}[[:space:]]" "$ROOT/molecule/runs.txt" ||
+    { echo "molecule/$scenario has no line in molecule/runs.txt (which host, which controller)" >&2; exit 1; }
 done
 
 docker_up
-docker_image
+docker_image bookworm trixie
+ensure_core_latest_venv
+# The controller of a run: its venv.
+declare -A controller_venv=([2.19]="$VENV" [2.21]="$CORE_LATEST_VENV")
+declare -A controller_version
+for controller in "${!controller_venv[@]}"; do
+  controller_version[$controller]="$("${controller_venv[$controller]}/bin/python" -c \
+    'import platform, ansible.release as r; print("ansible-core %s, Python %s" % (r.__version__, platform.python_version()))')"
+  echo "controller $controller: ${controller_version[$controller]} (${controller_venv[$controller]})"
+done
+declare -A host_image=([debian12]="$ANTMAN_DEBIAN12_IMAGE" [debian13]="$ANTMAN_DEBIAN13_IMAGE" [mixed]="$ANTMAN_DEBIAN12_IMAGE")
 machine_before="$(pymod tests.support.nginx_host_state state --settled)"
 # What Docker already holds before the scenarios (a daemon whose /var/lib/docker came from an
 # earlier run, another checkout's containers): only what appears during this stage is ours.
@@ -60,71 +89,47 @@ cd "$installed" || exit 1
 base_config="$installed/extensions/molecule/config.yml"
 mkdir -p "$work/home"
 export HOME="$work/home"
-destroy() {
-  # molecule's own destroy playbook; it is safe when nothing or only part was created.
-  MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/$1" molecule -c "$base_config" destroy -s "$1" >>"$work/$1.log" 2>&1 ||
-    echo "WARNING: molecule destroy -s $1 failed"
+# in_run RUN COMMAND...: COMMAND with the run's environment: its controller's venv first on PATH
+# (molecule, ansible-playbook) and as the interpreter of local tasks, its antsle host image, its
+# own ephemeral directory.
+in_run() {
+  local run="$1" scenario host controller
+  shift
+  IFS=: read -r scenario host controller <<< "$run"
+  env PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
+    ANTMAN_MOLECULE_IMAGE="${host_image[$host]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
+}
+destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or only part was created.
+  in_run "$1" molecule -c "$base_config" destroy -s "${1%%:*}" >>"$work/${1//:/-}.log" 2>&1 ||
+    echo "WARNING: molecule destroy -s ${1%%:*} ($1) failed"
 }
 
 declare -A pid_of started_at
 running=()
-finished() {  # SCENARIO RC: print its log and record its result
-  local scenario="$1" rc="$2" result=passed
+# deprecated_uses LOG: the collection's files that ansible-core's deprecation warnings in LOG point
+# at (file:line:column): what a newer core will refuse, found while this one still runs it.
+deprecated_uses() {
+  grep -A2 -F '[DEPRECATION WARNING]' "$1" | grep -oP '^Origin: \S*/ansible_collections/antsle/antman/\K\S+' | sort -u | paste -sd' ' - || true
+}
+finished() {  # RUN RC: print its log and record its result
+  local run="$1" rc="$2" result=passed scenario host controller deprecated
+  IFS=: read -r scenario host controller <<< "$run"
+  deprecated="$(deprecated_uses "$work/${run//:/-}.log")"
+  if [ "$rc" -eq 0 ] && [ -n "$deprecated" ]; then
+    echo "ERROR: ansible-core $controller's deprecation warnings point at $deprecated" >> "$work/${run//:/-}.log"
+    rc=1
+  fi
   if [ "$rc" -ne 0 ]; then
     result=FAILED
     [ "$rc" -eq 124 ] && result="FAILED (out of time)"
-    failed+=("$scenario")
-    destroy "$scenario"  # molecule destroys after a failed step, but not when it was killed
+    [ -n "$deprecated" ] && result="FAILED (deprecated: $deprecated)"
+    failed+=("$run")
+    destroy "$run"  # molecule destroys after a failed step, but not when it was killed
   fi
-  log "molecule test -s $scenario: $result after $((SECONDS - started_at[$scenario])) s"
-  cat "$work/$scenario.log"
-  results+=("$(printf '%-12s %-8s %4ds' "$scenario" "$result" $((SECONDS - started_at[$scenario])))")
+  log "molecule test -s $scenario on $host under ansible-core $controller: $result after $((SECONDS - started_at[$run])) s"
+  cat "$work/${run//:/-}.log"
+  results+=("$(printf '%-10s %-9s %-5s %-8s %4ds' "$scenario" "$host" "$controller" "$result" $((SECONDS - started_at[$run])))")
 }
-cleanup() {
-  local scenario
-  for scenario in "${running[@]}"; do
-    kill -TERM "${pid_of[$scenario]}" 2>/dev/null || true
-    wait "${pid_of[$scenario]}" 2>/dev/null || true
-    destroy "$scenario"
-  done
-  rm -rf "$work"
-  docker_down  # only a dockerd this stage started itself (run alone, not from test.sh)
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT  # so that the EXIT trap runs when the stage is stopped
-
-failed=()
-results=()
-queue=("${ordered[@]}")
-while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
-  while [ "${#queue[@]}" -gt 0 ] && [ "${#running[@]}" -lt "$jobs" ]; do
-    scenario="${queue[0]}"
-    queue=("${queue[@]:1}")
-    remaining=$((deadline - SECONDS))
-    if [ "$remaining" -le 0 ]; then
-      failed+=("$scenario")
-      results+=("$(printf '%-12s %-8s' "$scenario" "NOT RUN (time budget of ${budget}s used up)")")
-      continue
-    fi
-    echo "start: molecule test -s $scenario (at most ${remaining}s)"
-    started_at[$scenario]=$SECONDS
-    timeout --kill-after=30 "$remaining" env MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/$scenario" \
-      molecule -c "$base_config" test -s "$scenario" >"$work/$scenario.log" 2>&1 &
-    pid_of[$scenario]=$!
-    running+=("$scenario")
-  done
-  [ "${#running[@]}" -gt 0 ] || continue
-  pids=()
-  for scenario in "${running[@]}"; do pids+=("${pid_of[$scenario]}"); done
-  rc=0
-  wait -n -p ended "${pids[@]}" || rc=$?
-  still=()
-  for scenario in "${running[@]}"; do
-    if [ "${pid_of[$scenario]}" = "$ended" ]; then finished "$scenario" "$rc"; else still+=("$scenario"); fi
-  done
-  running=("${still[@]}")
-done
-
 # The docker driver runs container creation and removal as async jobs; their wrappers linger a few
 # seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
 ours_still_running() {
@@ -134,13 +139,74 @@ ours_still_running() {
   done
   return 1
 }
-for _wait in $(seq 1 60); do
-  ours_still_running || break
-  sleep 0.5
+wait_async_wrappers() {
+  local _wait
+  for _wait in $(seq 1 60); do
+    ours_still_running || break
+    sleep 0.5
+  done
+}
+cleanup() {
+  local run
+  for run in "${running[@]}"; do
+    kill -TERM "${pid_of[$run]}" 2>/dev/null || true
+    wait "${pid_of[$run]}" 2>/dev/null || true
+    destroy "$run"
+  done
+  wait_async_wrappers  # a stopped stage's too
+  rm -rf "$work"
+  docker_down  # only a dockerd this stage started itself (run alone, not from test.sh)
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT  # so that the EXIT trap runs when the stage is stopped
+
+failed=()
+results=()
+queue=("${runs[@]}")
+while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
+  # Start the first queued runs whose scenario is not running (its network is taken meanwhile).
+  while [ "${#running[@]}" -lt "$jobs" ]; do
+    next=""
+    for run in "${queue[@]}"; do
+      busy=no
+      for other in "${running[@]}"; do [ "${other%%:*}" = "${run%%:*}" ] && busy=yes; done
+      if [ "$busy" = no ]; then next="$run"; break; fi
+    done
+    [ -n "$next" ] || break
+    still=()
+    for run in "${queue[@]}"; do [ "$run" = "$next" ] || still+=("$run"); done
+    queue=("${still[@]}")
+    IFS=: read -r scenario host controller <<< "$next"
+    remaining=$((deadline - SECONDS))
+    if [ "$remaining" -le 0 ]; then
+      failed+=("$next")
+      results+=("$(printf '%-10s %-9s %-5s %-8s' "$scenario" "$host" "$controller" "NOT RUN (time budget of ${budget}s used up)")")
+      continue
+    fi
+    echo "start: molecule test -s $scenario on $host under ansible-core $controller (at most ${remaining}s)"
+    started_at[$next]=$SECONDS
+    in_run "$next" timeout --kill-after=30 "$remaining" molecule -c "$base_config" test -s "$scenario" >"$work/${next//:/-}.log" 2>&1 &
+    pid_of[$next]=$!
+    running+=("$next")
+  done
+  [ "${#running[@]}" -gt 0 ] || continue
+  pids=()
+  for run in "${running[@]}"; do pids+=("${pid_of[$run]}"); done
+  rc=0
+  wait -n -p ended "${pids[@]}" || rc=$?
+  still=()
+  for run in "${running[@]}"; do
+    if [ "${pid_of[$run]}" = "$ended" ]; then finished "$run" "$rc"; else still+=("$run"); fi
+  done
+  running=("${still[@]}")
 done
 
-log "molecule scenarios (${jobs} at a time, ${SECONDS} s in this stage)"
-printf '%s\n' "${results[@]}"
+wait_async_wrappers
+
+log "molecule runs (${jobs} at a time, ${SECONDS} s in this stage)"
+note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both)" \
+  "$(printf '  %-10s %-9s %-5s %-8s %5s' scenario host core result time)" "${results[@]/#/  }" \
+  "  core 2.19: ${controller_version[2.19]}; core 2.21: ${controller_version[2.21]}"
 
 log "this machine afterwards"
 machine_after="$(pymod tests.support.nginx_host_state state --settled)"
