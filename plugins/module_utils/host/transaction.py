@@ -102,11 +102,13 @@ class Outcome(FilesOutcome):
         self.snapshot = snapshot
         self.final_rules = final_rules
         self.requested = requested or {}
+        self.notes = []  # about the host's nginx: ports where no default server answers unknown names
 
     def warnings(self):
-        """What a module warns about: files in the rules directory it leaves alone, and requested
-        rules that will not fail over as an operator would expect."""
-        return self.snapshot.warnings() + rule_warnings(self.requested.values())
+        """What a module warns about: files in the rules directory it leaves alone, requested rules
+        that will not fail over as an operator would expect, and ports changed rules use where a
+        Host name no rule serves reaches the first rule nginx reads."""
+        return self.snapshot.warnings() + rule_warnings(self.requested.values()) + self.notes
 
 
 def rule_text(rule, current, rules_dir, features):
@@ -228,12 +230,17 @@ class Transaction:
         changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
         changing = set(c.name for c in changes)
         check_rule_set(final_rules.values(), changing=changing)
-        problems = self.host.layout().rule_problems(final_rules.values(), changing=changing)
+        layout = self.host.layout()
+        problems = layout.rule_problems(final_rules.values(), changing=changing)
         if problems:
             raise RuleError(problems)
-        if needs_stream(final_rules.values()) and self.rules_included:
-            check_includes(self.host.scan, self.rules_dir.path, stream=True)
-        return Outcome(snapshot, final_rules, changes, requested=desired)
+        outcome = Outcome(snapshot, final_rules, changes, requested=desired)
+        if self.rules_included:
+            if needs_stream(final_rules.values()):
+                check_includes(self.host.scan, self.rules_dir.path, stream=True)
+            # Without the base configuration yet (include_pending) its catch-all is not there to see.
+            outcome.notes = layout.catch_all_notes(final_rules.values(), snapshot.rules())
+        return outcome
 
     def _recover(self):
         """A previous run died mid-change: put back its previous generation, or the base files it
