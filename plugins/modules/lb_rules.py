@@ -88,9 +88,10 @@ options:
     type: str
   include_pending:
     description:
-      - Check mode only. Plan the rules even though O(nginx_conf) does not include O(rules_dir) yet, because a
-        base configuration applied earlier in the same check-mode run (M(antsle.antman.lb_base_config)) adds that
-        include. On a host with no rules yet, every listed rule is then reported as created, as the real run will.
+      - Check mode only. Plan the rules against the base configuration that a M(antsle.antman.lb_base_config) call
+        earlier in the same check-mode run changes, but did not write - O(nginx_conf) need not include O(rules_dir)
+        yet (on a host with no rules yet, every listed rule is then reported as created, as the real run will), and
+        ports are not warned about for lacking a default server (the base configuration may add its catch-all).
       - Ignored outside check mode, where nginx must include O(rules_dir).
     type: bool
     default: false

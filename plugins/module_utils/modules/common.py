@@ -132,7 +132,7 @@ def unsupported_suboptions(spec, params, where=""):
         for index, item in items:
             if not isinstance(item, dict):
                 continue  # Ansible's own type check names it
-            path = "%s%s%s" % (where, key, "" if index is None else "[%d]" % index)
+            path = "%s%s%s" % (where, key, "" if index is None else "[%s]" % index)
             name = item.get("name") if key == "config" else None
             if isinstance(name, str) and NAME_RE.match(name):
                 path, inner = "%s (%s)" % (path, rule_label(name)), "%s (%s): " % (path, rule_label(name))

@@ -19,9 +19,10 @@ def test_a_default_in_the_text_must_be_the_structured_one():
         "default: null)"]
     assert problems_of(check_default_text, "m.port", {"description": "Port (default 80).", "default": 81}) == [
         "m.port: the text states the default '80', the option's default is 81"]
-    for fine in ({"description": "Default V(true).", "default": True}, {"description": "TLS, defaults to V([a, b]).",
-                                                                          "default": ["a", "b"]},
-                 {"description": "nginx's own default is 60s."}, {"description": "No default.", "default": None}):
+    fine_ones = [{"description": "Default V(true).", "default": True},
+                 {"description": "TLS, defaults to V([a, b]).", "default": ["a", "b"]},
+                 {"description": "nginx's own default is 60s."}, {"description": "No default.", "default": None}]
+    for fine in fine_ones:
         assert problems_of(check_default_text, "m.x", fine) == [], fine
 
 

@@ -8,8 +8,8 @@ RULE = {"name": "shop", "server_name": ["shop.example.com", "www.shop.example.co
 ISSUED = {"failed": False, "valid_at": {"renew": True}, "subject_alt_name": ["DNS:www.shop.example.com", "DNS:Shop.example.com"]}
 
 
-def reason(info=None, served="a", recorded=PROD + "\n", directory=PROD, rule=RULE):
-    return due_reason(rule, ISSUED if info is None else info, "a", served, recorded, directory, 30)
+def reason(info=None, served="a", recorded=PROD + "\n", directory=PROD, rule=None):
+    return due_reason(rule or RULE, ISSUED if info is None else info, "a", served, recorded, directory, 30)
 
 
 def test_a_certificate_that_matches_the_rule_and_the_directory_is_not_due():
