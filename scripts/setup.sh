@@ -19,6 +19,9 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # ansible-test sanity
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_apt+=(libnginx-mod-stream)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# What the role installs on a host for its ACME certificates (community.crypto on the system python),
+# for the functional test of its decision (tests/functional/test_role_on_host_layouts.py).
+/usr/bin/python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)
 # The ACME test server (Let's Encrypt's pebble) whose binaries molecule/acme mounts into its CA container.
 command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || need_apt+=(pebble)
 if [ "${#need_apt[@]}" -gt 0 ]; then

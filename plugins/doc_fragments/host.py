@@ -15,9 +15,11 @@ options:
   rules_dir:
     description:
       - Directory holding one nginx file per rule, named C(<name>.conf), and nothing else.
-      - It must be included from nginx's C(http) context, for example by
-        C(include /etc/nginx/antman.d/*.conf;) (the C(antsle.antman.load_balancer) role writes
-        that drop-in). The module fails if the configuration in O(nginx_conf) does not include it.
+      - "It must be included from nginx's C(http) context, for example by
+        C(include /etc/nginx/antman.d/*.conf;). The module fails if the configuration in O(nginx_conf)
+        does not include it. The first step on a host is the P(antsle.antman.load_balancer#role) role
+        with C(tasks_from: configure) (and C(antman_lb_extra_ports), the ports the rules use): it includes
+        the directory and answers unknown Host names on those ports, as one validated change."
       - The collection keeps it as a symbolic link to a generation directory beside it, so that a
         change replaces the whole rule set in one atomic step. An existing plain directory is adopted.
       - Files in it that the collection did not write are reported and never touched.

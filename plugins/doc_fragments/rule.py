@@ -15,8 +15,9 @@ class ModuleDocFragment(object):
     # The fields of a load-balancing rule, derived from their one source, the schema in
     # plugins/module_utils/model/schema.py: edit descriptions, types and defaults there.
     #   DOCUMENTATION: the fields as top-level options (lb_rule);
-    #   CONFIG: the fields as suboptions of config[] (lb_rules), without defaults (with merged, a
-    #   field an item does not mention keeps its value) and with option references into config[].
+    #   CONFIG: the fields as suboptions of config[] (lb_rules), with option references into config[].
+    # The defaults shown are those a rule is created with; an option left out of an existing rule
+    # keeps its value (lb_rule, lb_rules merged): the modules read what a task gives.
     DOCUMENTATION = r"""
 options: {}
 """
@@ -38,4 +39,4 @@ def _plain(value):
 # Assigned after the class: ansible-test's yamllint reads class-level string literals only.
 ModuleDocFragment.DOCUMENTATION = _dump({"options": _plain(option_docs(RULE_FIELDS))})
 ModuleDocFragment.CONFIG = _dump({"options": {"config": {"suboptions": _plain(
-    option_docs(RULE_FIELDS, refs="config[].", with_defaults=False))}}})
+    option_docs(RULE_FIELDS, refs="config[]."))}}})

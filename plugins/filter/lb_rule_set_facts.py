@@ -65,8 +65,9 @@ _value:
     acme:
       description:
         - The rules whose certificate comes from an ACME CA, each with C(name), C(server_name), C(acme_dir) and its
-          files C(certificate) and C(key) (what nginx serves), C(issued) (where the CA's certificate is stored)
-          and C(challenge_root) (nginx's root for C(/.well-known/acme-challenge/)).
+          files C(certificate) and C(key) (what nginx serves), C(issued) (where the CA's certificate is stored),
+          C(record) (the ACME directory that issued it) and C(challenge_root) (nginx's root for
+          C(/.well-known/acme-challenge/)).
       type: list
       elements: dict
     tls_policy:

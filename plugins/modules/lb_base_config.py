@@ -24,7 +24,10 @@ description:
     that a change is never blamed for what was broken before it.
   - O(nginx_conf) itself is only ever given include lines, never rewritten otherwise. An include already
     covered by the configuration (for example by C(include conf.d/*.conf;) in the C(http) context) adds nothing.
-  - The P(antsle.antman.load_balancer#role) role uses it; most users never call it directly.
+  - "The P(antsle.antman.load_balancer#role) role uses it for its drop-in. The first step on a host for users of the
+    modules is that role with C(tasks_from: configure) (the rules directory included, a catch-all server on the
+    rules' ports); this module serves a base configuration of your own, such as the one include line
+    M(antsle.antman.lb_rule) asks for on a host nothing has configured."
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -122,11 +125,17 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: The http-level drop-in and the stream context, validated and reloaded together
+- name: Have nginx read the rules directory (the line lb_rule asks for), validated and reloaded
+  antsle.antman.lb_base_config:
+    includes:
+      - path: /etc/nginx/antman.d/*.conf
+        context: http
+
+- name: A catch-all server and the stream context for tcp and udp rules, as one change
   antsle.antman.lb_base_config:
     files:
-      - path: /etc/nginx/conf.d/antman.conf
-        content: "{{ lookup('ansible.builtin.template', 'antman.conf.j2') }}"
+      - path: /etc/nginx/conf.d/catch-all.conf
+        content: "server {\n    listen 80 default_server;\n    return 421;\n}\n"
       - path: /etc/nginx/antman-stream.conf
         content: "stream {\n    include /etc/nginx/antman.d/*.stream;\n}\n"
     includes:

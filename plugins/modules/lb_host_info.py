@@ -148,10 +148,22 @@ dropin:
     include:
       description: The C(file:line) of the include directive that does, V(null) when none does.
       type: str
+    includes_rules:
+      description:
+        - Whether the drop-in has to include O(rules_dir)C(/*.conf) itself - V(false) when the host's configuration
+          includes it elsewhere (RV(rules_included_by)), for example the line M(antsle.antman.lb_rule) asks for on a
+          host without the role. nginx would otherwise read every rule twice and refuse the configuration.
+      type: bool
 rules_included:
   description: Whether O(rules_dir)C(/*.conf) is included in the C(http) context.
   returned: always
   type: bool
+rules_included_by:
+  description: The include directives of O(rules_dir)C(/*.conf) in the C(http) context outside the drop-in.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{file: /etc/nginx/nginx.conf, line: 31}]
 stream_included:
   description: Whether O(rules_dir)C(/*.stream) is included in the C(stream) context.
   returned: always

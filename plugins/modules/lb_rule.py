@@ -18,8 +18,14 @@ description:
   - Each rule is one file in O(rules_dir). A change is validated with C(nginx -t) and takes effect at
     once through a reload, or is rolled back completely.
   - Everything is validated before anything is touched; errors name the field and the bad value.
+  - On an existing rule, an option left out keeps its current value; a rule is created with the defaults
+    shown here for the options not given. O(upstreams), when given, is the whole list of upstreams.
   - To manage the whole rule set in one step (one validation and one reload for any number of
     rules), use M(antsle.antman.lb_rules).
+  - nginx answers a request for a Host name no rule serves with the default server of the port, or without one
+    with the first rule it reads there. When a rule is created on (or moved to) a port where no server outside
+    O(rules_dir) is the default, the module warns and says how to add a catch-all (the
+    P(antsle.antman.load_balancer#role) role's C(antman_lb_extra_ports)).
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -38,11 +44,22 @@ attributes:
 options:
   state:
     description:
-      - V(present) creates the rule or makes it exactly what is given (fields not given take their defaults).
+      - V(present) creates the rule (the options not given take their defaults; O(server_name) for an http rule
+        and O(upstreams) are needed), or changes an existing rule's options that are given. Options left out
+        keep their current values, as with M(antsle.antman.lb_rules)' V(merged); O(upstreams), when given,
+        replaces the list of upstreams (an upstream left out of it is removed).
       - V(absent) deletes it; only O(name) is used.
     type: str
     choices: [present, absent]
     default: present
+  replace:
+    description:
+      - With V(true), the rule becomes exactly what is given - the options left out return to their defaults,
+        and optional settings left out (O(tls), O(rate_limit), O(allow_from), O(next_upstream_tries)...) are
+        removed, as M(antsle.antman.lb_rules)' V(replaced) does (what V(present) did in earlier versions).
+      - With V(false), options left out keep their current values.
+    type: bool
+    default: false
 seealso:
   - module: antsle.antman.lb_rules
   - module: antsle.antman.lb_rule_info
@@ -63,7 +80,7 @@ EXAMPLES = r"""
       - address: 10.1.1.104
         backup: true
 
-- name: Edit it, the change takes effect at once (fields not given go back to their defaults)
+- name: Edit it, the change takes effect at once (options not given keep their values; the upstreams are the list given)
   antsle.antman.lb_rule:
     name: my-balanced-page
     server_name: [my-balanced-page.local, www.example.com]
@@ -75,6 +92,19 @@ EXAMPLES = r"""
         down: true
       - address: 10.1.1.104
         backup: true
+
+- name: Give it a longer read timeout, changing nothing else
+  antsle.antman.lb_rule:
+    name: my-balanced-page
+    read_timeout: 60s
+
+- name: Make it exactly this (options not given return to their defaults, tls and rate_limit are removed)
+  antsle.antman.lb_rule:
+    name: my-balanced-page
+    server_name: my-balanced-page.local
+    upstreams:
+      - address: 10.1.1.102:80
+    replace: true
 
 - name: Delete it
   antsle.antman.lb_rule:

@@ -33,7 +33,8 @@ attributes:
 options:
   name:
     description:
-      - Return only the rule of this name (an empty list if there is none).
+      - Return only the rule of this name. If there is none, RV(rules) is empty and the module warns, naming the
+        managed rules there are.
     type: str
   probe:
     description:
@@ -65,6 +66,8 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.0.name }} -> {{ item.1.address }}: {{ item.1.probe_error }}"
   loop: "{{ lb.rules | subelements('upstreams') }}"
+  loop_control:
+    label: "{{ item.0.name }} {{ item.1.address }}"
   when: not item.1.reachable
 """
 

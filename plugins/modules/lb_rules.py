@@ -17,6 +17,8 @@ description:
     C(nginx -t) once and reloads nginx at most once; if anything fails, nothing is changed.
   - Suited to rules kept in inventory (C(group_vars), C(host_vars)). For one rule at a time see
     M(antsle.antman.lb_rule).
+  - A rule created on (or moved to) a port where no server outside O(rules_dir) is nginx's default server is warned
+    about, as M(antsle.antman.lb_rule) does - a Host name no rule serves would reach the first rule nginx reads there.
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -36,11 +38,13 @@ options:
   config:
     description:
       - The rules. Each item has the rule fields of M(antsle.antman.lb_rule), with the same meaning
-        and validation. Defaults apply when a rule is created or replaced; with O(state=merged), a field an
+        and validation. The defaults shown apply when a rule is created or replaced; with O(state=merged), a field an
         item does not mention keeps the rule's current value.
-      - Every item is validated before anything is touched; errors name the item, the field and the value.
+      - Every item is validated before anything is touched; errors name the item, the rule, the field and the value
+        (a misspelt field too, with the field probably meant).
       - Rule names must be unique in the list.
-      - For O(state=deleted) only C(name) is used.
+      - For O(state=deleted) only C(name) is used. An empty list deletes nothing; leave O(config) out to delete
+        every managed rule.
       - Required, non-empty, for O(state=merged), O(state=replaced) and O(state=overridden), so that an
         empty list never wipes the rule set by accident.
     type: list
@@ -53,7 +57,8 @@ options:
         rules not listed are untouched.
       - V(overridden) makes the managed rules exactly the listed set; every other managed rule is removed.
         Files in O(rules_dir) that this collection does not manage are never touched.
-      - V(deleted) removes the listed rules (by name); without O(config), all managed rules.
+      - V(deleted) removes the listed rules (by name); an empty O(config) removes none; without O(config) (left
+        out, not empty), every managed rule.
       - V(gathered) returns the managed rules in canonical form in RV(gathered); changes nothing.
       - V(rendered) returns, in RV(rendered), the nginx configuration text of each listed rule, without
         touching or needing the host's nginx (usable with C(delegate_to=localhost) in CI).
@@ -83,9 +88,10 @@ options:
     type: str
   include_pending:
     description:
-      - Check mode only. Plan the rules even though O(nginx_conf) does not include O(rules_dir) yet, because a
-        base configuration applied earlier in the same check-mode run (M(antsle.antman.lb_base_config)) adds that
-        include. On a host with no rules yet, every listed rule is then reported as created, as the real run will.
+      - Check mode only. Plan the rules against the base configuration that a M(antsle.antman.lb_base_config) call
+        earlier in the same check-mode run changes, but did not write - O(nginx_conf) need not include O(rules_dir)
+        yet (on a host with no rules yet, every listed rule is then reported as created, as the real run will), and
+        ports are not warned about for lacking a default server (the base configuration may add its catch-all).
       - Ignored outside check mode, where nginx must include O(rules_dir).
     type: bool
     default: false
@@ -138,6 +144,17 @@ EXAMPLES = r"""
     config: "{{ antman_lb_rules }}"
     nginx_version: 1.22.1
   delegate_to: localhost
+  register: preview
+
+- name: Keep each rule's file for review
+  ansible.builtin.copy:
+    content: "{{ item.text }}"
+    dest: "preview/{{ item.file }}"
+    mode: "0644"
+  loop: "{{ preview.rendered }}"
+  loop_control:
+    label: "{{ item.name }}"
+  delegate_to: localhost
 
 - name: Import what a host configured by hand already has
   antsle.antman.lb_rules:
@@ -146,7 +163,12 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: imported
 
-- name: Remove every managed rule
+- name: Retire the rules listed this week (an empty list removes none)
+  antsle.antman.lb_rules:
+    state: deleted
+    config: "{{ rules_to_retire }}"  # [{name: old-site}, ...]
+
+- name: Remove every managed rule (config left out)
   antsle.antman.lb_rules:
     state: deleted
 """
@@ -185,10 +207,20 @@ gathered:
   type: list
   elements: dict
 rendered:
-  description: The nginx configuration text of each listed rule, in the order of O(config).
+  description: The nginx configuration of each listed rule, in the order of O(config).
   returned: when O(state=rendered)
   type: list
-  elements: str
+  elements: dict
+  contains:
+    name:
+      description: The rule's name.
+      type: str
+    file:
+      description: The name of its file in O(rules_dir) (V(<name>.conf), or V(<name>.stream) for tcp and udp rules).
+      type: str
+    text:
+      description: The file's nginx configuration text.
+      type: str
 parsed:
   description: The rules found in O(running_config), canonical form.
   returned: when O(state=parsed)

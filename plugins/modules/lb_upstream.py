@@ -48,7 +48,7 @@ options:
   address:
     description:
       - The upstream, as in the rules' C(upstreams[].address) and with the same grammar - V(host),
-        V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). The port defaults to 80.
+        V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). Without a port, port 80.
       - Matched canonically - V(10.1.1.102) is V(10.1.1.102:80), host names in any letter case, IPv6 in
         any spelling. A host name and the IP address it resolves to are different upstreams.
     type: str
@@ -109,7 +109,7 @@ options:
     description:
       - Makes the health check an HTTP/1.1 GET of this path (and query) on a new connection to the
         address, such as V(/health) or V(/status?full=1); C(Host) is the address. Redirects are not followed.
-      - "Starts with V(/); letters, digits and C(- . _ ~ ! $ & ' ( ) * + , ; = : @ / ?), other
+      - "Starts with V(/); letters, digits, parentheses and C(- . _ ~ ! $ & ' * + , ; = : @ / ?), other
         characters percent-encoded; at most 1024 characters."
       - Without it the health check is a TCP connect.
     type: str

@@ -10,7 +10,15 @@ list options say their elements, defaults are among the choices; check_mode and 
 support is declared; the examples are YAML tasks that call the module by FQCN; every return value
 has a description, a type and (at the top level) ``returned``; and the text ``ansible-doc`` prints names every
 option and return value. For each role with meta/argument_specs.yml: ``ansible-doc -t role``
-shows its entry points with typed, described options. Prints one line per problem.
+shows its entry points with typed, described options, and its docs/role.md names every variable of
+its defaults/main.yml and argument specs.
+
+Across all of it, two classes of documentation that says the wrong thing:
+- a default stated in the text ("Default V(true)", "defaults to V(5s)", "(default 80)") that is not
+  the option's structured ``default`` (ansible-doc then shows ``default: null`` beside it);
+- markup that ansible-doc cuts short: a ``)`` inside ``C(...)`` (and the other markup without
+  escapes) ends it early, leaving an unbalanced ``(`` in the markup and the rest as plain text.
+Prints one line per problem.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,10 +27,13 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import yaml
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.parser import Context, parse
 
 COLLECTION = "antsle.antman"
 SUPPORT_LEVELS = ("full", "partial", "none", "N/A")
@@ -36,9 +47,63 @@ def ansible_doc(*args):
     return proc.stdout
 
 
+# A default given in words: "Default V(x)", "defaults to V(x)", "default is V(x)", "(default 80)"; not
+# "nginx's own default is 60s", which says what the option replaces.
+DEFAULT_TEXT_RE = re.compile(r"(?<!own )\b[Dd]efault(?:s to| is)?:? (?:V\(((?:[^)\\]|\\.)*)\)|(\d[\w.]*))")
+# Markup whose content ends at the first ")", with no escapes: C(), I(), B(), M(), P(), U(), L(). (V(), O(),
+# RV() and E() take "\)" for a parenthesis.)
+CODE_PARTS = ("CODE", "ITALIC", "BOLD", "MODULE", "PLUGIN", "URL", "LINK")
+
+
+def paragraphs(value):
+    if isinstance(value, str):
+        return [value]
+    return [text for text in value or [] if isinstance(text, str)]
+
+
+def shown_value(value):
+    """An option value as the documentation writes it inside V(...)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[%s]" % ", ".join(shown_value(item) for item in value)
+    return str(value)
+
+
+def check_default_text(path, spec, problems):
+    """A default the description states must be the structured default, which ansible-doc shows."""
+    for text in paragraphs(spec.get("description")):
+        for match in DEFAULT_TEXT_RE.finditer(text):
+            stated = (match.group(1) if match.group(1) is not None else match.group(2)).replace("\\)", ")")
+            if spec.get("default") is None:
+                problems.append("%s: the text states the default %r but the option has no structured default "
+                                "(ansible-doc shows default: null)" % (path, stated))
+            elif stated != shown_value(spec["default"]):
+                problems.append("%s: the text states the default %r, the option's default is %r"
+                                % (path, stated, spec["default"]))
+
+
+def check_markup(path, value, problems):
+    """Markup ansible-doc renders wrong: a ")" inside C(...) and the like ends the markup early."""
+    for text in paragraphs(value):
+        for paragraph in parse(text, Context(), errors="message"):
+            for part in paragraph:
+                if part.type == dom.PartType.ERROR:
+                    problems.append("%s: markup error %s in %r" % (path, part.message, text))
+                    continue
+                if part.type.name not in CODE_PARTS:
+                    continue
+                content = " ".join(str(getattr(part, key, "") or "") for key in ("text", "value", "name", "fqcn", "url"))
+                if content.count("(") != content.count(")"):
+                    problems.append("%s: markup cut short at a ')' (ansible-doc shows %r, then the rest as text): %r"
+                                    % (path, content.strip(), text))
+
+
 def check_options(where, options, problems):
     for name, spec in sorted((options or {}).items()):
         path = "%s.%s" % (where, name)
+        check_default_text(path, spec, problems)
+        check_markup(path, spec.get("description"), problems)
         if not spec.get("description"):
             problems.append("%s: no description" % path)
         if not spec.get("type"):
@@ -55,6 +120,7 @@ def check_options(where, options, problems):
 def check_returns(where, returns, problems, top_level=True):
     for name, spec in sorted((returns or {}).items()):
         path = "%s.%s" % (where, name)
+        check_markup(path, spec.get("description"), problems)
         # `returned` is required for top-level values; entries of `contains` inherit it.
         for key in ("description", "returned", "type") if top_level else ("description", "type"):
             if not spec.get(key):
@@ -83,6 +149,8 @@ def check_module(fqcn, problems):
     for key in ("short_description", "description", "author", "version_added"):
         if not doc.get(key):
             problems.append("%s: no %s" % (fqcn, key))
+    for key in ("description", "notes"):
+        check_markup("%s %s" % (fqcn, key), doc.get(key), problems)
     for attribute in ("check_mode", "diff_mode"):
         support = (doc.get("attributes") or {}).get(attribute, {}).get("support")
         if support not in SUPPORT_LEVELS:
@@ -111,7 +179,25 @@ def check_role(fqcn, problems):
         where = "%s:%s" % (fqcn, entry_point)
         if not spec.get("short_description"):
             problems.append("%s: no short_description" % where)
+        check_markup(where + " description", spec.get("description"), problems)
         check_options(where, spec.get("options"), problems)
+
+
+ROLE_VARIABLE_RE = re.compile(r"`(antman_[a-z0-9_]+)`")
+
+
+def check_role_variables(root, role, problems, doc="docs/role.md"):
+    """Every variable of the role's defaults/main.yml and argument specs (every entry point) is
+    named in ``doc`` (its table of variables), so that a user reading it finds every one."""
+    with open(os.path.join(root, "roles", role, "defaults", "main.yml")) as handle:
+        variables = set(yaml.safe_load(handle) or {})
+    with open(os.path.join(root, "roles", role, "meta", "argument_specs.yml")) as handle:
+        for entry in (yaml.safe_load(handle) or {}).get("argument_specs", {}).values():
+            variables.update(entry.get("options") or {})
+    with open(os.path.join(root, doc)) as handle:
+        documented = set(ROLE_VARIABLE_RE.findall(handle.read()))
+    for name in sorted(variables - documented):
+        problems.append("%s: role %s's variable %s is not documented there" % (doc, role, name))
 
 
 def main(root):
@@ -131,6 +217,7 @@ def main(root):
                    if os.path.isfile(os.path.join(roles_dir, name, "meta", "argument_specs.yml")))
     for name in roles:
         check_role("%s.%s" % (COLLECTION, name), problems)
+        check_role_variables(root, name, problems)
     for problem in problems:
         print(problem)
     print("ansible-doc: %d module(s), %d role(s) checked, %d problem(s)" % (len(modules), len(roles), len(problems)))

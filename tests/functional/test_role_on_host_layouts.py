@@ -9,6 +9,7 @@ nothing on a second run; and refuse, before touching anything, a rule that would
 a server of the host on that server's own port (default server ports included), while a rule on
 such a port is served by name.
 """
+import datetime
 import json
 import os
 import subprocess
@@ -71,8 +72,9 @@ def catch_all_ports(world, dropin):
     return sorted(port for port, real in world.ports.items() if "listen %d default_server;" % real in text)
 
 
-def site(world, tmp_path, rules, *args, **host_vars):
-    """Run antsle.antman.site on the world: playrun's summary (rc, changed, changed_tasks, diffs, errors)."""
+def site(world, tmp_path, rules, *args, results=(), **host_vars):
+    """Run antsle.antman.site on the world: playrun's summary (rc, changed, changed_tasks, diffs, errors;
+    ``results``: the results of the tasks of these names)."""
     variables = {
         "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
         "antman_lb_install": False, "antman_lb_nginx_binary": world.binary, "antman_lb_nginx_conf": world.conf,
@@ -85,7 +87,8 @@ def site(world, tmp_path, rules, *args, **host_vars):
     inventory = os.path.join(str(tmp_path), "inventory.yml")
     with open(inventory, "w") as handle:
         json.dump({"antsle": {"hosts": {"layout-host": variables}}}, handle)
-    proc = subprocess.run(tool("tests.support.playrun", "--", "-i", inventory, "antsle.antman.site", *args),
+    asked = [arg for task in results for arg in ("--results", task)]
+    proc = subprocess.run(tool("tests.support.playrun", *(asked + ["--", "-i", inventory, "antsle.antman.site"] + list(args))),
                           stdout=subprocess.PIPE, universal_newlines=True, check=True)
     return json.loads(proc.stdout)
 
@@ -283,5 +286,114 @@ def test_taking_over_antman_s_balanced_domain_parse_review_apply_with_overridden
 
         kept = site(world, tmp_path, rules + [parsed])
         assert kept["rc"] == 0 and kept["changed"] == 0, kept
+    finally:
+        world.stop()
+
+
+def test_a_host_that_includes_the_rules_directory_itself_keeps_that_include_and_reads_each_rule_once(tmp_path):
+    """A user of the modules followed lb_rule's advice ("add 'include .../antman.d/*.conf;' inside
+    http { }") and made rules; then the site playbook runs. The drop-in must not include the rules
+    directory a second time (nginx: duplicate upstream), check mode predicts the run, and the
+    rules keep serving."""
+    world = LayoutWorld("debian")
+    world.start()
+    try:
+        mine = rules_for(world, "debian")[:1]
+        host = {"rules_dir": world.rules_dir, "nginx_conf": world.conf, "nginx_binary": world.binary}
+        playbook = os.path.join(str(tmp_path), "modules.yml")
+        with open(playbook, "w") as handle:
+            json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+                {"antsle.antman.lb_base_config": dict(host, includes=[{"path": world.rules_dir + "/*.conf"}])},
+                {"antsle.antman.lb_rule": dict(mine[0], **host)}]}], handle)
+        outside = subprocess.run(tool("tests.support.playrun", "--", "-i", "localhost,", "-c", "local", "-e",
+                                      "ansible_python_interpreter=%s" % sys.executable, playbook),
+                                 stdout=subprocess.PIPE, universal_newlines=True, check=True)
+        assert json.loads(outside.stdout)["rc"] == 0, outside.stdout
+        assert distribution(world.port(80), "web.test", 3) == {"antlet110": 2, "antlet111": 1}
+
+        check = site(world, tmp_path, mine, "--check", "--diff")
+        first = site(world, tmp_path, mine, "--diff")
+        assert check["rc"] == 0 and first["rc"] == 0, first
+        assert first["changed_tasks"] == check["changed_tasks"] == [BASE_TASK] and first["diffs"] == check["diffs"]
+        with open(world.path("/etc/nginx/conf.d/zz-antman.conf")) as handle:
+            dropin = handle.read()
+        assert "include %s/*.conf;" % world.rules_dir not in dropin
+        assert "are included by the host's own configuration" in dropin
+        assert distribution(world.port(80), "web.test", 3) == {"antlet110": 2, "antlet111": 1}
+        assert get(world.port(80), "unknown.example")[0] == 421
+        notes = [note for message in first["messages"] if isinstance(message, list) for note in message]
+        assert any(note.startswith("the host's configuration includes the rules directory itself") for note in notes)
+        second = site(world, tmp_path, mine)
+        assert second["rc"] == 0 and second["changed"] == 0, second
+    finally:
+        world.stop()
+
+
+ACME_REPORT = ("antsle.antman.load_balancer : Report the ACME certificates that would be issued or renewed (check "
+               "mode, the CA is not contacted)")
+STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
+PRODUCTION = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+def issued_certificate(world, names, directory):
+    """What an earlier run left for the ACME rule shop: its key, the certificate the CA issued for
+    ``names`` (served as well) and the record of the ``directory`` that issued it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    acme = world.path("/var/lib/antman/acme")
+    for sub in ("private", "issued", "certs", "challenge/.well-known/acme-challenge"):
+        os.makedirs(os.path.join(acme, sub), exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    with open(os.path.join(acme, "private", "shop.key"), "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=89))
+                   .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+                   .sign(key, hashes.SHA256()))
+    for sub in ("issued", "certs"):
+        with open(os.path.join(acme, sub, "shop.pem"), "wb") as handle:
+            handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(os.path.join(acme, "issued", "shop.directory"), "w") as handle:
+        handle.write(directory + "\n")
+    return acme
+
+
+def test_check_mode_says_an_acme_certificate_is_due_when_its_names_or_its_ca_are_not_the_rule_s(tmp_path):
+    """A name added to an acme rule, or antman_lb_acme_directory switched from Let's Encrypt's staging
+    CA to production: the certificate served must be replaced in this run, not at its renewal 60
+    days later. Check mode (the CA is never contacted) says it would obtain it, and why; with names
+    and CA as they were, nothing is due."""
+    world = LayoutWorld("debian", extra_ports=(80, 443))
+    world.start()
+    try:
+        acme = issued_certificate(world, ["shop.test"], STAGING)
+        shop = {"name": "shop", "server_name": ["shop.test"], "server_port": world.port(443),
+                "tls": {"acme": True}, "upstreams": [{"address": world.antlets[110].address}]}
+
+        def due(rule, directory):
+            # The system's python, with the cryptography the role installs on a host for community.crypto
+            # (scripts/setup.sh; the venv's is newer than that collection supports).
+            check = site(world, tmp_path, [rule], "--check", results=[ACME_REPORT], antman_lb_acme_dir=acme,
+                         antman_lb_acme_email="ops@example.com", antman_lb_acme_directory=directory,
+                         ansible_python_interpreter="/usr/bin/python3")
+            assert check["rc"] == 0, check
+            return [item["msg"] for item in check["results"][ACME_REPORT] if item["status"] != "skipped"]
+
+        files = world.files()
+        assert due(shop, STAGING) == []
+        added = dict(shop, server_name=["shop.test", "www.shop.test"])
+        assert due(added, STAGING) == [
+            "would obtain the certificate of rule shop (shop.test, www.shop.test) from %s: its names (shop.test) are "
+            "not the rule's (shop.test, www.shop.test)" % STAGING]
+        assert due(shop, PRODUCTION) == [
+            "would obtain the certificate of rule shop (shop.test) from %s: it was issued by %s, not by %s"
+            % (PRODUCTION, STAGING, PRODUCTION)]
+        assert world.files() == files
     finally:
         world.stop()

@@ -46,7 +46,10 @@ ENTRY_POINTS = {
     "configure": ("Apply the base configuration and keep nginx running",
                   ["The configure part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: configure)): the "
                    "http-level drop-in, the stream context and the default site, as one validated change of "
-                   "M(antsle.antman.lb_base_config), then nginx started if it does not run."]),
+                   "M(antsle.antman.lb_base_config), then nginx started if it does not run.",
+                   "The first step on a host for users of the modules: it never touches a rule, needs no "
+                   "C(antman_lb_rules), and gives the ports of C(antman_lb_extra_ports) and of the managed rules "
+                   "already there a catch-all server."]),
     "rules": ("Apply the rules from inventory",
               ["The rules part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: rules)): "
                "C(antman_lb_rules) applied with M(antsle.antman.lb_rules) in one step."]),

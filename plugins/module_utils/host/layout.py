@@ -31,9 +31,9 @@ import glob
 import os
 import re
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_servers, server_names
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_ports, http_servers, server_names
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import path_matches
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import upstream_name
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import rule_file_name, upstream_name
 
 # Every file the collection writes names it near its top (rule files, the role's drop-in and stream context).
 COLLECTION_MARK = b"antsle.antman"
@@ -218,6 +218,37 @@ class HostLayout:
                         notes.append("port %d: the host's server in %s listens on %s:%d only; requests to that address "
                                      "reach the host's servers there, never a rule"
                                      % (port, server.where, listen.address, port))
+        return notes
+
+    def ports_without_default(self, ports):
+        """Of ``ports``, those where no server outside the rules directory is nginx's default: none
+        says ``default_server`` there (the role's catch-all does) and none is read before the rules.
+        On such a port a Host name no rule serves goes to the first rule nginx reads there."""
+        position = self._position(os.path.join(self.rules_dir, "antman-probe.conf"))
+        missing = []
+        for port in ports:
+            on_port = [server for server in self.scan.servers if port in server.ports()]
+            explicit = any(listen.port == port and listen.default for server in on_port for listen in server.listens)
+            if not explicit and not any(server.order < position for server in on_port):
+                missing.append(port)
+        return missing
+
+    def catch_all_notes(self, rules, before):
+        """Warnings for the ports that rules in ``rules`` (canonical, the rule set after a change) take
+        anew, compared with ``before`` ({name: rule}, the rule set before it), where a Host name no
+        rule serves is answered by whichever rule nginx reads first (a host whose nginx the role did
+        not configure). A change that keeps its rules' ports (an edit, lb_upstream) says nothing again."""
+        notes, new_ports = [], set()
+        for rule in rules:
+            old = before.get(rule["name"])
+            new_ports.update(set(http_ports([rule])) - set(http_ports([old] if old is not None else [])))
+        for port in self.ports_without_default(sorted(new_ports)):
+            first = min((rule_file_name(rule), rule["name"]) for rule in rules if rule["protocol"] == "http"
+                        and any(server_port == port for server_port, _tls, _what in http_servers(rule)))[1]
+            notes.append("port %d has no default server: nginx answers a Host name that no rule serves with rule '%s' "
+                         "(the first it reads on that port). Add a catch-all there: the antsle.antman.load_balancer role "
+                         "does it (antman_lb_extra_ports, or its rules' ports), or a server of your own with "
+                         "'listen %d default_server;' and 'return 421;'" % (port, first, port))
         return notes
 
     def host_ports(self):

@@ -167,9 +167,10 @@ def check_includes(scan, rules_dir, stream=False):
     context, suffix = ("stream", ".stream") if stream else ("http", ".conf")
     if not scan.includes_dir(rules_dir, context=(context,), suffix=suffix):
         raise NginxError(
-            "rules_dir %s is not included from the %s context of %s: add 'include %s/*%s;' inside %s { } "
-            "(the antsle.antman.load_balancer role does this)"
-            % (rules_dir, context, scan.conf_path, rules_dir, suffix, context))
+            "rules_dir %s is not included from the %s context of %s: run the antsle.antman.load_balancer role "
+            "with tasks_from: configure%s once (README, \"First step\"), or add 'include %s/*%s;' inside %s { }"
+            % (rules_dir, context, scan.conf_path, " and antman_lb_stream: true" if stream else "", rules_dir, suffix,
+               context))
 
 
 class Host:

@@ -113,6 +113,7 @@ class Outcome:
         self.requested = requested or {}
         self.reloaded = False
         self.recovered = False
+        self.notes = []  # about the host's nginx: ports where no default server answers unknown names
 
     @property
     def changes(self):
@@ -123,10 +124,11 @@ class Outcome:
         return bool(self.changes) or self.recovered
 
     def warnings(self):
-        """What a module warns about: files in the rules directory it leaves alone, and requested
-        rules that will not fail over as an operator would expect."""
+        """What a module warns about: files in the rules directory it leaves alone, requested rules
+        that will not fail over as an operator would expect, and ports changed rules use where a
+        Host name no rule serves reaches the first rule nginx reads."""
         notes = self.snapshot.warnings() if self.snapshot is not None else []
-        return notes + rule_warnings(self.requested.values())
+        return notes + rule_warnings(self.requested.values()) + self.notes
 
 
 def rule_text(rule, current, rules_dir, features):
@@ -286,12 +288,17 @@ class Transaction:
         changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
         changing = set(c.name for c in changes)
         check_rule_set(final_rules.values(), changing=changing)
-        problems = self.host.layout().rule_problems(final_rules.values(), changing=changing)
+        layout = self.host.layout()
+        problems = layout.rule_problems(final_rules.values(), changing=changing)
         if problems:
             raise RuleError(problems)
-        if needs_stream(final_rules.values()) and self.rules_included:
-            check_includes(self.host.scan, self.rules_dir.path, stream=True)
-        return Outcome(snapshot, final_rules, changes, file_changes, requested=desired)
+        outcome = Outcome(snapshot, final_rules, changes, file_changes, requested=desired)
+        if self.rules_included:
+            if needs_stream(final_rules.values()):
+                check_includes(self.host.scan, self.rules_dir.path, stream=True)
+            # Without the base configuration yet (include_pending) its catch-all is not there to see.
+            outcome.notes = layout.catch_all_notes(final_rules.values(), snapshot.rules())
+        return outcome
 
     def _require_valid(self):
         """Refuse to build on a configuration nginx already rejects: a change could not be told apart

@@ -49,6 +49,11 @@ class OutOfRange(FieldError):
         self.nearest = nearest
 
 
+def rule_label(name):
+    """How every message names a rule: ``rule 'web'`` (names are validated: they hold no quote)."""
+    return "rule '%s'" % name
+
+
 def show(value):
     """A printable, single-line, bounded rendering of a bad value for error messages. A value that
     holds a PEM private key (given in the wrong field, say) is described, never shown."""

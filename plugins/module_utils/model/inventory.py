@@ -17,7 +17,8 @@ from collections import OrderedDict
 
 from ansible.module_utils.common.collections import is_sequence
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_address, parse_bool, parse_int, show
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
+    FieldError, parse_address, parse_bool, parse_int, rule_label, show)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule, rule_name_of
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import (
     check_rule_set, http_ports, needs_stream, tls_ports)
@@ -157,12 +158,12 @@ def inventory_rules(rules, groups, hostvars, acme_dir=None):
         try:
             rule = expand_rule(raw, groups, hostvars)
         except RuleError as error:
-            name = " (rule %s)" % show(error.rule_name) if error.rule_name else ""
+            name = " (%s)" % rule_label(error.rule_name) if error.rule_name else ""
             problems.extend("%s%s: %s" % (where, name, problem) for problem in error.problems)
             continue
         if rule["name"] in first_seen:
-            problems.append("%s: rule %s is already listed as antman_lb_rules[%d]"
-                            % (where, show(rule["name"]), first_seen[rule["name"]]))
+            problems.append("%s: %s is already listed as antman_lb_rules[%d]"
+                            % (where, rule_label(rule["name"]), first_seen[rule["name"]]))
             continue
         first_seen[rule["name"]] = index
         expanded.append((rule, raw))

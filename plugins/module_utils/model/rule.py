@@ -22,6 +22,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     parse_name,
     parse_server_names,
     parse_time_ms,
+    rule_label,
     show,
 )
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
@@ -38,7 +39,7 @@ class RuleError(ValueError):
     def __init__(self, problems, rule_name=None):
         self.problems = list(problems)
         self.rule_name = rule_name
-        prefix = "rule %s: " % show(rule_name) if rule_name else ""
+        prefix = rule_label(rule_name) + ": " if rule_name else ""
         super(RuleError, self).__init__(prefix + "; ".join(self.problems))
 
 
@@ -277,10 +278,12 @@ def _parse_field(raw, key, problems, default):
         return default
 
 
-def merge_rule(existing, raw):
-    """Raw input merged over an existing canonical rule (the ``merged`` state): fields the input
-    does not give keep their current value; upstreams are matched by canonical address, and an
-    upstream the input does not mention is kept. The result still has to be normalised."""
+def merge_rule(existing, raw, merge_upstreams_by_address=True):
+    """Raw input merged over an existing canonical rule: fields the input does not give keep their
+    current value. Upstreams given are matched by canonical address and an upstream the input does
+    not mention is kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False`` they
+    replace the list (``lb_rule``, whose upstreams are the list). The result still has to be
+    normalised."""
     merged = OrderedDict(existing)
     if raw.get("protocol") is not None and raw["protocol"] != existing.get("protocol"):
         # A new protocol: the fields that only the old one had, or whose default differs, go.
@@ -298,7 +301,7 @@ def merge_rule(existing, raw):
         merged["tls"] = merge_tls(merged["tls"], raw["tls"])
     elif raw.get("tls") is not None:
         merged["tls"] = raw["tls"]
-    if raw.get("upstreams") is not None and isinstance(raw["upstreams"], (list, tuple)):
+    if raw.get("upstreams") is not None and isinstance(raw["upstreams"], (list, tuple)) and merge_upstreams_by_address:
         merged["upstreams"] = merge_upstreams(existing["upstreams"], raw["upstreams"])
     elif raw.get("upstreams") is not None:
         merged["upstreams"] = raw["upstreams"]

@@ -27,6 +27,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     parse_tls_protocols)
 
 PROTOCOLS = ("http", "tcp", "udp")
+RULE_DEFAULT_PROTOCOL = "http"
 HTTP = ("http",)
 TCP = ("tcp",)
 HTTP_TCP = ("http", "tcp")
@@ -87,7 +88,7 @@ class Field:
 
 UPSTREAM_FIELDS = (
     Field("address", "str", required=True, description=[
-        "V(host), V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). The port defaults to 80.",
+        "V(host), V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). Without a port, port 80.",
         "Host names must resolve when nginx loads the configuration, or the change is refused and rolled back.",
         "Two upstreams of one rule cannot have the same address.",
     ]),  # parsed by rule.normalize_upstream (parse_address), which also checks duplicates
@@ -129,11 +130,11 @@ TLS_FIELDS = (
         "nginx serves C(<acme_dir>/certs/<name>.pem) with the key C(<acme_dir>/private/<name>.key); until the CA "
         "has issued the certificate, the role puts a self-signed placeholder there.",
         "Given instead of the certificate and key fields."]),
-    Field("acme_dir", "str", parse=parse_path, description=[
-        "With O(tls.acme), the directory of the ACME files (the role sets it from C(antman_lb_acme_dir)). "
-        "Default V(%s)." % DEFAULT_ACME_DIR]),
-    Field("protocols", "list", elements="str", choices=list(TLS_PROTOCOLS), parse=parse_tls_protocols, description=[
-        "TLS versions accepted. Default V([TLSv1.2, TLSv1.3]).",
+    Field("acme_dir", "str", parse=parse_path, default=DEFAULT_ACME_DIR, description=[
+        "With O(tls.acme), the directory of the ACME files (the role sets it from C(antman_lb_acme_dir))."]),
+    Field("protocols", "list", elements="str", choices=list(TLS_PROTOCOLS), parse=parse_tls_protocols,
+          default=list(TLS_PROTOCOLS), description=[
+        "TLS versions accepted.",
         "Ciphers and key exchange groups follow Mozilla's \"intermediate\" profile (forward-secret AEAD suites only, "
         "groups X25519, prime256v1, secp384r1); they are not configurable."]),
     Field("hsts", "int", parse=lambda v: parse_int(v, 0, MAX_HSTS), description=[
@@ -150,9 +151,8 @@ RATE_LIMIT_FIELDS = (
     Field("requests_per_second", "int", parse=lambda v: parse_int(v, 1, MAX_RATE), description=[
         "http - requests per second each client address may make (1-%d), on average." % MAX_RATE,
     ]),
-    Field("burst", "int", parse=lambda v: parse_int(v, 0, MAX_RATE), description=[
-        "http - requests beyond the rate a client may make at once, served without delay; the next ones get C(429). "
-        "Default V(0).",
+    Field("burst", "int", parse=lambda v: parse_int(v, 0, MAX_RATE), default=0, description=[
+        "http - requests beyond the rate a client may make at once, served without delay; the next ones get C(429).",
     ]),
     Field("connections", "int", parse=lambda v: parse_int(v, 1, MAX_CONNECTIONS), description=[
         "tcp - connections each client address may have open at once (1-%d); more are closed." % MAX_CONNECTIONS,
@@ -171,7 +171,7 @@ RULE_FIELDS = (
         "in case are the same name to nginx and are refused.",
     ]),  # parsed by rule.normalize_rule (parse_name), which names the rule in every error
     Field(
-        "protocol", "str", default="http", choices=list(PROTOCOLS), parse=lambda v: parse_choice(v, PROTOCOLS),
+        "protocol", "str", default=RULE_DEFAULT_PROTOCOL, choices=list(PROTOCOLS), parse=lambda v: parse_choice(v, PROTOCOLS),
         description=[
             "V(http) balances HTTP requests (nginx's http context), with server names, TLS and per-request retries.",
             "V(tcp) and V(udp) balance connections and datagrams (nginx's stream context); the port identifies "
@@ -393,8 +393,8 @@ INVENTORY_FIELDS = (
         "Address from the host's C(antman_lb_address) (default C(ansible_host), else the inventory "
         "host name); weight, backup and down from C(antman_lb_weight), C(antman_lb_backup), C(antman_lb_down).",
     ]),
-    Field("upstream_port", "int", parse=lambda v: parse_int(v, 1, 65535), description=[
-        "Port of the inventory-driven upstreams whose address has none (default 80).",
+    Field("upstream_port", "int", parse=lambda v: parse_int(v, 1, 65535), default=80, description=[
+        "Port of the inventory-driven upstreams whose address has none.",
     ]),
 )
 
@@ -431,7 +431,23 @@ def upstream_defaults():
 
 # --- derived: argument specs -----------------------------------------------------------------------
 
-def _spec(field, with_defaults):
+def shown_default(field):
+    """The default ``field`` shows in the documentation and Ansible's argument spec: its default, or
+    the default of the protocols it applies to when they agree, else http's (the description names
+    the others); None when it has none (a value computed from the rule, or nothing).
+
+    The modules never take these from Ansible for rule fields: they read the fields a task gives
+    (``modules/common.py``, ``given``), and the model applies the defaults of the rule's protocol
+    when a rule is created, or keeps the current values when it is edited."""
+    if field.has_default:
+        return field.default
+    values = [field.protocol_defaults[p] for p in PROTOCOLS if p in field.protocol_defaults]
+    if values and all(value == values[0] for value in values):
+        return values[0]
+    return field.protocol_defaults.get(RULE_DEFAULT_PROTOCOL)
+
+
+def _spec(field):
     spec = {"type": field.type}
     for key in ("elements", "choices", "no_log"):
         value = getattr(field, key)
@@ -439,17 +455,16 @@ def _spec(field, with_defaults):
             spec[key] = copy.copy(value)
     if field.required:
         spec["required"] = True
-    if with_defaults and field.has_default and field.default is not None:
-        spec["default"] = field.default
+    if shown_default(field) is not None:
+        spec["default"] = copy.copy(shown_default(field))
     if field.options:
-        spec["options"] = argument_spec(field.options, with_defaults)
+        spec["options"] = argument_spec(field.options)
     return spec
 
 
-def argument_spec(fields, with_defaults=True):
-    """An Ansible argument spec for ``fields``. Fields whose default depends on the protocol have
-    none here: the model supplies it."""
-    return dict((field.name, _spec(field, with_defaults)) for field in fields)
+def argument_spec(fields):
+    """An Ansible argument spec for ``fields``, with the defaults the documentation shows."""
+    return dict((field.name, _spec(field)) for field in fields)
 
 
 def rule_argument_spec():
@@ -458,9 +473,9 @@ def rule_argument_spec():
 
 
 def config_argument_spec():
-    """lb_rules: ``config``, a list of rules whose fields have no defaults (with ``merged``, a field
-    an item does not mention keeps the rule's current value)."""
-    return {"config": {"type": "list", "elements": "dict", "options": argument_spec(RULE_FIELDS, with_defaults=False)}}
+    """lb_rules: ``config``, a list of rules (with ``merged``, a field an item does not give keeps
+    the rule's current value: the module reads what each item gives)."""
+    return {"config": {"type": "list", "elements": "dict", "options": argument_spec(RULE_FIELDS)}}
 
 
 # --- derived: documentation --------------------------------------------------------------------------
@@ -472,18 +487,17 @@ def _shown(value):
 
 
 def _default_note(field):
-    """A sentence stating a protocol-dependent default (the spec cannot carry it)."""
-    if not field.protocol_defaults:
+    """A sentence naming the defaults of the protocols whose default differs from the one shown."""
+    shown = shown_default(field)
+    others = [(p, field.protocol_defaults[p]) for p in PROTOCOLS
+              if p in field.protocol_defaults and field.protocol_defaults[p] != shown]
+    if shown is None or not others:
         return None
-    values = [(p, field.protocol_defaults[p]) for p in PROTOCOLS if p in field.protocol_defaults]
-    if any(value is None for _protocol, value in values):
-        return None
-    if len(values) == 1:
-        return "Default V(%s)." % _shown(values[0][1])
-    return "Default %s." % ", ".join("V(%s) for %s" % (_shown(value), protocol) for protocol, value in values)
+    return "The default shown is for %s rules; not given, %s." % (
+        RULE_DEFAULT_PROTOCOL, " and ".join("a %s rule has V(%s)" % (protocol, _shown(value)) for protocol, value in others))
 
 
-def _doc(field, refs, with_defaults, suboptions_key):
+def _doc(field, refs, suboptions_key):
     description = [text.replace("O(", "O(%s" % refs) if refs else text for text in field.description]
     if field.protocols != PROTOCOLS and field.name != "server_name":
         description[0] = "%s only. " % " and ".join(field.protocols) + description[0]
@@ -497,26 +511,21 @@ def _doc(field, refs, with_defaults, suboptions_key):
         doc["choices"] = list(field.choices)
     if field.required:
         doc["required"] = True
-    if field.has_default and field.default is not None:
-        if with_defaults:
-            doc["default"] = field.default
-        else:
-            doc["description"] = description + [
-                "When a rule is created or replaced and this is not given, V(%s)." % _shown(field.default)]
+    if shown_default(field) is not None:
+        doc["default"] = copy.copy(shown_default(field))
     if field.no_log is not None and suboptions_key == "options":
         doc["no_log"] = field.no_log  # role argument specs validate with it; module docs do not carry it
     if field.options:
-        doc[suboptions_key] = option_docs(field.options, refs, with_defaults, suboptions_key)
+        doc[suboptions_key] = option_docs(field.options, refs, suboptions_key)
     return doc
 
 
-def option_docs(fields, refs="", with_defaults=True, suboptions_key="suboptions"):
+def option_docs(fields, refs="", suboptions_key="suboptions"):
     """Documentation of ``fields`` (plain data, as in a DOCUMENTATION block's ``options``).
 
-    ``refs`` prefixes every option reference (``config[].`` in lb_rules), ``with_defaults=False``
-    moves defaults into the description (lb_rules' config items), ``suboptions_key`` is
+    ``refs`` prefixes every option reference (``config[].`` in lb_rules), ``suboptions_key`` is
     ``options`` for role argument specs."""
-    return OrderedDict((field.name, _doc(field, refs, with_defaults, suboptions_key)) for field in fields)
+    return OrderedDict((field.name, _doc(field, refs, suboptions_key)) for field in fields)
 
 
 def role_rule_options():

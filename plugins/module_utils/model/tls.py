@@ -76,7 +76,9 @@ def normalize_tls(raw):
             for key in ("certificate_sha256", "key_sha256"):
                 tls[key] = _field(key, TLS[key].parse, raw[key])
         else:
-            problems.append("tls: %s (given: %s)" % (FORMS, ", ".join(sorted(given)) or "nothing"))
+            # Name everything given, protocols and hsts included: they go with a form, not instead of one.
+            named = sorted(given | set(key for key in COMMON if raw.get(key) is not None))
+            problems.append("tls: %s (given: %s)" % (FORMS, ", ".join(named) if named else "nothing"))
         protocols = raw.get("protocols")
         tls["protocols"] = (list(TLS_PROTOCOLS) if protocols is None
                             else _field("protocols", TLS["protocols"].parse, protocols))
@@ -112,12 +114,14 @@ def is_acme(rule):
 def acme_files(rule):
     """The files of an acme rule under its ``acme_dir``: what nginx serves (``certificate``, ``key``),
     where the CA's certificate is stored before it is served (``issued``: a failed renewal never
-    touches the served one) and where challenge files go (``challenge_root``, nginx's ``root``)."""
+    touches the served one), the ACME directory that issued it (``record``, see ``model/acme.py``)
+    and where challenge files go (``challenge_root``, nginx's ``root``)."""
     base = rule["tls"]["acme_dir"]
     name = rule["name"]
     return OrderedDict([
         ("certificate", "%s/certs/%s.pem" % (base, name)),
         ("key", "%s/private/%s.key" % (base, name)),
         ("issued", "%s/issued/%s.pem" % (base, name)),
+        ("record", "%s/issued/%s.directory" % (base, name)),
         ("challenge_root", "%s/challenge" % base),
     ])

@@ -12,11 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+import difflib
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import Host
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError, Transaction
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import PRIVATE_KEY_MARK
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import NAME_RE, PRIVATE_KEY_MARK, rule_label, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import Nginx, NginxError
 
@@ -67,11 +70,22 @@ class AntmanModule(AnsibleModule):
     it was given (``key_content`` is ``no_log`` already; a key pasted into ``tls.key``, into
     ``certificate_content`` or under a misspelt option is not). Registered as soon as the arguments
     are read, before Ansible validates them: its own errors (an unsupported option, a wrong type)
-    return ``invocation`` with the key masked too."""
+    return ``invocation`` with the key masked too.
+
+    It also keeps what the task gave, before Ansible fills in defaults (``given``: an option left
+    out of an existing rule keeps its value), and names the list item of a misspelt suboption
+    (``input_problems``; Ansible's own message says ``config.server_nmae``, not which item)."""
 
     def _load_params(self):
         super(AntmanModule, self)._load_params()
         hide_private_keys(self)
+        self.input_problems = unsupported_suboptions(self.argument_spec, self.params)
+        self.raw_params = copy.deepcopy(self.params)
+
+    def given(self):
+        """The options the task gave (not None), with Ansible's conversions applied and without the
+        defaults it filled in, in lists and suboptions too."""
+        return given_options(self.raw_params, self.params)
 
     def log(self, msg, log_args=None):
         """Log with NUL characters escaped. syslog refuses them, and AnsibleModule logs the arguments
@@ -94,11 +108,52 @@ def hide_private_keys(module):
             module.no_log_values.add(value)
 
 
+def given_options(raw, validated):
+    """``validated`` restricted to what ``raw`` (the same options before validation) gives."""
+    if isinstance(raw, dict) and isinstance(validated, dict):
+        return dict((key, given_options(value, validated.get(key))) for key, value in raw.items()
+                    if value is not None and key in validated)
+    if isinstance(raw, list) and isinstance(validated, list) and len(raw) == len(validated):
+        return [given_options(item, checked) for item, checked in zip(raw, validated)]
+    return validated
+
+
+def unsupported_suboptions(spec, params, where=""):
+    """Problems naming each suboption a list item or a dict gives that its spec lacks, with the item's
+    index (and rule name), as the rule model names fields: ``config[1] (rule 'api'): upstreams[0]:
+    unsupported field "wieght" (did you mean "weight"?)``. Such keys are removed from ``params``, so
+    that the module reports them itself, all at once, instead of Ansible's message without the index."""
+    problems = []
+    for key, option in spec.items():
+        options, value = option.get("options"), params.get(key) if isinstance(params, dict) else None
+        if not options or value is None:
+            continue
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            if not isinstance(item, dict):
+                continue  # Ansible's own type check names it
+            path = "%s%s%s" % (where, key, "" if index is None else "[%s]" % index)
+            name = item.get("name") if key == "config" else None
+            if isinstance(name, str) and NAME_RE.match(name):
+                path, inner = "%s (%s)" % (path, rule_label(name)), "%s (%s): " % (path, rule_label(name))
+            else:
+                inner = path + "."
+            for unknown in sorted(set(item) - set(options), key=str):
+                close = difflib.get_close_matches(str(unknown), list(options), n=1)
+                problems.append("%s: unsupported field %s%s" % (path, show(unknown),
+                                                                " (did you mean %s?)" % show(close[0]) if close else ""))
+                del item[unknown]
+            problems.extend(unsupported_suboptions(options, item, inner))
+    return problems
+
+
 def execute(body):
     """Run a module: its AnsibleModule from ``body.argument_spec()`` and ``body.MODULE_KWARGS``, then
     ``body.run(module)`` -> result, the collection's errors turned into fail_json."""
     module = AntmanModule(argument_spec=body.argument_spec(), supports_check_mode=True, **body.MODULE_KWARGS)
     try:
+        if module.input_problems:
+            raise RuleError(module.input_problems)
         result = body.run(module)
     except RuleError as error:
         module.fail_json(msg=str(error), problems=error.problems)

@@ -94,6 +94,13 @@ def dropin_note(dropin, conf):
             "the http block of %s" % (shown(dropin.path), shown(conf)))
 
 
+def rules_include_notes(sites, dropin):
+    if not sites:
+        return []
+    return ["the host's configuration includes the rules directory itself (%s); the drop-in %s does not include it "
+            "again" % (", ".join(site.where for site in sites), shown(dropin.path))]
+
+
 def staying_rules(host, nginx, rules):
     """The managed rules on the host that are not among ``rules`` (by name): with ``keep_unlisted``
     (lb_rules state=replaced, the role's antman_lb_exclusive=false) they stay and keep serving, so
@@ -114,6 +121,10 @@ def run(module):
     except LayoutError as error:
         raise RuleError(["dropin_path: %s" % error])
     kept = staying_rules(host, nginx, rules) if params["keep_unlisted"] else []
+    # An include of the rules directory the host has besides the drop-in (one a user added as lb_rule
+    # asked): the drop-in must not include it again, or nginx reads every rule twice.
+    rules_sites = [site for site in host.scan.sites_including_dir(host.rules_dir.path)
+                   if os.path.normpath(site.path) != os.path.normpath(dropin.path)]
     ports = sorted(set(int(port) for port in params["ports"]) | set(http_ports(kept)))
     defaults = layout.port_defaults(ports, dropin.position)
     staying = set(default.port for default in defaults if default.stays)
@@ -122,7 +133,8 @@ def run(module):
         changed=False,
         nginx=nginx_facts(nginx, scan),
         dropin={"path": shown(dropin.path), "auto": dropin.auto, "included": dropin.included,
-                "include": dropin.site.where if dropin.site else None},
+                "include": dropin.site.where if dropin.site else None, "includes_rules": not rules_sites},
+        rules_included_by=[{"file": shown(site.path), "line": site.line} for site in rules_sites],
         rules_included=scan.includes_dir(host.rules_dir.path, context=("http",), suffix=".conf"),
         stream_included=scan.includes_dir(host.rules_dir.path, context=("stream",), suffix=".stream"),
         http_includes=[{"pattern": shown(site.pattern), "file": shown(site.path), "line": site.line}
@@ -140,5 +152,6 @@ def run(module):
         names=[{"kind": item.kind, "name": shown(item.name), "file": shown(item.path), "line": item.line}
                for item in layout.definitions],
         rule_problems=layout.rule_problems(rules),
-        notes=[dropin_note(dropin, scan.conf_path)] + layout.notes(ports, defaults, catch_all=params["catch_all"]),
+        notes=[dropin_note(dropin, scan.conf_path)] + rules_include_notes(rules_sites, dropin)
+        + layout.notes(ports, defaults, catch_all=params["catch_all"]),
     )

@@ -11,11 +11,12 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.probe import probe_addresses
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_name
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_name, rule_label
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options, read_host
 
 MODULE_KWARGS = {}
+MAX_NAMES_SHOWN = 20
 # UDP has no connection whose acceptance would say anything about the upstream.
 UDP_NOT_PROBED = {"reachable": None, "connect_ms": None, "probe_error": "udp upstreams are not probed"}
 
@@ -54,5 +55,15 @@ def run(module):
     if params["probe"]:
         rules = with_probes(rules, params["probe_timeout"])
     out_of_sync = [n for n, f in snapshot.managed.items() if not f.in_sync and (name is None or n == name)]
-    return dict(changed=False, rules=rules, out_of_sync=out_of_sync, unmanaged=snapshot.unmanaged,
-                warnings=snapshot.warnings())
+    warnings = snapshot.warnings()
+    if name is not None and name not in snapshot.managed:
+        warnings.append(missing_rule_note(name, params["rules_dir"], list(snapshot.managed)))
+    return dict(changed=False, rules=rules, out_of_sync=out_of_sync, unmanaged=snapshot.unmanaged, warnings=warnings)
+
+
+def missing_rule_note(name, rules_dir, names):
+    """Why ``rules`` is empty when one name was asked for: that rule does not exist (names compare
+    exactly, as they name files)."""
+    shown = ", ".join(names[:MAX_NAMES_SHOWN]) + (", ..." if len(names) > MAX_NAMES_SHOWN else "")
+    return "%s does not exist in %s, so rules is empty (its managed rules: %s)" % (
+        rule_label(name), rules_dir, shown or "none")

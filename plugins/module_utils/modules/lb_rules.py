@@ -22,7 +22,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.rule import Ru
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import rule_warnings
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import config_argument_spec
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, read_host, transaction
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule, rule_file_name
 
 MERGED, REPLACED, OVERRIDDEN, DELETED = "merged", "replaced", "overridden", "deleted"
 GATHERED, RENDERED, PARSED = "gathered", "rendered", "parsed"
@@ -61,7 +61,8 @@ def desired_rules(state, request, have):
         desired.update(request.rules)
         return desired
     if state == DELETED:
-        names = request.names or list(have.managed)
+        # Every managed rule only when config was left out: an empty list deletes nothing.
+        names = list(have.managed) if request.every_rule else request.names
         return OrderedDict((name, None) for name in names)
     raise ValueError("not a writing state: %s" % state)
 
@@ -103,9 +104,11 @@ def run(module):
     features = rendered_features(state, params["nginx_version"])
     if state == PARSED:
         return run_parsed(module)
-    request = parse_request(state, params["config"])
+    # The fields each item gives (Ansible fills in the documented defaults; merged keeps what is not given).
+    request = parse_request(state, module.given().get("config") if params["config"] is not None else None)
     if state == RENDERED:
-        rendered = [render_rule(rule, params["rules_dir"], features) for rule in request.rules.values()]
+        rendered = [dict(name=rule["name"], file=rule_file_name(rule), text=render_rule(rule, params["rules_dir"], features))
+                    for rule in request.rules.values()]
         return dict(changed=False, rendered=rendered, warnings=rule_warnings(request.rules.values()))
     if state == GATHERED:
         snapshot = read_host(module)

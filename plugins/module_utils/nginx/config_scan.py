@@ -315,12 +315,13 @@ class ConfScan:
 
     def includes_dir(self, directory, context=("http",), suffix=".conf"):
         """Whether a ``<directory>/<name><suffix>`` file would be included in ``context``."""
+        return bool(self.sites_including_dir(directory, context, suffix))
+
+    def sites_including_dir(self, directory, context=("http",), suffix=".conf"):
+        """The IncludeSites that include ``<directory>/<name><suffix>`` files in ``context``."""
         bases = set([os.path.normpath(os.path.abspath(directory)), os.path.realpath(directory)])
-        for where, pattern in self.includes:
-            if where == context and any(path_matches(os.path.join(base, "antman-probe" + suffix), pattern)
-                                        for base in bases):
-                return True
-        return False
+        return [site for site in self.include_sites if site.context == context and any(
+            path_matches(os.path.join(base, "antman-probe" + suffix), site.pattern) for base in bases)]
 
     def main_path(self, directive):
         """The file argument of a main-context directive (``pid``, ``error_log``), resolved, or None."""

@@ -30,10 +30,11 @@ RULES = [
 ]
 
 
-def dropin_text():
+def dropin_text(host=None):
     with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
     variables.update(ansible_managed="Ansible managed", _antman_lb_catch_all_ports=[80, 443, 8080],
+                     _antman_lb_host=host or {"dropin": {"includes_rules": True}, "rules_included_by": []},
                      _antman_lb_tls_ports=[443], _antman_lb_hash_bucket_size=512, _antman_lb_ipv6=True,
                      _antman_lb_tls_policy=tls_policy_lines())
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, "templates")),
@@ -41,6 +42,14 @@ def dropin_text():
     environment.filters["comment"] = lambda text, decoration="": "# " + text
     environment.filters["bool"] = to_bool
     return environment.get_template("antman.conf.j2").render(**variables)
+
+
+def test_the_drop_in_includes_the_rules_unless_the_host_does(tmp_path):
+    assert "\ninclude /etc/nginx/antman.d/*.conf;\n" in dropin_text()
+    host = {"dropin": {"includes_rules": False}, "rules_included_by": [{"file": "/etc/nginx/nginx.conf", "line": 31}]}
+    text = dropin_text(host)
+    assert "include /etc/nginx/antman.d/*.conf;" not in text
+    assert "# The rules (/etc/nginx/antman.d/*.conf) are included by the host's own configuration:\n# /etc/nginx/nginx.conf" in text
 
 
 def added_names(tmp_path, text):

@@ -21,4 +21,3 @@ def test_top_level_fragment_matches_lb_rule_argspec():
 def test_config_fragment_is_derived_and_matches_lb_rules_argspec():
     config = yaml.safe_load(ModuleDocFragment.CONFIG)["options"]["config"]["suboptions"]
     assert doc_types(config) == spec_types(config_argument_spec()["config"]["options"])
-    assert "\ndefault:" not in ModuleDocFragment.CONFIG and " default: " not in ModuleDocFragment.CONFIG

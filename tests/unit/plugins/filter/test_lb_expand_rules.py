@@ -80,7 +80,7 @@ def test_a_host_var_change_changes_the_rule():
 def test_inventory_fields_are_validated(rule, expected):
     rule = dict({"name": "shop", "server_name": "shop.example.com"}, **rule)
     message = error_of(rule)
-    assert "antman_lb_rules[0] (rule \"shop\"): " + expected in message
+    assert "antman_lb_rules[0] (rule 'shop'): " + expected in message
 
 
 def test_bad_host_vars_name_the_host_group_and_variable():
@@ -104,16 +104,16 @@ def test_every_problem_of_every_rule_is_reported_at_once():
         {"name": "two", "server_name": "two.example.com", "upstreams": [], "colour": "red"},
     )
     assert message.startswith("invalid antman_lb_rules:")
-    for expected in ('antman_lb_rules[0] (rule "one"): upstream_group: "nope" is not a group',
-                     'antman_lb_rules[0] (rule "one"): server_name: "bad name" is not a host name',
-                     'antman_lb_rules[1] (rule "two"): unsupported field "colour"',
-                     'antman_lb_rules[1] (rule "two"): upstreams: the list is empty'):
+    for expected in ("antman_lb_rules[0] (rule 'one'): upstream_group: \"nope\" is not a group",
+                     "antman_lb_rules[0] (rule 'one'): server_name: \"bad name\" is not a host name",
+                     "antman_lb_rules[1] (rule 'two'): unsupported field \"colour\"",
+                     "antman_lb_rules[1] (rule 'two'): upstreams: the list is empty"):
         assert expected in message
 
 
 def test_rule_set_clashes_are_caught_before_anything_is_applied():
     base = {"server_name": "shop.example.com", "upstreams": [{"address": "10.1.1.1"}]}
-    assert "rule \"shop\" is already listed as antman_lb_rules[0]" in error_of(dict(base, name="shop"), dict(base, name="shop"))
+    assert "rule 'shop' is already listed as antman_lb_rules[0]" in error_of(dict(base, name="shop"), dict(base, name="shop"))
     clash = error_of(dict(base, name="shop"), dict(base, name="shop2"))
     assert "server_name 'shop.example.com' on server_port 80 is already used by rule" in clash
 

@@ -34,7 +34,7 @@ def test_ports_tls_ports_and_stream_come_from_the_model_and_hold_no_key():
 
 
 def test_bad_rules_and_ports_are_named():
-    with pytest.raises(AnsibleFilterError, match=r"antman_lb_rules\[0\] \(rule \"site\"\): server_port"):
+    with pytest.raises(AnsibleFilterError, match=r"antman_lb_rules\[0\] \(rule 'site'\): server_port"):
         lb_rule_set_facts([dict(RULES[0], server_port=0)], GROUPS, HOSTVARS)
     with pytest.raises(AnsibleFilterError, match=r"antman_lb_extra_ports\[1\]: 70000 is out of range"):
         lb_rule_set_facts(RULES[:1], GROUPS, HOSTVARS, [81, 70000])

@@ -37,7 +37,8 @@ def test_reads_the_layout_the_defaults_and_what_nginx_is(host, run_module):
     assert not failed and not result["changed"] and sorted(os.listdir(host.root)) == before
     vhosts = os.path.join(host.root, "virtualhosts")
     assert result["dropin"] == {"path": os.path.join(vhosts, "zz-antman.conf"), "auto": True, "included": True,
-                                "include": "%s:7" % host.conf}
+                                "include": "%s:7" % host.conf, "includes_rules": True}
+    assert result["rules_included_by"] == []
     assert result["http_includes"] == [{"pattern": os.path.join(vhosts, "*.conf"), "file": host.conf, "line": 7}]
     assert result["default_servers"] == [
         {"port": 80, "file": os.path.join(vhosts, "ui.conf"), "line": 2, "server_name": ["myantsle.local"],
@@ -67,6 +68,28 @@ def test_names_rules_that_do_not_fit_and_refuses_to_take_a_foreign_file(host, ru
         handle.write("# someone else's\n")
     failed, result = run_module(lb_host_info.main, host.params())
     assert failed and "zz-antman.conf is where the role's drop-in would go" in result["msg"]
+
+
+def test_a_rules_directory_the_host_includes_itself_is_not_included_again_by_the_drop_in(host, run_module):
+    """The line lb_rule asks for (added by hand or with lb_base_config) includes the rules directory:
+    the drop-in must not include it too (nginx would read every rule twice: duplicate upstream). The
+    drop-in's own include, once written, does not count as the host's."""
+    antman_host(host)
+    text = (NGINX_CONF % {"root": host.root}).replace(
+        "    include %s/virtualhosts/*.conf;\n" % host.root,
+        "    include %s/virtualhosts/*.conf;\n    include %s/*.conf;  # added by antsle.antman\n" % (host.root, host.rules_dir))
+    with open(host.conf, "wb") as handle:
+        handle.write(text.encode("latin-1"))
+    failed, result = run_module(lb_host_info.main, host.params())
+    assert not failed and result["dropin"]["includes_rules"] is False and result["rules_included"]
+    assert result["rules_included_by"] == [{"file": host.conf, "line": 8}]
+    assert "the host's configuration includes the rules directory itself (%s:8)" % host.conf in " ".join(result["notes"])
+    with open(host.conf, "wb") as handle:
+        handle.write((NGINX_CONF % {"root": host.root}).encode("latin-1"))
+    with open(os.path.join(host.root, "virtualhosts", "zz-antman.conf"), "w") as handle:
+        handle.write("# antsle.antman.load_balancer\ninclude %s/*.conf;\n" % host.rules_dir)
+    failed, result = run_module(lb_host_info.main, host.params())
+    assert not failed and result["dropin"]["includes_rules"] is True and result["rules_included_by"] == []
 
 
 def test_bad_options_are_named(host, run_module):

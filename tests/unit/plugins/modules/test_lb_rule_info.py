@@ -26,9 +26,23 @@ def test_lists_rules_in_canonical_form_and_probes(host, run_module):
     listener.close()
 
 
-def test_empty_and_unknown(host, run_module):
+def test_empty_and_unknown(host, run_module, warnings):
+    failed, result = run_module(lb_rule_info.main, host.params())
+    assert not failed and result["rules"] == [] and not result["changed"] and warnings == []
     failed, result = run_module(lb_rule_info.main, host.params(name="nope"))
     assert not failed and result["rules"] == [] and not result["changed"]
+    assert warnings == ["rule 'nope' does not exist in %s, so rules is empty (its managed rules: none)" % host.rules_dir]
+
+
+def test_a_name_that_does_not_exist_is_said_with_the_names_that_do(host, run_module, warnings):
+    from ansible_collections.antsle.antman.plugins.modules import lb_rules
+    config = [{"name": name, "server_name": "%s.local" % name, "upstreams": [{"address": "10.0.0.1"}]}
+              for name in ("web", "api")]
+    run_module(lb_rules.main, host.params(config=config))
+    del warnings[:]
+    failed, result = run_module(lb_rule_info.main, host.params(name="Web"))
+    assert not failed and result["rules"] == []
+    assert warnings == ["rule 'Web' does not exist in %s, so rules is empty (its managed rules: api, web)" % host.rules_dir]
 
 
 def test_every_module_reads_a_latin1_nginx_conf_and_lists_by_name(host, run_module):

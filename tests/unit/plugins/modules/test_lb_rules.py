@@ -73,6 +73,35 @@ def test_deleted_listed_or_all(apply, host):
     assert sorted(c["name"] for c in result["changes"]) == ["api", "web"] and host.files() == {}
 
 
+def test_deleted_with_an_empty_list_deletes_nothing(apply, host):
+    """A retire-list that is empty this week (config: "{{ rules_to_retire }}") keeps every rule;
+    check mode says so too. Only config left out deletes every managed rule."""
+    apply("merged", [WEB, API])
+    before, reloads = host.files(), len(host.reloads)
+    for check_mode in (True, False):
+        failed, result = apply("deleted", [], check_mode=check_mode, diff=True)
+        assert not failed and not result["changed"] and result["changes"] == [] and "diff" not in result
+        assert names(result["after"]) == ["api", "web"]
+    assert host.files() == before and len(host.reloads) == reloads
+    failed, result = apply("deleted", check_mode=True)
+    assert result["changed"] and sorted(c["name"] for c in result["changes"]) == ["api", "web"]
+    assert host.files() == before
+
+
+def test_a_misspelt_field_names_the_item_and_its_rule(apply, host):
+    """Ansible's own message says only 'config.server_nmae'; the module names the item, the rule
+    and what was probably meant, for every misspelt field at once, and touches nothing."""
+    apply("merged", [WEB])
+    before = host.files()
+    typo = dict(API, server_nmae="api.local")
+    typo["upstreams"] = [{"address": "10.0.0.3", "wieght": 2}]
+    failed, result = apply("merged", [WEB, typo])
+    assert failed and result["msg"] == (
+        "config[1] (rule 'api'): unsupported field \"server_nmae\" (did you mean \"server_name\"?); "
+        "config[1] (rule 'api'): upstreams[0]: unsupported field \"wieght\" (did you mean \"weight\"?)")
+    assert host.files() == before
+
+
 @pytest.mark.parametrize("state", ["merged", "replaced", "overridden"])
 def test_empty_config_is_refused(apply, state):
     for config in (None, []):
@@ -108,12 +137,13 @@ def test_rendered_needs_no_host(apply, tmp_path, run_module):
     failed, result = run_module(lb_rules.main, {"state": "rendered", "config": [WEB, API],
                                                 "nginx_binary": "/nonexistent", "rules_dir": str(tmp_path / "x")})
     assert not failed and not result["changed"] and len(result["rendered"]) == 2
-    assert "upstream antman_web {" in result["rendered"][0] and "listen 8080;" in result["rendered"][1]
+    assert [(item["name"], item["file"]) for item in result["rendered"]] == [("web", "web.conf"), ("api", "api.conf")]
+    assert "upstream antman_web {" in result["rendered"][0]["text"] and "listen 8080;" in result["rendered"][1]["text"]
 
 
 def test_bad_item_names_item_field_and_value(apply, host):
     failed, result = apply("overridden", [WEB, dict(API, server_port=70000), dict(OLD, name="../x")])
-    assert failed and "config[1] (rule \"api\"): server_port: 70000 is out of range" in result["msg"]
+    assert failed and "config[1] (rule 'api'): server_port: 70000 is out of range" in result["msg"]
     assert "config[2].name" in result["msg"] and host.files() == {}
 
 
@@ -144,6 +174,12 @@ def test_parsed_imports_a_hand_written_config(run_module):
     assert any("location '/static' ignored" in note for note in result["unsupported"])
 
 
+def tries_notes(warnings):
+    """The warnings about next_upstream_tries (a rule created on a port without a default server
+    is warned about too, see test_lb_rule_catch_all.py)."""
+    return [warning for warning in warnings if "next_upstream_tries" in warning]
+
+
 @pytest.mark.parametrize("state", ["merged", "replaced", "overridden", "rendered"])
 def test_a_backup_out_of_reach_of_the_tries_is_warned_about(apply, state, warnings):
     """Only the rules in the request are checked: a quiet WEB and a SHOP whose backup three
@@ -152,7 +188,7 @@ def test_a_backup_out_of_reach_of_the_tries_is_warned_about(apply, state, warnin
         {"address": "10.0.0.%d" % i} for i in (4, 5, 6)] + [{"address": "10.0.0.7", "backup": True}]}
     failed, result = apply(state, [WEB, shop])
     assert not failed, result
-    assert len(warnings) == 1 and "rule 'shop'" in warnings[0] and "set it to at least 4" in warnings[0]
+    assert len(tries_notes(warnings)) == 1 and "rule 'shop'" in tries_notes(warnings)[0] and "set it to at least 4" in tries_notes(warnings)[0]
 
 
 TLS_RULE = {"name": "shop", "server_name": "shop.local", "server_port": 443, "upstreams": [{"address": "10.0.0.5"}],
@@ -166,7 +202,7 @@ def test_rendered_takes_the_nginx_version_as_an_option(apply, version, listen, h
     extra = {"nginx_version": version} if version else {}
     failed, result = apply("rendered", [TLS_RULE], **extra)
     assert not failed, result
-    lines = [line.strip() for line in result["rendered"][0].splitlines()]
+    lines = [line.strip() for line in result["rendered"][0]["text"].splitlines()]
     assert listen in lines and ("http2 on;" in lines) == http2_on
 
 

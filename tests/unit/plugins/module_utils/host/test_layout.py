@@ -172,3 +172,23 @@ def test_tls_tcp_ports_upstream_and_zone_names_and_only_changing_rules_are_check
     assert layout.rule_problems([rule("cache", 8080)]) == [
         "rule 'cache': its nginx zone antman_cache is already defined by the host in %s:4" % conf]
     assert layout.rule_problems([rule("web", 8080), rule("plain", 443)], changing={"other"}) == []
+
+
+def test_ports_without_a_default_server_outside_the_rules_are_named_with_the_rule_that_answers_there(tmp_path):
+    """A host whose nginx only includes the rules (module-only): a port no server outside the rules
+    directory is the default of gets a note naming the rule nginx reads first there; the role's
+    catch-all (default_server, in a file the collection wrote) or a host server read before the rules
+    is a default; ports the rules already had before the change are not named again."""
+    conf = ("events {}\nhttp {\n    server { listen 8000; server_name ui; }\n    include %(root)s/antman.d/*.conf;\n"
+            "    include %(root)s/conf.d/*.conf;\n}\n")
+    dropin = "# antsle.antman.load_balancer\nserver { listen 8443 default_server; return 421; }\n"
+    layout = host(tmp_path, conf, {"conf.d/zz-antman.conf": dropin, "conf.d/late.conf": "server { listen 9000; }\n"})
+    assert layout.ports_without_default([80, 8000, 8443, 9000]) == [80, 9000]
+    rules = [rule("web"), rule("api"), rule("ui2", 8000), rule("tls", 8443), rule("late", 9000)]
+    notes = layout.catch_all_notes(rules, before={})
+    assert [note.split(":")[0] for note in notes] == ["port 80 has no default server", "port 9000 has no default server"]
+    assert "with rule 'api' (the first it reads on that port)" in notes[0] and "'listen 80 default_server;'" in notes[0]
+    before = dict((r["name"], r) for r in rules)
+    assert layout.catch_all_notes(rules, before) == []
+    moved = [rule("web", 9100)] + rules[1:]
+    assert [note.split(":")[0] for note in layout.catch_all_notes(moved, before)] == ["port 9100 has no default server"]

@@ -41,8 +41,15 @@ def test_merged_entries_wait_for_the_host_and_are_merged_once():
 
 
 def test_rule_request_present_and_absent():
-    request = rule_request(dict(SHOP))
+    request = rule_request(dict(SHOP), replace=True)
     assert request.names == ["shop"] and request.contents["shop"].certificate == CERT.encode()
+    # Without replace the rule waits for the host: an existing rule keeps the fields not given.
+    edit = rule_request({"name": "shop", "read_timeout": "30s"})
+    assert edit.rules is None
+    kept = edit.merged_over({"shop": request.rules["shop"]})["shop"]
+    assert kept["read_timeout"] == "30s" and kept["server_port"] == 443 and kept["tls"] == request.rules["shop"]["tls"]
+    with pytest.raises(RuleError, match="^rule 'shop': server_name: missing"):
+        edit.merged_over({})  # a new rule must be complete
     absent = rule_request({"name": "shop"}, present=False)
     assert absent.rules == {"shop": None}
     with pytest.raises(RuleError, match="name: "):

@@ -67,7 +67,7 @@ def test_bad_rules_name_field_and_value(fields, expected):
 def test_every_problem_is_reported_at_once():
     message = problems_of(rule(server_port=0, keepalive=-1, upstreams=[{"address": "x y"}]))
     assert "server_port" in message and "keepalive" in message and "upstreams[0].address" in message
-    assert message.startswith("rule \"web\": ")
+    assert message.startswith("rule 'web': ")
 
 
 def test_missing_required_fields():

@@ -33,26 +33,34 @@ def test_http_only_and_protocol_specific_fields():
                                                        "proxy_protocol_upstream"}
 
 
-def test_argument_specs_have_defaults_only_where_they_do_not_depend_on_the_protocol():
+def test_argument_specs_show_the_defaults_a_rule_is_created_with():
+    """Every field with a default shows it (the modules read only what a task gives, so a default in
+    the spec never reaches an existing rule, nor a tcp rule); a field computed from the rule has none."""
     spec = rule_argument_spec()
     assert list(spec) == list(FIELD_ORDER)
-    assert spec["server_port"]["default"] == 80 and "default" not in spec["read_timeout"]
+    assert spec["server_port"]["default"] == 80 and spec["read_timeout"]["default"] == "5s"
+    assert spec["keepalive"]["default"] == 32 and spec["buffering"]["default"] is True
+    assert spec["proxy_protocol"]["default"] is False and spec["proxy_protocol_upstream"]["default"] is False
+    for computed in ("next_upstream_tries", "next_upstream_timeout", "tls", "server_name", "upstreams", "allow_from"):
+        assert "default" not in spec[computed], computed
+    assert spec["tls"]["options"]["protocols"]["default"] == ["TLSv1.2", "TLSv1.3"]
+    assert spec["rate_limit"]["options"]["burst"]["default"] == 0
     assert spec["tls"]["options"]["key_content"]["no_log"] is True
     assert spec["upstreams"]["options"]["address"]["required"] is True
     config = config_argument_spec()["config"]["options"]
-    assert list(config) == list(FIELD_ORDER)
-    assert all("default" not in option for option in config.values())
-    assert "default" not in config["upstreams"]["options"]["weight"]
+    assert config == spec
 
 
-def test_docs_state_protocol_dependent_defaults_and_point_into_config():
+def test_docs_name_the_defaults_of_the_other_protocols_and_point_into_config():
     docs = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-    assert "Default V(5s) for http, V(600s) for tcp, V(10s) for udp." in docs["read_timeout"]["description"]
-    assert docs["keepalive"]["description"][0].startswith("http only.")
-    assert docs["keepalive"]["description"][-1] == "Default V(32)."
+    assert docs["read_timeout"]["default"] == "5s"
+    assert ("The default shown is for http rules; not given, a tcp rule has V(600s) and a udp rule has V(10s)."
+            in docs["read_timeout"]["description"])
+    assert docs["keepalive"]["description"][0].startswith("http only.") and docs["keepalive"]["default"] == 32
+    assert not any("Default" in text for text in docs["keepalive"]["description"])
     config = yaml.safe_load(ModuleDocFragment.CONFIG)["options"]["config"]["suboptions"]
     assert "O(config[].fail_timeout)" in " ".join(config["max_fails"]["description"])
-    assert "When a rule is created or replaced and this is not given, V(3)." in config["max_fails"]["description"]
+    assert config["max_fails"]["default"] == 3
 
 
 def test_a_new_field_reaches_specs_and_docs_without_anything_else():
