@@ -36,22 +36,19 @@ unreachable_requirements() {
     sed -E 's|.*/sanity\.([a-z0-9-]+)\.txt:([^ ]+) @ .*|\1:\2|' || true
 }
 
-# sanity NAME ARGS...: ansible-test sanity of that core in its copy of the tree (made on first use),
-# its output appended to build/logs/sanity-NAME.log.
+# sanity NAME ARGS...: ansible-test sanity of that core in its copy of the tree (made before the
+# first use; its tests/output, with the venvs ansible-test made there, is kept from run to run), its
+# output appended to build/logs/sanity-NAME.log.
 sanity() {
   local name="$1" copy="$BUILD/sanity/$1/ansible_collections/antsle/antman"
   shift
-  if [ ! -d "$copy" ]; then
-    mkdir -p "$copy"
-    (cd "$TREE" && tar --exclude=./tests/output --exclude=./.git -cf - .) | (cd "$copy" && tar -xf -)
-  fi
   ANSIBLE_TEST_TREE="$copy" ansible_test "${venv_of[$name]}" sanity --venv --color no "$@" >> "$BUILD/logs/sanity-$name.log" 2>&1
 }
 
 names=(2.19 2.21 2.20 2.22-pre)
 declare -A rc_of
 for name in "${names[@]}"; do
-  rm -rf "${BUILD:?}/sanity/$name"
+  sync_tree "$BUILD/sanity/$name/ansible_collections/antsle/antman" "$TREE"
   : > "$BUILD/logs/sanity-$name.log"
   rc_of[$name]=0
   skipped[$name]="$(unreachable_requirements "$name" | paste -sd' ' -)"

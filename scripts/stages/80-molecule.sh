@@ -63,7 +63,7 @@ for controller in "${!controller_venv[@]}"; do
   echo "controller $controller: ${controller_version[$controller]} (${controller_venv[$controller]})"
 done
 declare -A host_image=([debian12]="$ANTMAN_DEBIAN12_IMAGE" [debian13]="$ANTMAN_DEBIAN13_IMAGE" [mixed]="$ANTMAN_DEBIAN12_IMAGE")
-machine_before="$(pymod tests.support.nginx_host_state state --settled)"
+machine_before="$(pymod tests.support.nginx_host_state state)"
 # What Docker already holds before the scenarios (a daemon whose /var/lib/docker came from an
 # earlier run, another checkout's containers): only what appears during this stage is ours.
 scenario_things() {
@@ -96,7 +96,7 @@ in_run() {
   local run="$1" scenario host controller
   shift
   IFS=: read -r scenario host controller <<< "$run"
-  env PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
+  env PYTHONUNBUFFERED=1 PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
     ANTMAN_MOLECULE_IMAGE="${host_image[$host]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
 }
 destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or only part was created.
@@ -106,6 +106,21 @@ destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or 
 
 declare -A pid_of started_at
 running=()
+# steps RUN: stdin to stdout unchanged, and molecule's line for each step of the run to
+# $work/RUN.steps with the time; step_times RUN: how long each step took ("create 21 s, ...").
+steps() {
+  local line
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    if [[ "$line" =~ \[[a-z0-9_-]+\ \>\ ([a-z_]+)\]\ (Executing|Executed) ]]; then
+      echo "$EPOCHREALTIME ${BASH_REMATCH[2]} ${BASH_REMATCH[1]}" >> "$work/${1//:/-}.steps"
+    fi
+  done
+}
+step_times() {
+  awk '$2 == "Executing" {began = $1} $2 == "Executed" {printf "%s%s %.0f s", sep, $3, $1 - began; sep = ", "}' \
+    "$work/${1//:/-}.steps" 2>/dev/null || true
+}
 # deprecated_uses LOG: the collection's files that ansible-core's deprecation warnings in LOG point
 # at (file:line:column): what a newer core will refuse, found while this one still runs it.
 deprecated_uses() {
@@ -128,7 +143,8 @@ finished() {  # RUN RC: print its log and record its result
   fi
   log "molecule test -s $scenario on $host under ansible-core $controller: $result after $((SECONDS - started_at[$run])) s"
   cat "$work/${run//:/-}.log"
-  results+=("$(printf '%-10s %-9s %-5s %-8s %4ds' "$scenario" "$host" "$controller" "$result" $((SECONDS - started_at[$run])))")
+  results+=("$(printf '%-10s %-9s %-5s %-8s %4ds  %s' "$scenario" "$host" "$controller" "$result" $((SECONDS - started_at[$run])) \
+    "$(step_times "$run")")")
 }
 # The docker driver runs container creation and removal as async jobs; their wrappers linger a few
 # seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
@@ -185,7 +201,8 @@ while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
     fi
     echo "start: molecule test -s $scenario on $host under ansible-core $controller (at most ${remaining}s)"
     started_at[$next]=$SECONDS
-    in_run "$next" timeout --kill-after=30 "$remaining" molecule -c "$base_config" test -s "$scenario" >"$work/${next//:/-}.log" 2>&1 &
+    (in_run "$next" timeout --kill-after=30 "$remaining" molecule -c "$base_config" test -s "$scenario" 2>&1 |
+      steps "$next") >"$work/${next//:/-}.log" &
     pid_of[$next]=$!
     running+=("$next")
   done
@@ -205,11 +222,11 @@ wait_async_wrappers
 
 log "molecule runs (${jobs} at a time, ${SECONDS} s in this stage)"
 note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both)" \
-  "$(printf '  %-10s %-9s %-5s %-8s %5s' scenario host core result time)" "${results[@]/#/  }" \
+  "$(printf '  %-10s %-9s %-5s %-8s %5s  %s' scenario host core result time steps)" "${results[@]/#/  }" \
   "  core 2.19: ${controller_version[2.19]}; core 2.21: ${controller_version[2.21]}"
 
 log "this machine afterwards"
-machine_after="$(pymod tests.support.nginx_host_state state --settled)"
+machine_after="$(pymod tests.support.nginx_host_state state)"
 if [ "$machine_after" = "$machine_before" ]; then
   echo "/etc/nginx: every file has the checksum it had ($(python3 -c 'import json,sys; print(len(json.loads(sys.argv[1])["files"]))' "$machine_after") files); system nginx: $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["pids"])' "$machine_after"), as before"
 else

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Process helper for the setup_nginx test role (run with ansible.builtin.script).
 
-  procs.py ports COUNT NAME...               distinct free loopback TCP ports: COUNT for rules and
-                                             one per backend NAME, as JSON {ports, backends}
+  procs.py ports FIRST:LAST COUNT NAME...    distinct free loopback ports between FIRST and LAST (0:
+                                             up to the ephemeral range): COUNT for rules and one per
+                                             backend NAME, as JSON {ports, backends}
   procs.py spawn PIDFILE LOGFILE -- ARGV...  start ARGV detached (own session), write its pid
   procs.py stop PIDFILE...                   SIGTERM each live pid, wait until it is gone (SIGKILL
                                              after 10 s), remove the pid file; missing files are fine
@@ -44,23 +45,25 @@ def bindable(port):
     return True
 
 
-def free_ports(count):
+def free_ports(first, last, count):
     """Distinct ports free on every address, below the kernel's ephemeral range: a bind(0) port
     comes from that range, where outgoing connections take theirs, and may be held by a client
     by the time nginx binds it."""
+    last = min(last or ephemeral_from(), ephemeral_from()) - 1
     ports = []
-    for port in random.sample(range(10000, ephemeral_from()), 200 + count):
+    for port in random.sample(range(first, last + 1), min(200 + count, last + 1 - first)):
         if len(ports) == count:
             break
         if bindable(port):
             ports.append(port)
     if len(ports) < count:
-        raise SystemExit("procs.py: fewer than %d free ports below %d" % (count, ephemeral_from()))
+        raise SystemExit("procs.py: fewer than %d free ports in %d-%d" % (count, first, last))
     return ports
 
 
-def plan_ports(count, names):
-    ports = free_ports(count + len(names))
+def plan_ports(port_range, count, names):
+    first, _sep, last = port_range.partition(":")
+    ports = free_ports(int(first), int(last or 0), count + len(names))
     backends = [dict(name=name, port=port, address="127.0.0.1:%d" % port) for name, port in zip(names, ports[count:])]
     return dict(ports=ports[:count], backends=backends)
 
@@ -82,15 +85,13 @@ def read_pid(pid_file):
 
 
 def alive(pid):
+    """/proc/PID/exe can be read while the process runs; not for a zombie, not once it is gone.
+    (This file runs alone, copied by ansible.builtin.script: the collection's own reader,
+    plugins/module_utils/nginx/control.py, cannot be imported here.)"""
     try:
-        os.kill(pid, 0)
+        return bool(os.readlink("/proc/%d/exe" % pid))
     except OSError:
         return False
-    try:  # a zombie child of ours counts as gone
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (IOError, OSError, IndexError):
-        return True
 
 
 def stop(pid_files):
@@ -115,7 +116,7 @@ def stop(pid_files):
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "ports":
-        result = plan_ports(int(args[0]), args[1:])
+        result = plan_ports(args[0], int(args[1]), args[2:])
     elif command == "spawn":
         result = spawn(args[0], args[1], args[3:] if args[2] == "--" else args[2:])
     elif command == "stop":
