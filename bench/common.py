@@ -19,6 +19,7 @@ ROOT = os.path.dirname(BENCH)
 from ansible_collections.antsle.antman.tests.support.harness import Backend, NginxInstance, StaticBackend, free_port, nginx_binary  # noqa: F401
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule  # noqa: F401
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import cmdline, process_alive
 
 # Re-exported for the scenario modules (common.Backend, common.free_port, ...).
 __all__ = ["Backend", "NginxInstance", "StaticBackend", "free_port", "nginx_binary", "normalize_rule"]
@@ -75,7 +76,6 @@ def reap_stale():
     """Stop what a benchmark run killed with SIGKILL left behind (nothing else can clean up after
     it): nginx instances in scratch directories whose owner process is gone, then the directories.
     Returns how many directories were reaped."""
-    from ansible_collections.antsle.antman.tests.support.harness import running
     reaped = 0
     for scratch in glob.glob(os.path.join(tempfile.gettempdir(), SCRATCH_PREFIX + "*")):
         try:
@@ -83,12 +83,12 @@ def reap_stale():
                 owner = int(handle.read().strip())
         except (OSError, ValueError):
             continue
-        if running(owner):
+        if process_alive(owner):
             continue
         for pid_file in glob.glob(os.path.join(scratch, "*", "nginx.pid")):
             prefix = os.path.dirname(pid_file)
             instance = _existing_instance(prefix)
-            if instance.master_pid() and prefix in _cmdline(instance.master_pid()):
+            if instance.master_pid() and prefix in cmdline(instance.master_pid()):
                 instance.stop(fast=True)
         shutil.rmtree(scratch, True)
         reaped += 1
@@ -99,16 +99,9 @@ def _existing_instance(prefix):
     """An NginxInstance object for a prefix that already exists, without rewriting its files."""
     instance = NginxInstance.__new__(NginxInstance)
     instance.prefix = prefix
+    instance.conf = os.path.join(prefix, "nginx.conf")
     instance.pid_file = os.path.join(prefix, "nginx.pid")
     return instance
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def start_nginx(stack, scratch, name, access_log=True, workers=2):

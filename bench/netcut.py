@@ -10,6 +10,7 @@ import os
 import subprocess
 
 from ansible_collections.antsle.antman.bench import common
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
 
 NET = "10.231"
 
@@ -87,14 +88,13 @@ class CuttableHost:
 
 def reap_stale():
     """Remove namespaces (and their veth pairs) left by benchmark runs that were killed."""
-    from ansible_collections.antsle.antman.tests.support.harness import running
     if not available()[0]:
         return 0
     reaped = 0
     for line in ip("netns", "list").splitlines():
         name = line.split()[0] if line.split() else ""
         suffix = name[len(NAMESPACE_PREFIX):]
-        if name.startswith(NAMESPACE_PREFIX) and suffix.isdigit() and not running(int(suffix)):
+        if name.startswith(NAMESPACE_PREFIX) and suffix.isdigit() and not process_alive(int(suffix)):
             ip("netns", "del", name, check=False)
             ip("link", "del", "bench%sh" % suffix, check=False)
             reaped += 1

@@ -47,7 +47,7 @@ fi
 
 started=$SECONDS
 "$ROOT/scripts/setup.sh"
-machine_before="$(pymod tests.support.nginx_host_state state --settled)"
+machine_before="$(pymod tests.support.nginx_host_state state)"
 if [ "$keep" = yes ]; then
   trap 'echo; echo "Left running: the antsle host $HOST ($HOST_ADDRESS) and the antlets of network $WORLD. Clean up with: $0 --cleanup"' EXIT
 else
@@ -89,7 +89,7 @@ printf 'curl -H "Host: unknown.example" http://%s/ -> HTTP %s\n' "$HOST_ADDRESS"
   "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: unknown.example' "http://$HOST_ADDRESS/")"
 
 log "8. this machine's own nginx: untouched"
-machine_now="$(pymod tests.support.nginx_host_state state --settled)"
+machine_now="$(pymod tests.support.nginx_host_state state)"
 if [ "$machine_now" = "$machine_before" ]; then
   echo "every file under /etc/nginx has the checksum it had, the system nginx runs as before"
 else

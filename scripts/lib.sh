@@ -22,24 +22,39 @@ note() {
   [ -z "${ANTMAN_NOTES:-}" ] || printf '%s\n' "$@" >> "$ANTMAN_NOTES"
 }
 
+# The checkout itself as the collection, through a link: build/dev-collections/ansible_collections/
+# antsle/antman -> the checkout. On PYTHONPATH it makes the checkout importable as
+# ansible_collections.antsle.antman (scripts/pytest.sh, pymod); molecule run from the checkout puts it
+# first on the collections path (extensions/molecule/config.yml). Nothing is copied: edits count at once.
+DEV_COLLECTIONS="$BUILD/dev-collections"
+dev_collections() {
+  [ "$(readlink "$DEV_COLLECTIONS/ansible_collections/antsle/antman")" = "$ROOT" ] && return 0
+  mkdir -p "$DEV_COLLECTIONS/ansible_collections/antsle"
+  ln -sfn "$ROOT" "$DEV_COLLECTIONS/ansible_collections/antsle/antman"
+}
+
 # pymod MODULE ARGS...: run a tool of the collection's packages (tests.support.traffic, bench.run,
-# ...) with the checkout importable as the collection (scripts/setup.sh links it under
-# build/dev-collections): python -m ansible_collections.antsle.antman.MODULE ARGS...
+# ...) from the checkout: python -m ansible_collections.antsle.antman.MODULE ARGS...
 pymod() {
   local module="$1"
   shift
-  PYTHONPATH="$ROOT/build/dev-collections${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m "ansible_collections.antsle.antman.$module" "$@"
+  dev_collections
+  PYTHONPATH="$DEV_COLLECTIONS${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m "ansible_collections.antsle.antman.$module" "$@"
 }
 
+# sync_tree [DIR [FROM]]: the checkout (or the tree FROM) copied to DIR (default $TREE,
+# .../ansible_collections/antsle/antman), files gone from it removed there; what ansible-test keeps
+# in DIR/tests/output (its venvs) stays.
 sync_tree() {
-  mkdir -p "$TREE"
+  local dest="${1:-$TREE}" from="${2:-$ROOT}"
+  mkdir -p "$dest"
   # tar instead of rsync: nothing beyond coreutils/tar is needed on a fresh machine.
-  (cd "$ROOT" && tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude=./tests/output \
+  (cd "$from" && tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude=./tests/output \
       --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
-      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) | (cd "$TREE" && tar -xf -)
+      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) | (cd "$dest" && tar -xf -)
   # Remove files that no longer exist in the checkout.
-  (cd "$TREE" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
-    while read -r file; do [ -e "$ROOT/$file" ] || rm -f "$TREE/$file"; done
+  (cd "$dest" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
+    while read -r file; do [ -e "$from/$file" ] || rm -f "$dest/$file"; done
 }
 
 # galaxy_dependencies_offline DIR: the collection's dependencies (galaxy.yml: community.crypto) in

@@ -48,9 +48,5 @@ fi
 # its own `ansible` release): stages 20, 30, 40 and 80 run under it too.
 ensure_core_latest_venv
 sync_tree
-# The checkout itself as a collection, for running molecule from the checkout (molecule test -s
-# NAME): extensions/molecule/config.yml puts build/dev-collections first on the collections path.
-# A link, not a copy, so that molecule always tests the files being edited.
-mkdir -p "$ROOT/build/dev-collections/ansible_collections/antsle"
-ln -sfn "$ROOT" "$ROOT/build/dev-collections/ansible_collections/antsle/antman"
+dev_collections
 echo "setup done: venv $VENV, collection tree $TREE"

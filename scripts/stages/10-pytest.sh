@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Unit tests (model, renderer, reader, modules; no nginx) and functional tests against real,
-# private nginx instances on loopback (transactions, validation, distribution, failover basics),
-# in parallel (pytest-xdist: every test has its own nginx, random ports, its own namespaces).
+# pytest, 4 at a time (pytest-xdist; every test has its own nginx, ports, namespaces): the unit
+# tests (model, renderer, reader, modules; no nginx), the test tools' own tests (tests/tooling) and
+# the functional tests against real, private nginx instances on loopback (pytest.ini: testpaths).
 # Then: no nginx the tests started may still run (each one's files are under this stage's temp dir).
+#   ANTMAN_PYTEST_ARGS="tests/functional/test_faults.py -k killed"  what to run instead of testpaths
+#   ANTMAN_PYTEST_WORKERS=1                                        how many at a time (default 4)
 source "$(dirname "$0")/../lib.sh"
 cd "$TREE" || exit 1
 work="$(mktemp -d "${TMPDIR:-/tmp}/antman-pytest-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-read -ra targets <<< "${ANTMAN_PYTEST_ARGS:-tests/unit tests/functional}"
+read -ra targets <<< "${ANTMAN_PYTEST_ARGS:-}"
 
 status=0
-# importlib mode: test files are named after the file they test, so two folders may hold the same name.
-PYTHONPATH="$COLLECTIONS" python -m pytest -q -p no:cacheprovider --import-mode=importlib -n "${ANTMAN_PYTEST_WORKERS:-4}" \
-  --basetemp "$work/tmp" "${targets[@]}" || status=$?
+PYTHONPATH="$COLLECTIONS" python -m pytest -q -n "${ANTMAN_PYTEST_WORKERS:-4}" --basetemp "$work/tmp" "${targets[@]}" ||
+  status=$?
 
 # nginx processes of the tests: an nginx binary with a file open under $work (its logs).
 left=()

@@ -35,6 +35,10 @@ forbidden='^(tests/output/|\.venv|build/|collections/|docs/build/|\.git/|\.ci/)|
 if grep -E "$forbidden" "$work/files"; then
   echo "the tarball contains test output, venvs, build or cache files (above)" >&2; exit 1
 fi
+# Development tools and the tests a user does not run (galaxy.yml build_ignore; docs/development.md).
+if grep -E '^(bench|scripts)/|^tests/(unit|functional|tooling|integration|install|docs)/|^tests/support/(harness|host_layouts|hostile_cases)\.py$' "$work/files"; then
+  echo "the tarball contains development tools or tests a user of the collection does not run (above)" >&2; exit 1
+fi
 for expected in MANIFEST.json FILES.json meta/runtime.yml README.md CHANGELOG.md changelogs/changelog.yaml \
     plugins/modules/lb_rule.py plugins/module_utils/host/transaction.py plugins/doc_fragments/rule.py; do
   grep -qx "$expected" "$work/files" || { echo "the tarball lacks $expected" >&2; exit 1; }

@@ -7,7 +7,7 @@ from ansible_collections.antsle.antman.tests.support.harness import Backend, Ngi
 def nginx(tmp_path):
     instance = NginxInstance(tmp_path / "nginx").start()
     yield instance
-    instance.stop()
+    instance.kill()  # a teardown needs no graceful stop
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from websockets.sync.client import connect
 
 from ansible_collections.antsle.antman.tests.support.app_clients import MB, post_bytes, sse_delays
 from ansible_collections.antsle.antman.tests.support.harness import AppBackend, free_port, make_certificate
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import cmdline
 
 
 @pytest.fixture
@@ -289,11 +290,4 @@ def test_websocket_connections_survive_a_reload_on_the_old_workers(nginx, apps):
 
 def shutting_down(pids):
     """Whether any of ``pids`` is an nginx worker that is shutting down."""
-    for pid in pids:
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as handle:
-                if b"shutting down" in handle.read():
-                    return True
-        except OSError:
-            continue
-    return False
+    return any("shutting down" in cmdline(pid) for pid in pids)

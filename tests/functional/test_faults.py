@@ -3,18 +3,17 @@ missing or stopped nginx, and rules directories that cannot be written. After ea
 is the old or the new rule set, complete, nginx serves what it served or the new rules, the error
 is clear, and the next run repairs whatever a killed run left."""
 import os
-import signal
 import socket
 import ssl
 import subprocess
 import sys
-import time
 
 import pytest
 
 from ansible_collections.antsle.antman.tests.support.fault_tools import fill_inodes, finish, immutable, remount, run_apply, run_module, tmpfs, tree
 from ansible_collections.antsle.antman.tests.support.harness import (
-    NginxInstance, free_port, get, https_get, local_features, make_certificate, parse_rules)
+    NginxInstance, free_port, get, local_features, make_certificate, parse_rules)
+from ansible_collections.antsle.antman.tests.support.https_probe import context, get as https_get
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import DEFAULT_RULES_DIR
@@ -85,50 +84,6 @@ def assert_settled(rules_dir):
 
 def module_args(nginx, **fields):
     return dict(fields, rules_dir=nginx.rules_dir, nginx_conf=nginx.conf, nginx_binary=nginx.binary)
-
-
-def running(pid):
-    """Alive and not a zombie: this machine's PID 1 reaps orphans only every ~2 s."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
-        return False
-    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
-
-
-def kill_nginx(instance):
-    """Stop an instance at once: teardown needs no graceful stop, and a zombie holds no socket.
-
-    The master goes first, with its whole process group: nginx daemonises into a group of its own
-    that its workers share, and a master that outlives one of its workers forks a replacement at
-    once (after a reload, too), which a list of workers taken beforehand misses and which then
-    runs on as an orphan, listening on the test's ports."""
-    master = instance.master_pid()
-    if master is None:
-        return
-    pids = instance.workers() + [master]
-    try:
-        group = os.getpgid(master)
-    except ProcessLookupError:
-        group = None
-    if group == master and group != os.getpgrp():
-        os.killpg(group, signal.SIGKILL)
-    for pid in [master] + pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + 10
-    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.005)
-
-
-@pytest.fixture
-def nginx(tmp_path):
-    instance = NginxInstance(tmp_path / "nginx").start()
-    yield instance
-    kill_nginx(instance)
 
 
 @pytest.fixture
@@ -271,12 +226,12 @@ def https_answer(port, certificates):
     """Which certificate nginx presents for shop.local on ``port`` and the backend that answers."""
     for label, paths in sorted(certificates.items()):
         try:
-            status, body = https_get(port, "shop.local", paths["ca"], timeout=5)
+            seen = https_get("127.0.0.1", port, "shop.local", context(paths["ca"]), timeout=5)
         except ssl.SSLCertVerificationError:
             continue
         except OSError as error:
             return type(error).__name__
-        return label, (body if status == 200 else "status-%d" % status)
+        return label, (seen["body"] if seen["status"] == 200 else "status-%d" % seen["status"])
     return "no certificate of the test"
 
 
@@ -649,7 +604,7 @@ def test_two_playbook_runs_at_once_serialise_and_end_as_one_of_the_two(three_rul
 def test_module_refuses_when_nginx_is_not_running_and_touches_nothing(three_rules):
     """nginx crashed (SIGKILL: its pid file stays, naming a dead or zombie process)."""
     nginx, ports, a, b, (web, api, old) = three_rules
-    kill_nginx(nginx)
+    nginx.kill()
     before = tree(nginx.prefix, skip_logs=True)
     result = run_module("lb_rule", module_args(nginx, **raw_rule("new", ports["new"], b)))
     assert result["failed"] and result["msg"].startswith("nginx is not running (no live process in pid file ")
@@ -694,7 +649,7 @@ def test_rules_dir_under_a_file_is_a_clear_error(tmp_path, backends):
             nginx.rules_dir, blocker)
         assert tree(str(tmp_path), skip_logs=True) == before
     finally:
-        kill_nginx(nginx)
+        nginx.kill()
 
 
 def test_immutable_rules_dir_parent_is_a_clear_error_and_changes_nothing(three_rules):
@@ -729,7 +684,7 @@ def test_read_only_file_system_is_a_clear_error_and_changes_nothing(tmp_path, ba
             result = run_module("lb_rule", module_args(nginx, **{**web, "upstreams": [{"address": b.address}]}))
             assert result["changed"] and answer(web["server_port"], "web.local") == b.name
         finally:
-            kill_nginx(nginx)
+            nginx.kill()
 
 
 def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp_path, backends):
@@ -766,7 +721,7 @@ def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp
             kinds = set(message.split(":")[0] for message in failures)
             assert len(failures) >= 3 and len(kinds) >= 2, failures
         finally:
-            kill_nginx(nginx)
+            nginx.kill()
 
 
 # -- modes and commands ------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 
 from ansible_collections.antsle.antman.tests.support.harness import (
-    EchoBackend, free_port, https_get, make_certificate, tcp_hello, udp_ask)
+    EchoBackend, free_port, make_certificate, tcp_hello, udp_ask)
+from ansible_collections.antsle.antman.tests.support.https_probe import context, get as https_get
 
 
 def apply(nginx, *raws):
@@ -40,9 +41,10 @@ def test_https_rule_serves_with_a_verified_certificate(nginx, backends, tmp_path
     port = free_port()
     apply(nginx, {"name": "shop", "server_name": "shop.local", "server_port": port, "tls": tls,
                   "upstreams": [{"address": antlet.address}]})
-    assert https_get(port, "shop.local", paths["ca"]) == (200, antlet.name)
+    seen = https_get("127.0.0.1", port, "shop.local", context(paths["ca"]))
+    assert (seen["status"], seen["body"]) == (200, antlet.name)
     with pytest.raises(ssl.SSLCertVerificationError):
-        https_get(port, "other.local", paths["ca"])
+        https_get("127.0.0.1", port, "other.local", context(paths["ca"]))
     if form == "content":
         key = nginx.snapshot_files()["shop.key"]
         assert key == open(paths["key"], "rb").read()

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import cmdline
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
 
@@ -35,11 +37,7 @@ def read_pid(pid_file):
 
 def is_backend(pid):
     """Whether ``pid`` is a live backend.py (a pid file may outlive its process, and pids are reused)."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return BACKEND.encode() in handle.read()
-    except (IOError, OSError):
-        return False
+    return BACKEND in cmdline(pid)
 
 
 def stop(pid_file):

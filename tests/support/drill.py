@@ -2,13 +2,12 @@
 back on a timetable; then what every request saw, and what nginx did about each faulty antlet.
 
   drill.py --world W --host NAME [--address 127.0.0.1] [--port 80] --rule JSON --access-log PATH
-           [--host-container C] --duration S [--rate 40] [--clients 4]
+           --host-container C --duration S [--rate 40] [--clients 4]
            --event T:ACTION:ANTLET[,ANTLET...] ... [--json]
 
 ACTION is a fault (``kill``, ``hang``, ``cut``) or a recovery (``start``, ``resume``, ``mend``) of
-tests/support/antlets.py (network-namespace antlets), or, with ``--host-container``, of
-tests/support/docker_world.py (antlet containers; the access log is then read inside the antsle
-host's container C), applied T seconds after the traffic started. The traffic is
+an antlet container of tests/support/docker_world.py, applied T seconds after the traffic started;
+the access log is read inside the antsle host's container C (molecule scenario failover). The traffic is
 traffic.Load: ``--clients`` concurrent clients, each one request at a time on a new connection,
 ``--rate`` requests per second in total. Every request's path is tagged (/drill/RUN/INDEX), which
 joins it to its line in nginx's access log (the role's ``antman_upstream`` format): the upstreams
@@ -33,7 +32,6 @@ seconds (``rule``) so that the caller asserts against the rule's own values. The
 """
 import argparse
 import json
-import os
 import re
 import sys
 import threading
@@ -41,8 +39,7 @@ import time
 import uuid
 from collections import Counter
 
-from ansible_collections.antsle.antman.tests.support.antlets import AntletsError, World
-from ansible_collections.antsle.antman.tests.support.docker_world import ContainerFile, WorldError, World as DockerWorld
+from ansible_collections.antsle.antman.tests.support.docker_world import ContainerFile, World, WorldError
 from ansible_collections.antsle.antman.tests.support.traffic import Load, summarise
 
 FAULTS = {"kill": "start", "hang": "resume", "cut": "mend"}
@@ -106,16 +103,9 @@ def number(text):
     return None if text in ("-", "") else float(text)
 
 
-def read_tries(path, offset, run):
-    """{request index: [try, ...]} of this run's requests; a try is a dict with address, status,
-    connect and time (seconds, None when nginx logged "-")."""
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        return parse_tries(handle.read(), run)
-
-
 def parse_tries(data, run):
-    """read_tries on the log's bytes."""
+    """{request index: [try, ...]} of this run's requests in the access log's bytes ``data``; a try
+    is a dict with address, status, connect and time (seconds, None when nginx logged "-")."""
     tries = {}
     for line in data.decode("utf-8", "replace").splitlines():
         match = LOG_LINE.search(line)
@@ -228,24 +218,24 @@ def run_events(world, events, load, errors):
         time.sleep(max(0.0, event.at - load.now()))
         try:
             event.apply(world, load.now)
-        except (AntletsError, WorldError) as error:
+        except WorldError as error:
             errors.append("%s %s: %s" % (event.action, ",".join(event.names), error))
             event.done = load.now()
 
 
 def drill(args):
-    world = DockerWorld(args.world) if args.host_container else World(args.world)
+    world = World(args.world)
     status = world.status()
     if not status["up"]:
-        raise AntletsError("world %s is not up" % args.world)
+        raise WorldError("world %s is not up" % args.world)
     addresses = dict((a["name"], "%s:%d" % (a["address"], a["port"])) for a in status["antlets"])
     for event in args.event:
         unknown = [name for name in event.names if name not in addresses]
         if unknown:
-            raise AntletsError("event %s: world %s has no antlet %s" % (event.action, args.world, ", ".join(unknown)))
+            raise WorldError("event %s: world %s has no antlet %s" % (event.action, args.world, ", ".join(unknown)))
     run = uuid.uuid4().hex[:12]
-    log = ContainerFile(args.host_container, args.access_log) if args.host_container else None
-    offset = log.size() if log else os.path.getsize(args.access_log)
+    log = ContainerFile(args.host_container, args.access_log)
+    offset = log.size()
     load = Load(args.host, args.port, args.address, "/drill/%s/{index}" % run, args.timeout, args.rate, args.clients,
                 duration=args.duration)
     errors = []
@@ -254,7 +244,7 @@ def drill(args):
     events.start()
     samples = load.wait()
     events.join()
-    tries = parse_tries(log.read_from(offset), run) if log else read_tries(args.access_log, offset, run)
+    tries = parse_tries(log.read_from(offset), run)
     rule = args.rule
     windows, antlets = analyse(samples, args.event, addresses, tries, args.duration, rule["max_fails"])
     result = summarise(samples)
@@ -311,8 +301,7 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--rule", required=True, type=json.loads, help="the rule, as lb_rule_info returns it (JSON)")
     parser.add_argument("--access-log", required=True, help="nginx access log in the role's antman_upstream format")
-    parser.add_argument("--host-container", help="the antsle host's container: antlets are docker_world containers, "
-                        "the access log is read inside it")
+    parser.add_argument("--host-container", required=True, help="the antsle host's container (the access log is read inside it)")
     parser.add_argument("--duration", type=float, required=True, help="seconds of traffic")
     parser.add_argument("--rate", type=float, default=40.0, help="requests per second, all clients together")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients, each one request at a time")
@@ -322,7 +311,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         result = drill(args)
-    except (AntletsError, WorldError, OSError) as error:
+    except (WorldError, OSError) as error:
         print("drill: %s" % error, file=sys.stderr)
         return 1
     print(json.dumps(result, sort_keys=True) if args.json else describe(result))

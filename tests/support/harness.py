@@ -5,7 +5,6 @@ instance has its own prefix directory, configuration, pid file and logs.
 """
 import ctypes
 import errno
-import http.client
 import json
 import os
 import signal
@@ -14,6 +13,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import child_pids, cmdline, proc_stat, process_alive
+from ansible_collections.antsle.antman.tests.support.traffic import get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
@@ -110,23 +112,6 @@ def free_port(host="127.0.0.1"):
     raise RuntimeError("no free port in %d-%d (for %s)" % (first, last, host))
 
 
-def _proc_state(pid):
-    """(name, state letter) of ``pid`` from /proc/PID/stat, or None when there is no such process."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
-        return None
-    return stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:][:1]
-
-
-def running(pid):
-    """Whether ``pid`` is a live process. A daemonised nginx master that exited stays a zombie
-    until PID 1 reaps it (here up to a second or two later): that counts as gone."""
-    state = _proc_state(pid)
-    return state is not None and state[1] not in ("Z", "X", "")
-
-
 def nginx_master_of(pid, conf):
     """Whether ``pid`` is a live nginx master started with the configuration file ``conf``.
 
@@ -134,18 +119,14 @@ def nginx_master_of(pid, conf):
     the pid may later belong to anything else (pid_max is 32768 here, and one run of the pytest
     stage alone starts about 10,000 processes, so the pids wrap within a test run); a teardown that
     signalled it would kill another test's nginx or backend."""
-    state = _proc_state(pid) if pid > 0 else None
-    if state is None:
+    stat = proc_stat(pid) if pid > 0 else None
+    if stat is None:
         return False
-    if state[1] == "Z":
+    if stat[1] == "Z":
         # A master killed a moment ago, not reaped yet: no command line any more, but its name, and
         # its pid cannot be reused before it is reaped; its process group still holds its workers.
-        return state[0] == "nginx"
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            command = handle.read().decode("utf-8", "replace").replace("\0", " ")
-    except (IOError, OSError):
-        return False
+        return stat[0] == "nginx"
+    command = cmdline(pid).replace("\0", " ")
     return command.startswith("nginx: master process") and (" -c %s " % conf) in (command + " ")
 
 
@@ -158,9 +139,9 @@ def stop_master(pid, workers, how=signal.SIGQUIT, grace=5.0):
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
-    while running(pid) and time.monotonic() < deadline:
+    while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
-    if not running(pid):
+    if not process_alive(pid):
         return
     for victim in [pid] + workers:
         try:
@@ -261,9 +242,33 @@ class NginxInstance:
 
     def workers(self):
         pid = self.master_pid()
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], stdout=subprocess.PIPE,
-                             universal_newlines=True, check=False).stdout
-        return sorted(int(p) for p in out.split())
+        return sorted(child_pids(pid)) if pid else []
+
+    def kill(self):
+        """Stop at once (tests of faults: a teardown needs no graceful stop, and a zombie holds no socket).
+
+        The master goes first, with its whole process group: nginx daemonises into a group of its own
+        that its workers share, and a master that outlives one of its workers forks a replacement at
+        once (after a reload, too), which a list of workers taken beforehand misses and which then
+        runs on as an orphan, listening on the test's ports."""
+        master = self.master_pid()
+        if master is None:
+            return
+        pids = self.workers() + [master]
+        try:
+            group = os.getpgid(master)
+        except ProcessLookupError:
+            group = None
+        if group == master and group != os.getpgrp():
+            os.killpg(group, signal.SIGKILL)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while any(process_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def apply(self, raws, **kwargs):
         """Apply raw rules (certificate content included) through the transaction, as ``lb_rules``
@@ -398,17 +403,6 @@ class AppBackend(Backend):
         return self
 
 
-def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):
-    """One request on a new connection: (status, body text)."""
-    connection = http.client.HTTPConnection(address, port, timeout=timeout)
-    try:
-        connection.request(method, path, body=b"x" if method == "POST" else None, headers={"Host": host_header})
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8", "replace").strip()
-    finally:
-        connection.close()
-
-
 def distribution(port, host_header, count):
     """Counter of which backend answered ``count`` sequential requests (non-200 counted by status)."""
     seen = Counter()
@@ -521,20 +515,3 @@ def make_certificate(directory, hostname):
     ):
         subprocess.run(["openssl"] + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return paths
-
-
-def https_get(port, hostname, ca, address="127.0.0.1", timeout=10.0):
-    """GET / over TLS, verifying the certificate against ``ca`` for ``hostname``: (status, body)."""
-    import ssl
-    context = ssl.create_default_context(cafile=ca)
-    with socket.create_connection((address, port), timeout=timeout) as raw:
-        with context.wrap_socket(raw, server_hostname=hostname) as sock:
-            sock.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % hostname).encode())
-            data = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head, _sep, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body.decode().strip()

@@ -24,8 +24,9 @@ import shutil
 import tempfile
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan, block_span
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import child_pids, process_alive
 from ansible_collections.antsle.antman.tests.support.harness import (
-    Backend, free_port, get, nginx_binary, nginx_master_of, run_command, running, stop_master)
+    Backend, free_port, get, nginx_binary, nginx_master_of, run_command, stop_master)
 
 REWRITTEN_ROOTS = ("/etc/nginx", "/var/log/nginx", "/var/cache/nginx", "/var/lib/nginx", "/usr/share/nginx",
                    "/var/www", "/var/run", "/run")
@@ -530,22 +531,13 @@ class LayoutWorld:
 
     def workers(self, pid=None):
         pid = pid or self.master_pid()
-        children = []
-        for entry in os.listdir("/proc") if pid else []:
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    stat = handle.read()
-            except (IOError, OSError):
-                continue
-            if entry.isdigit() and stat[stat.rfind(")") + 2:].split()[1:2] == [str(pid)]:
-                children.append(int(entry))
-        return sorted(children)
+        return sorted(child_pids(pid)) if pid else []
 
     def masters(self):
         """nginx masters started with this world's nginx.conf, found by their command line (also
         one that started but could not write its pid file)."""
         return [int(entry) for entry in os.listdir("/proc")
-                if entry.isdigit() and running(int(entry)) and nginx_master_of(int(entry), self.conf)]
+                if entry.isdigit() and process_alive(int(entry)) and nginx_master_of(int(entry), self.conf)]
 
     def stop(self):
         """nginx stopped (SIGQUIT, SIGKILL after 10 s), backends killed, the prefix removed."""

@@ -14,8 +14,8 @@ COMMAND runs (an argument list, no shell), and prints JSON: the command's exit s
 tail, how many requests were sent, which ones failed (anything but a verified 200) and how many
 answers each served certificate gave, in the order first seen.
 
-Standard library only (the ``cryptography`` package is not needed: the certificate is read by the
-ssl module's own decoder from the verified connection)."""
+The ``cryptography`` package is not needed: the certificate is read by the ssl module's own decoder
+from the verified connection."""
 import argparse
 import hashlib
 import http.client
@@ -24,9 +24,12 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
+
+from ansible_collections.antsle.antman.tests.support.traffic import Load
+
+SAFETY_SECONDS = 1800.0  # no load runs longer than this, whatever happens to the command
 
 
 def context(ca, insecure=False):
@@ -64,50 +67,25 @@ def get(address, port, host, ctx, path="/", timeout=10.0):
 
 def run_load(args, command):
     ctx = context(args.ca)
-    lock, started = threading.Lock(), time.monotonic()
-    state = {"next": 0, "stop": False}
-    failures, certificates, order = [], Counter(), []
 
-    def client():
-        while True:
-            with lock:
-                if state["stop"]:
-                    return
-                index = state["next"]
-                state["next"] += 1
-            due = started + index / args.rate
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)  # pacing only: no result depends on it
-            try:
-                seen = get(args.address, args.port, args.host, ctx, args.path)
-                ok = seen["status"] == 200
-                outcome = seen["sha256"] if ok else "status %d" % seen["status"]
-            except (OSError, ssl.SSLError, http.client.HTTPException) as error:
-                ok, outcome = False, "%s: %s" % (type(error).__name__, error)
-            with lock:
-                if ok:
-                    if outcome not in certificates:
-                        order.append(outcome)
-                    certificates[outcome] += 1
-                else:
-                    failures.append({"index": index, "at_s": round(time.monotonic() - started, 3), "error": outcome})
+    def fetch(path):  # the served certificate is the answer
+        seen = get(args.address, args.port, args.host, ctx, path)
+        return seen["status"], seen["sha256"]
 
-    threads = [threading.Thread(target=client, daemon=True) for _unused in range(args.clients)]
-    for thread in threads:
-        thread.start()
+    load = Load(args.host, args.port, args.address, args.path, rate=args.rate, clients=args.clients,
+                duration=SAFETY_SECONDS, fetch=fetch).start()
     time.sleep(args.lead)  # requests before the command starts, to have the old certificate on record
     process = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     time.sleep(args.lead)  # and after it, to see the new one
-    with lock:
-        state["stop"] = True
-    for thread in threads:
-        thread.join()
+    load.stop()
+    samples = load.wait()
+    answers = [sample.answer for sample in samples if sample.failure is None]
+    failures = [{"index": s.index, "at_s": round(s.start, 3), "error": s.failure} for s in samples if s.failure]
     return OrderedDict([
         ("rc", process.returncode), ("output_tail", process.stdout[-3000:]),
-        ("requests", sum(certificates.values()) + len(failures)), ("failed", len(failures)), ("failures", failures[:20]),
-        ("certificates", [[sha, certificates[sha]] for sha in order]),
-        ("seconds", round(time.monotonic() - started, 2)),
+        ("requests", len(samples)), ("failed", len(failures)), ("failures", failures[:20]),
+        ("certificates", [[sha, answers.count(sha)] for sha in OrderedDict.fromkeys(answers)]),
+        ("seconds", round(load.now(), 2)),
     ])
 
 

@@ -3,36 +3,28 @@
   nginx_host_state.py files    {path: sha256 of its content, or "-> target" for a link} under /etc/nginx
   nginx_host_state.py pids     {"master": pid or null, "workers": [pids]} (master from /run/nginx.pid)
   nginx_host_state.py state    {"files": ..., "pids": ...} in one go
-  nginx_host_state.py state --settled   the same, once no other checkout is using the system nginx
 
-The molecule scenarios run it on an antsle host container (ansible.builtin.script), to prove that
-check mode and refused changes touch nothing and that a reload keeps the master. Stage 80 and the
-demo run it on the machine itself, before and after, to prove that the machine's own nginx was
-left alone. Checkouts from before the Docker scenarios turn the system nginx into their antsle
-host while a scenario runs, with a snapshot in /var/lib/antman-test/NAME/ until they restore it:
-``--settled`` waits (up to $ANTMAN_SETTLE_WAIT seconds, default 600) until there is none, so that
-such a run is not taken for a change made here.
+The molecule scenarios run it on an antsle host container (ansible.builtin.script: one file,
+copied there, so it imports nothing of the collection), to prove that check mode and refused
+changes touch nothing and that a reload keeps the master. Stage 80 and the demo run it on the
+machine itself, before and after, to prove that the machine's own nginx was left alone.
 """
 import hashlib
 import json
 import os
 import sys
-import time
 
 ETC = "/etc/nginx"
 PID_FILE = "/run/nginx.pid"
-OTHER_RUNS = "/var/lib/antman-test"
-SETTLE_WAIT = float(os.environ.get("ANTMAN_SETTLE_WAIT", "600"))
 
 
-def stat_fields(pid):
-    """The fields of /proc/PID/stat after the command name (state, ppid, ...), or None."""
+def nginx_pid(pid):
+    """``pid`` while it is a live nginx process, else None: /proc/PID/exe names the binary of a
+    running process and cannot be read for a zombie or a process that is gone."""
     try:
-        with open("/proc/%s/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
+        return pid if pid > 0 and os.path.basename(os.readlink("/proc/%d/exe" % pid)) == "nginx" else None
+    except OSError:
         return None
-    return stat[stat.rfind(")") + 2:].split()
 
 
 def master_pid():
@@ -40,24 +32,14 @@ def master_pid():
     `nginx -t` leaves behind, means not running)."""
     try:
         with open(PID_FILE) as handle:
-            pid = int(handle.read().strip() or 0)
-        fields = stat_fields(pid)
-        if pid <= 0 or fields is None or fields[0] == "Z":
-            return None
-        if os.path.basename(os.readlink("/proc/%d/exe" % pid)) != "nginx":
-            return None
-        return pid
+            return nginx_pid(int(handle.read().strip() or 0))
     except (IOError, OSError, ValueError):
         return None
 
 
 def worker_pids(master):
-    workers = []
-    for entry in os.listdir("/proc"):
-        fields = stat_fields(entry) if entry.isdigit() else None
-        if fields and fields[1] == str(master) and fields[0] != "Z":
-            workers.append(int(entry))
-    return sorted(workers)
+    with open("/proc/%d/task/%d/children" % (master, master)) as handle:
+        return sorted(pid for pid in map(int, handle.read().split()) if nginx_pid(pid))
 
 
 def pids():
@@ -79,39 +61,11 @@ def files(root=ETC):
     return result
 
 
-def other_runs():
-    """Snapshots of other checkouts' scenario runs that are using the system nginx now."""
-    try:
-        return sorted(entry for entry in os.listdir(OTHER_RUNS) if os.path.isdir(os.path.join(OTHER_RUNS, entry)))
-    except OSError:
-        return []
-
-
-def wait_settled(timeout=SETTLE_WAIT):
-    deadline = time.monotonic() + timeout
-    told = False
-    while other_runs():
-        if time.monotonic() > deadline:
-            raise RuntimeError("another checkout is still using the system nginx after %d s (snapshots in %s: %s)"
-                               % (timeout, OTHER_RUNS, ", ".join(other_runs())))
-        if not told:
-            print("waiting: another checkout is using the system nginx (%s)" % ", ".join(other_runs()), file=sys.stderr)
-            told = True
-        time.sleep(1.0)
-
-
 def main(argv):
     commands = {"files": files, "pids": pids, "state": lambda: {"files": files(), "pids": pids()}}
-    settled = argv[1:] == ["--settled"]
-    if not (len(argv) == 1 or settled) or argv[0] not in commands:
-        print("usage: nginx_host_state.py files | pids | state [--settled]", file=sys.stderr)
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: nginx_host_state.py files | pids | state", file=sys.stderr)
         return 2
-    if settled:
-        try:
-            wait_settled()
-        except RuntimeError as error:
-            print("nginx_host_state: %s" % error, file=sys.stderr)
-            return 1
     print(json.dumps(commands[argv[0]](), sort_keys=True))
     return 0
 

@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.antsle.antman.tests.support.harness import _die_with_parent, running
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
+from ansible_collections.antsle.antman.tests.support.harness import _die_with_parent
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTION, child_env, tool
 
 # Directories of the host that the namespace replaces: /etc/nginx by a copy, the others empty.
@@ -144,7 +145,7 @@ class PrivateHost:
                     except OSError:
                         pass
                 deadline = time.monotonic() + grace
-                while any(running(pid) for pid in left) and time.monotonic() < deadline:
+                while any(process_alive(pid) for pid in left) and time.monotonic() < deadline:
                     time.sleep(0.05)
             self.holder.kill()
             self.holder.wait()

@@ -17,6 +17,7 @@ many concurrent clients, each one request at a time: a bounded load. Prints a su
 ``Load`` is the engine, also used by drill.py: it records every request (start, duration, outcome).
 """
 import argparse
+import http.client
 import json
 import subprocess
 import sys
@@ -24,7 +25,16 @@ import threading
 import time
 from collections import Counter
 
-from ansible_collections.antsle.antman.tests.support.harness import get
+
+def get(port, host_header, path="/", method="GET", timeout=10.0, address="127.0.0.1"):
+    """One request on a new connection: (status, body text)."""
+    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    try:
+        connection.request(method, path, body=b"x" if method == "POST" else None, headers={"Host": host_header})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace").strip()
+    finally:
+        connection.close()
 
 
 class Sample:
@@ -51,10 +61,11 @@ def describe_error(error):
 class Load:
     """Requests from ``clients`` concurrent clients, paced at ``rate`` per second in total (request i
     is due at i/rate s; 0: as fast as the clients go), until ``count`` requests were sent or, with
-    ``duration``, until no more are due before it ends, or until ``stop()``. ``path`` may contain ``{index}``."""
+    ``duration``, until no more are due before it ends, or until ``stop()``. ``path`` may contain ``{index}``;
+    ``fetch`` sends one request another way (TLS, ...)."""
 
     def __init__(self, host, port=80, address="127.0.0.1", path="/", timeout=30.0, rate=0.0, clients=1,
-                 count=None, duration=None):
+                 count=None, duration=None, fetch=None):
         if count is None and duration is None:
             raise ValueError("give a count or a duration")
         self.host, self.port, self.address, self.path, self.timeout = host, port, address, path, timeout
@@ -67,6 +78,8 @@ class Load:
         self._lock = threading.Lock()
         self._threads = []
         self.started = None
+        # fetch(path) -> (status, answer): a GET on a new connection by default, the answer its body.
+        self.fetch = fetch or (lambda path: get(port, host, path=path, timeout=timeout, address=address))
 
     def now(self):
         return time.monotonic() - self.started
@@ -96,13 +109,10 @@ class Load:
         began = self.now()
         status, answer, failure = None, None, None
         try:
-            status, body = get(self.port, self.host, path=self.path.format(index=index), timeout=self.timeout,
-                               address=self.address)
-            if status == 200:
-                answer = body
-            else:
-                failure = "status %d" % status
-        except (OSError, ValueError) as error:
+            status, answer = self.fetch(self.path.format(index=index))
+            if status != 200:
+                answer, failure = None, "status %d" % status
+        except (OSError, ValueError, http.client.HTTPException) as error:
             failure = describe_error(error)
         return Sample(index, began, self.now() - began, status, answer, failure)
 

@@ -63,37 +63,49 @@ def concise(output):
     return "; ".join(line for line in lines if line and "test failed" not in line) or output
 
 
+def proc_stat(pid):
+    """(command name, state letter, parent pid) of process ``pid`` from /proc/PID/stat, or None when
+    there is no such process (or no /proc). The one reader of /proc/PID/stat; the tests use it too."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except (IOError, OSError):
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the name, in parentheses, may hold spaces and ")"
+    return stat[stat.find("(") + 1:stat.rfind(")")], fields[0], int(fields[1])
+
+
 def process_alive(pid):
     """Whether ``pid`` runs. A zombie (a crashed nginx its parent has not reaped yet) does not:
     signals to it are lost, so it cannot be reloaded."""
+    if pid <= 0:
+        return False  # kill(0) and kill(-1) would ask about process groups
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            stat = handle.read()
-    except (IOError, OSError):
-        return True  # no /proc: kill(0) is all we can know
-    return stat[stat.rfind(")") + 2:].split()[:1] != ["Z"]
+    stat = proc_stat(pid)
+    return stat is None or stat[1] != "Z"  # no /proc: kill(0) is all we can know
 
 
 def child_pids(parent):
     children = set()
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                stat = handle.read()
-        except (IOError, OSError):
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 1 and fields[1] == str(parent):
+        stat = proc_stat(int(entry)) if entry.isdigit() else None
+        if stat is not None and stat[2] == parent:
             children.add(int(entry))
     return children
+
+
+def cmdline(pid):
+    """The command line of ``pid``, arguments separated by NUL; "" when it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
 
 
 class Nginx:
@@ -200,17 +212,9 @@ class Nginx:
         closes its listening sockets: from then on only new workers accept connections, so the
         change has taken effect for every new request."""
         while time.monotonic() < deadline:
-            if all(not process_alive(worker) or "shutting down" in _cmdline(worker) for worker in old_workers):
+            if all(not process_alive(worker) or "shutting down" in cmdline(worker) for worker in old_workers):
                 return
             time.sleep(0.005)
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return ""
 
 
 def _size(path):

@@ -3,6 +3,7 @@ import pytest
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_import import parse_config
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
+from ansible_collections.antsle.antman.tests.support.host_layouts import ANTMAN_BALANCED_DOMAIN as BALANCED_DOMAIN_TEMPLATE
 
 RULES = [
     {"name": "web", "server_name": ["web.local", "*.web.local"], "upstreams": [{"address": "10.0.0.1", "weight": 3},
@@ -91,30 +92,7 @@ def test_hand_written_websockets_uploads_and_ipv6_are_understood():
 
 
 # A balanced domain as antMan's Load Balancing page writes it (its template), with a Latin-1 comment.
-ANTMAN_BALANCED_DOMAIN = b"""# Domaine \xe9quilibr\xe9
-upstream my-balanced-page {
-    server 10.1.1.102:80 weight=3;
-    server 10.1.1.103:80;
-    server 10.1.1.104:80 backup;
-}
-server {
-    listen 80;
-    server_name my-balanced-page.local;
-    location / {
-        proxy_pass http://my-balanced-page;
-        proxy_set_header Host $host;
-        proxy_set_header X-Real-IP $remote_addr;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_http_version 1.1;
-        proxy_set_header Upgrade $http_upgrade;
-        proxy_set_header Connection $connection_upgrade;
-        proxy_connect_timeout 300;
-        proxy_read_timeout 300;
-        proxy_send_timeout 300;
-    }
-}
-"""
+ANTMAN_BALANCED_DOMAIN = b"# Domaine \xe9quilibr\xe9\n" + BALANCED_DOMAIN_TEMPLATE.encode()
 
 
 @pytest.mark.parametrize("decode", [lambda b: b.decode("latin-1"), lambda b: b.decode("utf-8", "surrogateescape")],
@@ -130,7 +108,7 @@ def test_antman_s_balanced_domain_template_gives_an_applicable_rule_clamped_with
     # the template's Upgrade and Connection headers are its WebSocket forwarding, which rules have
     assert rule["websocket"] is True and rule["websocket_timeout"] == "300s"
     assert unsupported == [
-        "server (line 7): proxy_connect_timeout 300s is beyond what a rule allows (1ms-75s); imported as 75s"]
+        "server (line 8): proxy_connect_timeout 300s is beyond what a rule allows (1ms-75s); imported as 75s"]
 
 
 def test_every_bounded_value_nginx_accepts_is_clamped_not_refused():

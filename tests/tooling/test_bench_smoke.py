@@ -24,7 +24,7 @@ def sections(text):
 
 def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     result = subprocess.run(tool("bench.run", "--tiny", "--results", tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=90, env=child_env(), check=False)
+                            stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, env=child_env(), check=False)
     assert result.returncode == 0, result.stdout[-3000:]
     text = (tmp_path / "latest.md").read_text()
     assert text in result.stdout
@@ -72,4 +72,8 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
 
     targets = found["Targets"][1:]
     assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling", "applications"}, targets
-    assert "skipped in --tiny mode" in text.split("## 5.")[1]
+    control = [row for row in text.split("## 5.")[1].splitlines() if re.match(r"\| (from empty|no-op|one rule)", row)]
+    assert len(control) == 3  # the lb_rules scale benchmark with 3 rules
+    assert "(3 changes)" in control[0] and "(0 changes)" in control[1] and "(1 changes)" in control[2]
+    for row in control:
+        assert len(re.findall(r"\d+\.\d+ s", row)) == 4 and len(re.findall(r"\d+x", row)) == 2
