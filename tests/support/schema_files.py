@@ -13,8 +13,8 @@ the rule fields:
   python -m ansible_collections.antsle.antman.tests.support.schema_files --write [--root DIR]   regenerate
   python -m ansible_collections.antsle.antman.tests.support.schema_files --check [--root DIR]   exit 1 if stale
 
-scripts/generate-schema-files.sh runs the first on the checkout; tests/unit/test_schema_files.py
-fails when a committed file is not what this generates.
+scripts/generate-schema-files.sh runs the first on the checkout; tests/unit/plugins/modules/test_documentation.py
+and tests/unit/roles/test_load_balancer_specs.py fail when a committed file is not what this generates.
 """
 import argparse
 import glob
