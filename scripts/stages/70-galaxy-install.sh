@@ -40,7 +40,7 @@ if grep -E '^(bench|scripts)/|^tests/(unit|functional|tooling|integration|instal
   echo "the tarball contains development tools or tests a user of the collection does not run (above)" >&2; exit 1
 fi
 for expected in MANIFEST.json FILES.json meta/runtime.yml README.md CHANGELOG.md changelogs/changelog.yaml \
-    plugins/modules/lb_rule.py plugins/module_utils/host/transaction.py plugins/doc_fragments/rule.py; do
+    plugins/modules/lb_rule.py plugins/module_utils/host/transaction.py plugins/doc_fragments/host.py; do
   grep -qx "$expected" "$work/files" || { echo "the tarball lacks $expected" >&2; exit 1; }
 done
 

@@ -18,19 +18,15 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     FieldError,
     format_time,
     is_ipv4,
-    parse_address,
     parse_name,
-    parse_server_names,
     parse_time_ms,
     rule_label,
     show,
 )
+from ansible_collections.antsle.antman.plugins.module_utils.model.options import merge_value, read_options
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
-    DEFAULT_TRIES, FIELD_ORDER, LIMITED, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RATE_LIMIT, RULE, UPSTREAM,
-    UPSTREAM_ORDER, defaults_for, upstream_defaults)
-from ansible_collections.antsle.antman.plugins.module_utils.model.tls import COMMON, is_acme, normalize_tls
-
-UPSTREAM_DEFAULTS = upstream_defaults()
+    DEFAULT_TRIES, PROTOCOL_SPECIFIC, RULE, RULE_DEFAULT_PROTOCOL, RULE_FIELDS, UPSTREAM_OVERRIDES)
+from ansible_collections.antsle.antman.plugins.module_utils.model.tls import is_acme, split_content
 
 
 class RuleError(ValueError):
@@ -56,49 +52,6 @@ def rule_name_of(raw):
         except FieldError:
             return None
     return None
-
-
-def normalize_upstream(raw, index):
-    """Canonical upstream from raw input; returns (upstream, problems)."""
-    where = "upstreams[%d]" % index
-    if not isinstance(raw, dict):
-        return None, ["%s: %s is a %s, expected a mapping with an address" % (where, show(raw), type(raw).__name__)]
-    problems = ["%s: unsupported field %s" % (where, show(key)) for key in raw if key not in UPSTREAM]
-    upstream = OrderedDict()
-    if not given(raw, "address"):
-        problems.append("%s.address: missing" % where)
-    for key in UPSTREAM_ORDER:
-        value = raw.get(key)
-        if value is None:
-            upstream[key] = UPSTREAM_DEFAULTS.get(key)
-            continue
-        try:
-            upstream[key] = parse_address(value) if key == "address" else UPSTREAM[key].parse(value)
-        except FieldError as error:
-            problems.append("%s.%s: %s" % (where, key, error))
-    return upstream, problems
-
-
-def normalize_upstreams(raw_list):
-    if not isinstance(raw_list, (list, tuple)):
-        return [], ["upstreams: %s is a %s, expected a list of upstreams" % (show(raw_list), type(raw_list).__name__)]
-    if not raw_list:
-        return [], ["upstreams: the list is empty, a rule needs at least one upstream"]
-    if len(raw_list) > MAX_UPSTREAMS:
-        return [], ["upstreams: %d upstreams, at most %d are supported" % (len(raw_list), MAX_UPSTREAMS)]
-    upstreams, problems, seen = [], [], {}
-    for index, item in enumerate(raw_list):
-        upstream, item_problems = normalize_upstream(item, index)
-        problems.extend(item_problems)
-        if upstream is None or item_problems:
-            continue
-        address = upstream["address"]
-        if address in seen:
-            problems.append("upstreams[%d].address: %s duplicates upstreams[%d] (%s)"
-                            % (index, show(item.get("address")), seen[address], address))
-        seen[address] = index
-        upstreams.append(upstream)
-    return upstreams, problems
 
 
 def check_upstream_roles(rule):
@@ -139,34 +92,6 @@ def check_access(rule):
     return problems
 
 
-# Which rate_limit options each protocol has, and their defaults (None: required).
-RATE_LIMIT_OPTIONS = {"http": (("requests_per_second", None), ("burst", 0)), "tcp": (("connections", None),)}
-
-
-def normalize_rate_limit(raw, protocol):
-    """Canonical rate_limit of a rule of ``protocol``: (value, problems). http has
-    requests_per_second and burst, tcp has connections; options of the other protocol are refused."""
-    if not isinstance(raw, dict):
-        return None, ["rate_limit: %s is a %s, expected a mapping such as {requests_per_second: 10, burst: 5}"
-                      % (show(raw), type(raw).__name__)]
-    options = OrderedDict(RATE_LIMIT_OPTIONS[protocol])
-    problems = ["rate_limit: unsupported field %s" % show(key) for key in raw if key not in RATE_LIMIT]
-    problems += ["rate_limit.%s: does not apply to protocol %s" % (key, protocol)
-                 for key in RATE_LIMIT if key not in options and raw.get(key) is not None]
-    value = OrderedDict()
-    for key, default in options.items():
-        if raw.get(key) is None:
-            if default is None:
-                problems.append("rate_limit.%s: missing" % key)
-            value[key] = default
-            continue
-        try:
-            value[key] = RATE_LIMIT[key].parse(raw[key])
-        except FieldError as error:
-            problems.append("rate_limit.%s: %s" % (key, error))
-    return value, problems
-
-
 def in_rotation(rule):
     """(primaries, backups): the upstreams of ``rule`` that are not down."""
     upstreams = [u for u in rule.get("upstreams") or [] if not u["down"]]
@@ -194,64 +119,40 @@ def effective_next_upstream_timeout(rule):
     return format_time(DEFAULT_TRIES * one_try)
 
 
+def rule_protocol(raw):
+    """The protocol of raw rule input, which decides the fields that apply (the default when it is
+    not a valid one: reading the field names the bad value)."""
+    if not isinstance(raw, dict) or not given(raw, "protocol"):
+        return RULE_DEFAULT_PROTOCOL
+    try:
+        return RULE["protocol"].parse(raw["protocol"])
+    except FieldError:
+        return RULE_DEFAULT_PROTOCOL
+
+
 def parse_rule(raw):
     """Validate raw rule input: (canonical rule, TlsContent or None); raise RuleError listing every problem.
 
-    The canonical rule is a plain OrderedDict. Certificate and key content given in the input (never
-    part of the rule, which holds their digests) is returned beside it, to be written with the rule.
-    Fields that are absent or None take the defaults of the rule's protocol. Fields that do not
-    apply to the protocol (server_name, keepalive, tls... for tcp and udp) are refused."""
-    if not isinstance(raw, dict):
-        raise RuleError(["%s is a %s, expected a mapping of rule fields" % (show(raw), type(raw).__name__)])
-    name = rule_name_of(raw)
-    problems = ["unsupported field %s" % show(key) for key in raw if key not in RULE]
-    values = OrderedDict()
-    if not given(raw, "name"):
-        problems.append("name: missing")
-    else:
-        try:
-            values["name"] = parse_name(raw["name"])
-        except FieldError as error:
-            problems.append("name: %s" % error)
-    protocol = values["protocol"] = _parse_field(raw, "protocol", problems, RULE["protocol"].default)
-    defaults = defaults_for(protocol)
-    for key, protocols in LIMITED.items():
-        if protocol not in protocols and given(raw, key):
-            problems.append("%s: does not apply to protocol %s" % (key, protocol))
-    if protocol == "http":
-        if not given(raw, "server_name"):
-            problems.append("server_name: missing")
-        else:
-            try:
-                values["server_name"] = parse_server_names(raw["server_name"])
-            except FieldError as error:
-                problems.append("server_name%s" % _joined(error))
-    if not given(raw, "upstreams"):
-        problems.append("upstreams: missing, a rule needs at least one upstream")
-        values["upstreams"] = []
-    else:
-        values["upstreams"], upstream_problems = normalize_upstreams(raw["upstreams"])
-        problems.extend(upstream_problems)
+    The canonical rule is a plain OrderedDict, read through the schema (``options.read_options``).
+    Certificate and key content given in the input (never part of the rule, which holds their
+    digests) is returned beside it, to be written with the rule. Fields that are absent or None take
+    the defaults of the rule's protocol. Fields that do not apply to the protocol (server_name,
+    keepalive, tls... for tcp and udp) are refused."""
+    rule, problems = read_options(RULE_FIELDS, raw, "", rule_protocol(raw), "a mapping of rule fields")
+    if rule is None:
+        raise RuleError(problems)
     tls_content = None
-    if protocol == "http" and given(raw, "tls"):
-        values["tls"], tls_content, tls_problems = normalize_tls(raw["tls"])
-        problems.extend(tls_problems)
-    if protocol in RATE_LIMIT_OPTIONS and given(raw, "rate_limit"):
-        values["rate_limit"], rate_problems = normalize_rate_limit(raw["rate_limit"], protocol)
-        problems.extend(rate_problems)
-    for key, default in defaults.items():
-        if key not in values:
-            values[key] = _parse_field(raw, key, problems, default)
-    rule = OrderedDict((key, values[key]) for key in FIELD_ORDER if key in values)
-    for upstream in rule["upstreams"]:
+    if rule.get("tls"):
+        rule["tls"], tls_content = split_content(rule["tls"])
+    for upstream in rule.get("upstreams") or []:
         # An override equal to the rule's value says nothing: canonical form has none.
-        for key in ("max_fails", "fail_timeout"):
-            if upstream[key] == rule[key]:
+        for key in UPSTREAM_OVERRIDES:
+            if upstream[key] == rule.get(key):
                 upstream[key] = None
     if not problems:
         problems.extend(check_upstream_roles(rule))
     if problems:
-        raise RuleError(problems, name)
+        raise RuleError(problems, rule_name_of(raw))
     return rule, tls_content
 
 
@@ -260,29 +161,12 @@ def normalize_rule(raw):
     return parse_rule(raw)[0]
 
 
-def _joined(error):
-    text = str(error)
-    return text if text.startswith("[") and "]: " in text else ": " + text
-
-
-def _parse_field(raw, key, problems, default):
-    value = raw.get(key)
-    parse = RULE[key].parse
-    if value is None or parse is None:
-        return default
-    try:
-        return parse(value)
-    except FieldError as error:
-        # a list field names the bad item as server_name does: allow_from[1]: ...
-        problems.append("%s%s" % (key, _joined(error)) if RULE[key].type == "list" else "%s: %s" % (key, error))
-        return default
-
-
 def merge_rule(existing, raw, merge_upstreams_by_address=True):
     """Raw input merged over an existing canonical rule: fields the input does not give keep their
-    current value. Upstreams given are matched by canonical address and an upstream the input does
-    not mention is kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False`` they
-    replace the list (``lb_rule``, whose upstreams are the list). The result still has to be
+    current value, and so do the options of ``tls`` and ``rate_limit`` it does not give (a new tls
+    form replaces the current one). Upstreams given are matched by canonical address and an upstream
+    the input does not mention is kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False``
+    they replace the list (``lb_rule``, whose upstreams are the list). The result still has to be
     normalised."""
     merged = OrderedDict(existing)
     if raw.get("protocol") is not None and raw["protocol"] != existing.get("protocol"):
@@ -290,49 +174,6 @@ def merge_rule(existing, raw, merge_upstreams_by_address=True):
         for key in PROTOCOL_SPECIFIC:
             merged.pop(key, None)
     for key, value in raw.items():
-        if value is not None and key not in ("upstreams", "tls"):
-            merged[key] = value
-    same_protocol = merged.get("protocol") == existing.get("protocol")
-    if isinstance(raw.get("rate_limit"), dict) and isinstance(existing.get("rate_limit"), dict) and same_protocol:
-        # {burst: 10} changes the burst and keeps the rate (a new protocol has other options: replaced)
-        merged["rate_limit"] = OrderedDict(existing["rate_limit"])
-        merged["rate_limit"].update((k, v) for k, v in raw["rate_limit"].items() if v is not None)
-    if isinstance(raw.get("tls"), dict) and isinstance(merged.get("tls"), dict):
-        merged["tls"] = merge_tls(merged["tls"], raw["tls"])
-    elif raw.get("tls") is not None:
-        merged["tls"] = raw["tls"]
-    if raw.get("upstreams") is not None and isinstance(raw["upstreams"], (list, tuple)) and merge_upstreams_by_address:
-        merged["upstreams"] = merge_upstreams(existing["upstreams"], raw["upstreams"])
-    elif raw.get("upstreams") is not None:
-        merged["upstreams"] = raw["upstreams"]
+        if value is not None:
+            merged[key] = merge_value(RULE[key], merged.get(key), value, merge_upstreams_by_address) if key in RULE else value
     return merged
-
-
-def merge_tls(existing, raw):
-    """tls merged: a new form (paths, content, acme) replaces the old one; protocols and hsts kept if not given."""
-    merged = OrderedDict((k, v) for k, v in existing.items())
-    given = dict((k, v) for k, v in raw.items() if v is not None)
-    if set(given) - set(COMMON):
-        merged = OrderedDict((k, v) for k, v in merged.items() if k in COMMON)
-    merged.update(given)
-    return merged
-
-
-def merge_upstreams(existing, raw_list):
-    by_address = OrderedDict((u["address"], OrderedDict(u)) for u in existing)
-    extra, matched = [], set()
-    for item in raw_list:
-        address = None
-        if isinstance(item, dict):
-            try:
-                address = parse_address(item.get("address"))
-            except FieldError:
-                address = None
-        if address in by_address and address not in matched:
-            matched.add(address)
-            for key, value in item.items():
-                if value is not None:
-                    by_address[address][key] = value
-        else:
-            extra.append(item)
-    return list(by_address.values()) + extra

@@ -2,17 +2,19 @@
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one schema of a load-balancing rule: every field's type, grammar, defaults, choices and
-documentation, written once.
+documentation, written once, nested fields (``upstreams[]``, ``tls``, ``rate_limit``) included.
 
 Everything else is derived from it:
-- the rule model (``rule.py``): field order, parsers, defaults per protocol, which fields apply to
-  which protocol;
+- the rule model: ``options.py`` reads raw input through these fields (grammars, defaults per
+  protocol, which fields apply to which protocol, fields that must be given, the forms of ``tls``,
+  the upstreams' distinct addresses) and merges edits; ``rule.py`` adds the checks across fields;
 - the modules' argument specs (``rule_argument_spec``, ``config_argument_spec``);
-- the modules' documentation (``plugins/doc_fragments/rule.py`` asks ``option_docs`` at import);
-- the role's argument specs (``roles/load_balancer/meta/argument_specs.yml``, written by
-  ``scripts/generate-schema-files.py``; a unit test fails when the committed file is stale).
+- the modules' documentation, generated into ``plugins/modules/lb_rule.py`` and ``lb_rules.py``
+  (``option_docs``), and the role's argument specs (``roles/load_balancer/meta/argument_specs.yml``),
+  both written by ``scripts/generate-schema-files.sh``; a unit test fails when a committed copy is stale.
 
-Adding a rule option means: a ``Field`` here, its rendering in ``nginx/render.py``, and tests.
+Adding a rule option means: a ``Field`` here, its rendering in ``nginx/render.py``, the generator
+run, and tests.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,8 +25,8 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, parse_bool, parse_choice, parse_cidr_list, parse_int, parse_path, parse_sha256, parse_size, parse_time,
-    parse_tls_protocols)
+    TLS_PROTOCOLS, parse_address, parse_bool, parse_choice, parse_cidr_list, parse_int, parse_name, parse_path, parse_pem,
+    parse_server_names, parse_sha256, parse_size, parse_time, parse_tls_protocols)
 
 PROTOCOLS = ("http", "tcp", "udp")
 RULE_DEFAULT_PROTOCOL = "http"
@@ -43,16 +45,26 @@ NO_DEFAULT = object()
 
 
 class Field:
-    """One option of a rule (or of an upstream, or of ``tls``).
+    """One option of a rule (or of an upstream, of ``tls``, of ``rate_limit``).
 
-    ``parse`` turns a raw value into the canonical one or raises FieldError. ``default`` applies
-    to every protocol; ``protocol_defaults`` ({protocol: value}) when the default depends on it.
-    ``protocols`` are the protocols the field applies to: giving it for another is an error.
-    ``description`` is a list of paragraphs in Ansible's documentation markup."""
+    ``parse`` turns a raw value into the canonical one or raises FieldError (a field with
+    ``options`` is read option by option instead: a mapping, or with ``type="list"`` a list of
+    them). ``default`` applies to every protocol; ``protocol_defaults`` ({protocol: value}) when the
+    default depends on it. ``protocols`` are the protocols the field applies to: giving it for
+    another is an error. ``description`` is a list of paragraphs in Ansible's documentation markup.
+
+    ``required``: always given, by Ansible's argument spec too (what identifies a rule or an
+    upstream). ``needed``: given whenever the parent is (a rule of a protocol it applies to,
+    ``rate_limit``), but not by the argument spec, since a task that edits a rule may leave it out;
+    a text says why (``missing, <needed>``). ``expected``: what a value of the wrong type should
+    have been (a mapping, a list of mappings; ``item_expected`` for one item of such a list).
+    ``max_items``: the longest list; ``unique``: the option that must differ between two items (by
+    its canonical value). ``forms``: the ways a mapping may be given (``Form``): exactly one."""
 
     def __init__(self, name, type, description, parse=None, default=NO_DEFAULT, protocol_defaults=None,
                  protocols=PROTOCOLS, choices=None, elements=None, options=None, required=False, no_log=None,
-                 quiet_default=False):
+                 quiet_default=False, needed=False, expected=None, item_expected=None, max_items=None, unique=None,
+                 forms=()):
         self.name = name
         self.type = type
         self.description = list(description)
@@ -69,6 +81,12 @@ class Field:
         # file's JSON header, so every rule written before stays byte-identical (no rewrite, no
         # reload on upgrade); the reader fills the default back in.
         self.quiet_default = quiet_default
+        self.needed = needed
+        self.expected = expected or ("a list" if type == "list" else "a mapping")
+        self.item_expected = item_expected or "a mapping"
+        self.max_items = max_items
+        self.unique = unique
+        self.forms = forms
 
     @property
     def has_default(self):
@@ -80,18 +98,38 @@ class Field:
             return self.default
         return self.protocol_defaults[protocol]
 
+    def has_default_for(self, protocol):
+        return self.has_default or protocol in self.protocol_defaults
+
     def applies_to(self, protocol):
         return protocol in self.protocols
+
+
+class Form:
+    """One way of giving a mapping field (``tls``): ``fields`` all given, ``optional`` ones may be
+    (their defaults apply), and nothing of another form. ``selector``: a boolean field whose
+    V(true) is the form (``acme``; V(false) counts as not given). ``text`` names the form in the
+    error listing the forms (a form without one is accepted but not advertised)."""
+
+    def __init__(self, fields, optional=(), selector=None, text=None):
+        self.fields = tuple(fields)
+        self.optional = tuple(optional)
+        self.selector = selector
+        self.text = text
+
+    @property
+    def keys(self):
+        return self.fields + self.optional
 
 
 # --- upstreams[] ---------------------------------------------------------------------------------
 
 UPSTREAM_FIELDS = (
-    Field("address", "str", required=True, description=[
+    Field("address", "str", required=True, parse=parse_address, description=[
         "V(host), V(host:port), V(10.1.1.102:80), V([2001:db8::5]:8080). Without a port, port 80.",
         "Host names must resolve when nginx loads the configuration, or the change is refused and rolled back.",
         "Two upstreams of one rule cannot have the same address.",
-    ]),  # parsed by rule.normalize_upstream (parse_address), which also checks duplicates
+    ]),
     Field("weight", "int", default=1, parse=lambda v: parse_int(v, 1, 1000), description=[
         "Relative share of requests (1-1000). Weights 3, 1, 1 send 3 of every 5 requests to the first.",
     ]),
@@ -115,8 +153,10 @@ TLS_FIELDS = (
         "Absolute path of the certificate (chain) in PEM on the host."]),
     Field("key", "str", parse=parse_path, no_log=False, description=[
         "Absolute path of the private key in PEM on the host."]),
-    Field("certificate_content", "str", description=["The certificate (chain) in PEM."]),
-    Field("key_content", "str", no_log=True, description=["The unencrypted private key in PEM."]),
+    Field("certificate_content", "str", parse=lambda v: parse_pem(v, "certificate"), description=[
+        "The certificate (chain) in PEM."]),
+    Field("key_content", "str", parse=lambda v: parse_pem(v, "key"), no_log=True, description=[
+        "The unencrypted private key in PEM."]),
     Field("certificate_sha256", "str", parse=parse_sha256, description=[
         "Digest of certificate content the collection wrote earlier, as rules are read back. Given instead of "
         "content, the files already on the host are kept (a gathered rule set restores as it was)."]),
@@ -142,21 +182,28 @@ TLS_FIELDS = (
         "https only for its names for that many seconds). 0 tells browsers to forget it. Not sent when not given.",
         "Mozilla recommends V(63072000) (two years) once https works for every name of the rule."]),
 )
+# The ways of giving a certificate: exactly one. protocols and hsts go with any of them.
+TLS_FORMS = (
+    Form(("certificate", "key"), text="certificate and key (paths on the host)"),
+    Form(("certificate_content", "key_content"), text="certificate_content and key_content"),
+    Form(("certificate_sha256", "key_sha256")),  # content as rules are read back: not offered in errors
+    Form(("acme",), optional=("acme_dir",), selector="acme", text="acme: true"),
+)
 
 # --- rate_limit ----------------------------------------------------------------------------------
 
 MAX_RATE = 100000
 MAX_CONNECTIONS = 65535  # nginx's limit_conn limit
 RATE_LIMIT_FIELDS = (
-    Field("requests_per_second", "int", parse=lambda v: parse_int(v, 1, MAX_RATE), description=[
-        "http - requests per second each client address may make (1-%d), on average." % MAX_RATE,
+    Field("requests_per_second", "int", parse=lambda v: parse_int(v, 1, MAX_RATE), protocols=HTTP, needed=True,
+          description=["Requests per second each client address may make (1-%d), on average. Required in an http "
+                       "rule's O(rate_limit)." % MAX_RATE]),
+    Field("burst", "int", parse=lambda v: parse_int(v, 0, MAX_RATE), default=0, protocols=HTTP, description=[
+        "Requests beyond the rate a client may make at once, served without delay; the next ones get C(429).",
     ]),
-    Field("burst", "int", parse=lambda v: parse_int(v, 0, MAX_RATE), default=0, description=[
-        "http - requests beyond the rate a client may make at once, served without delay; the next ones get C(429).",
-    ]),
-    Field("connections", "int", parse=lambda v: parse_int(v, 1, MAX_CONNECTIONS), description=[
-        "tcp - connections each client address may have open at once (1-%d); more are closed." % MAX_CONNECTIONS,
-    ]),
+    Field("connections", "int", parse=lambda v: parse_int(v, 1, MAX_CONNECTIONS), protocols=TCP, needed=True,
+          description=["Connections each client address may have open at once (1-%d); more are closed. Required "
+                       "in a tcp rule's O(rate_limit)." % MAX_CONNECTIONS]),
 )
 
 # --- the rule ------------------------------------------------------------------------------------
@@ -165,11 +212,11 @@ RATE_LIMIT_FIELDS = (
 # skipped at once (connection refused -> next upstream), a hung one after read_timeout, and a
 # dropped-SYN one after connect_timeout; each is then avoided for fail_timeout.
 RULE_FIELDS = (
-    Field("name", "str", required=True, description=[
+    Field("name", "str", required=True, parse=parse_name, description=[
         "The rule's identifier. It names the rule's file (C(<name>.conf)) and its nginx upstream (C(antman_<name>)).",
         "1 to 64 letters, digits, C(-) or C(_), starting with a letter or digit. Names that differ only "
         "in case are the same name to nginx and are refused.",
-    ]),  # parsed by rule.normalize_rule (parse_name), which names the rule in every error
+    ]),
     Field(
         "protocol", "str", default=RULE_DEFAULT_PROTOCOL, choices=list(PROTOCOLS), parse=lambda v: parse_choice(v, PROTOCOLS),
         description=[
@@ -183,12 +230,12 @@ RULE_FIELDS = (
             "P(antsle.antman.load_balancer#role) role does both).",
         ],
     ),
-    Field("server_name", "list", elements="str", protocols=HTTP, description=[
+    Field("server_name", "list", elements="str", protocols=HTTP, parse=parse_server_names, needed=True, description=[
         "The host name(s) users visit, as nginx C(server_name) values. Host names (V(my-balanced-page.local), "
         "V(example.com)), leading or trailing wildcards (V(*.example.com), V(www.example.*)) or IPv4 addresses.",
         "Case-insensitive; stored lowercase, in the order given. Required when an http rule is present.",
         "A server name may be used by one rule per O(server_port) only.",
-    ]),  # parsed by rule.normalize_rule (parse_server_names): required for http, so no default
+    ]),
     Field("server_port", "int", default=80, parse=lambda v: parse_int(v, 1, 65535), description=[
         "The port nginx listens on for this rule (1-65535).",
     ]),
@@ -207,10 +254,12 @@ RULE_FIELDS = (
             "upstreams. For tcp and udp rules it is rendered as C(hash $remote_addr).",
         ],
     ),
-    Field("upstreams", "list", elements="dict", options=UPSTREAM_FIELDS, description=[
-        "The antlets (or any servers) traffic is spread over. At least one must be neither O(upstreams[].backup) "
-        "nor O(upstreams[].down). Required when the rule is present. At most %d." % MAX_UPSTREAMS,
-    ]),  # parsed by rule.normalize_upstreams
+    Field("upstreams", "list", elements="dict", options=UPSTREAM_FIELDS, needed="a rule needs at least one upstream",
+          expected="a list of upstreams", item_expected="a mapping with an address", max_items=MAX_UPSTREAMS,
+          unique="address", description=[
+              "The antlets (or any servers) traffic is spread over. At least one must be neither O(upstreams[].backup) "
+              "nor O(upstreams[].down). Required when the rule is present. At most %d." % MAX_UPSTREAMS,
+          ]),
     Field("connect_timeout", "str", default="1s", parse=lambda v: parse_time(v, 1, 75000), description=[
         "How long nginx waits to connect to an upstream before trying the next one (nginx time, at most "
         "V(75s); a bare number is seconds). An antlet whose link is cut, or that drops connections, costs "
@@ -319,7 +368,8 @@ RULE_FIELDS = (
         "C(proxy_buffering off)): uploads reach the application while they are sent, nothing is written to nginx's "
         "temporary files. A request whose body was already being sent is then never retried on another upstream.",
     ]),
-    Field("tls", "dict", protocols=HTTP, protocol_defaults={"http": None}, options=TLS_FIELDS, description=[
+    Field("tls", "dict", protocols=HTTP, protocol_defaults={"http": None}, options=TLS_FIELDS, forms=TLS_FORMS,
+          description=[
         "Terminate HTTPS for this rule with a certificate; upstreams are still reached over plain HTTP.",
         "Give either O(tls.certificate) and O(tls.key) (files on the host), or O(tls.certificate_content) and "
         "O(tls.key_content), which are written beside the rule's file as C(<name>.crt) and C(<name>.key) "
@@ -327,7 +377,7 @@ RULE_FIELDS = (
         "The key is never shown in results, diffs or logs; rules read back "
         "carry O(tls.certificate_sha256) and O(tls.key_sha256) instead of the content.",
         "Usually with O(server_port=443). All http rules on one port must agree on using tls.",
-    ]),  # parsed by tls.normalize_tls (its forms)
+    ]),
     Field("http2", "bool", protocols=HTTP, protocol_defaults={"http": True}, parse=parse_bool, description=[
         "With O(tls), offer HTTP/2 (ALPN C(h2)) besides HTTP/1.1, in the syntax of the host's nginx version "
         "(C(listen ... http2) before 1.25.1, C(http2 on) from 1.25.1; read from C(nginx -v)). Upstreams are still "
@@ -348,14 +398,14 @@ RULE_FIELDS = (
         "The address checked is the client's as O(real_ip_from) gives it when the rule is behind a trusted proxy.",
     ]),
     Field("rate_limit", "dict", options=RATE_LIMIT_FIELDS, protocols=HTTP_TCP, default=None, quiet_default=True,
-          description=[
+          expected="a mapping such as {requests_per_second: 10, burst: 5}", description=[
               "Per client address. http - at most O(rate_limit.requests_per_second) on average with "
               "O(rate_limit.burst) more at once; requests beyond get C(429) with C(Retry-After: 1). tcp - at most "
               "O(rate_limit.connections) open connections; further ones are closed.",
               "Each rule has a shared memory zone of its own (C(antman_<name>_req) or C(antman_<name>_conn), 1m, room "
               "for about 8000 client addresses; the least recently seen are forgotten first), written in the rule's file.",
               "WebSocket handshakes count as requests; one refused gets C(429) without C(Retry-After).",
-          ]),  # parsed by rule.normalize_rate_limit (which options apply depends on the protocol)
+          ]),
     Field("real_ip_from", "list", elements="str", protocols=HTTP_TCP, default=None, parse=parse_cidr_list, quiet_default=True, description=[
         "Trusted proxies (addresses or networks, as in O(allow_from)) in front of this host. A connection from one "
         "of them gets its client address from the C(X-Forwarded-For) header (http), or from the PROXY protocol "
@@ -406,27 +456,21 @@ def by_name(fields):
 RULE = by_name(RULE_FIELDS)
 UPSTREAM = by_name(UPSTREAM_FIELDS)
 TLS = by_name(TLS_FIELDS)
-RATE_LIMIT = by_name(RATE_LIMIT_FIELDS)
 FIELD_ORDER = tuple(RULE)
-UPSTREAM_ORDER = tuple(UPSTREAM)
 HTTP_ONLY = tuple(field.name for field in RULE_FIELDS if field.protocols == HTTP)
-# Fields that apply to some protocols only: {field: protocols}.
-LIMITED = OrderedDict((field.name, field.protocols) for field in RULE_FIELDS if field.protocols != PROTOCOLS)
 # {field: default} of the fields left out of a rule file's header at their default.
 QUIET_DEFAULTS = OrderedDict((field.name, field.default if field.has_default else set(field.protocol_defaults.values()).pop())
                              for field in RULE_FIELDS if field.quiet_default)
 # Fields a rule loses when its protocol changes: those of one protocol only, or whose default differs.
 PROTOCOL_SPECIFIC = tuple(field.name for field in RULE_FIELDS if field.protocols != PROTOCOLS or field.protocol_defaults)
+# Upstream options that override the rule's option of the same name (max_fails, fail_timeout).
+UPSTREAM_OVERRIDES = tuple(name for name in UPSTREAM if name in RULE)
 
 
 def defaults_for(protocol):
     """{field: default} of every field a rule of ``protocol`` has a default for, in canonical order."""
     return OrderedDict((f.name, f.default_for(protocol)) for f in RULE_FIELDS
-                       if f.applies_to(protocol) and (f.has_default or protocol in f.protocol_defaults))
-
-
-def upstream_defaults():
-    return OrderedDict((f.name, f.default) for f in UPSTREAM_FIELDS if f.has_default)
+                       if f.applies_to(protocol) and f.has_default_for(protocol))
 
 
 # --- derived: argument specs -----------------------------------------------------------------------

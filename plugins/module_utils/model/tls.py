@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ``tls`` field of an http rule: HTTPS termination.
+"""The ``tls`` field of an http rule: HTTPS termination. Its options and forms are in the schema
+(``schema.TLS_FIELDS``, ``TLS_FORMS``), read by ``options.read_options``; this module keeps the
+key material out of the canonical rule and knows where a rule's certificate files are.
 
-Three forms are accepted:
+The forms:
 - paths of a certificate and key already on the host (``certificate``, ``key``);
 - their content (``certificate_content``, ``key_content``), which the collection writes beside
   the rule's file as ``<name>.crt`` and ``<name>.key`` (mode 0600), in the same atomic switch;
@@ -23,13 +25,6 @@ __metaclass__ = type
 import hashlib
 from collections import OrderedDict
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, FieldError, parse_pem, show)
-from ansible_collections.antsle.antman.plugins.module_utils.model.schema import DEFAULT_ACME_DIR, TLS
-
-FORMS = "give certificate and key (paths on the host), or certificate_content and key_content, or acme: true"
-# Fields that go with any form (and that a new form given in a merge keeps).
-COMMON = ("protocols", "hsts")
 # Where the HTTP-01 challenge files are served from: nginx maps /.well-known/acme-challenge/TOKEN
 # to <acme_dir>/challenge/.well-known/acme-challenge/TOKEN.
 CHALLENGE_PATH = "/.well-known/acme-challenge/"
@@ -47,53 +42,15 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def normalize_tls(raw):
-    """(canonical tls dict, TlsContent or None, problems)."""
-    if not isinstance(raw, dict):
-        return None, None, ["tls: %s is a %s, expected a mapping" % (show(raw), type(raw).__name__)]
-    problems = ["tls: unsupported field %s" % show(key) for key in raw if key not in TLS]
-    given = set(key for key in TLS if raw.get(key) is not None and key not in COMMON)
-    tls, content = OrderedDict(), None
-    try:
-        acme = "acme" in given and _field("acme", TLS["acme"].parse, raw["acme"])
-        if not acme:
-            given.discard("acme")
-            if "acme_dir" in given:
-                problems.append("tls.acme_dir: %s is given without acme: true" % show(raw["acme_dir"]))
-                given.discard("acme_dir")
-        if acme and given <= {"acme", "acme_dir"}:
-            tls["acme"] = True
-            tls["acme_dir"] = _field("acme_dir", TLS["acme_dir"].parse, raw.get("acme_dir") or DEFAULT_ACME_DIR)
-        elif given == {"certificate", "key"}:
-            for key in ("certificate", "key"):
-                tls[key] = _field(key, TLS[key].parse, raw[key])
-        elif given == {"certificate_content", "key_content"}:
-            certificate = _field("certificate_content", lambda v: parse_pem(v, "certificate"), raw["certificate_content"])
-            key = _field("key_content", lambda v: parse_pem(v, "key"), raw["key_content"])
-            content = TlsContent(certificate, key)
-            tls["certificate_sha256"], tls["key_sha256"] = sha256(certificate), sha256(key)
-        elif given == {"certificate_sha256", "key_sha256"}:
-            for key in ("certificate_sha256", "key_sha256"):
-                tls[key] = _field(key, TLS[key].parse, raw[key])
-        else:
-            # Name everything given, protocols and hsts included: they go with a form, not instead of one.
-            named = sorted(given | set(key for key in COMMON if raw.get(key) is not None))
-            problems.append("tls: %s (given: %s)" % (FORMS, ", ".join(named) if named else "nothing"))
-        protocols = raw.get("protocols")
-        tls["protocols"] = (list(TLS_PROTOCOLS) if protocols is None
-                            else _field("protocols", TLS["protocols"].parse, protocols))
-        if raw.get("hsts") is not None:
-            tls["hsts"] = _field("hsts", TLS["hsts"].parse, raw["hsts"])
-    except FieldError as error:
-        problems.append(str(error))
-    return tls, content, problems
-
-
-def _field(key, parser, value):
-    try:
-        return parser(value)
-    except FieldError as error:
-        raise FieldError("tls.%s: %s" % (key, error))
+def split_content(tls):
+    """(canonical tls, TlsContent or None) of a tls value as the schema reads it: content given
+    (bytes) is replaced by its digests, in their place, and returned beside."""
+    if "certificate_content" not in tls or "key_content" not in tls:
+        return tls, None
+    content = TlsContent(tls["certificate_content"], tls["key_content"])
+    canonical = OrderedDict([("certificate_sha256", sha256(content.certificate)), ("key_sha256", sha256(content.key))])
+    canonical.update((key, value) for key, value in tls.items() if key not in ("certificate_content", "key_content"))
+    return canonical, content
 
 
 def companion_names(name):

@@ -32,15 +32,17 @@ except ImportError:
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
     FieldError, OutOfRange, parse_cidr, parse_size, parse_time)
-from ansible_collections.antsle.antman.plugins.module_utils.model.schema import MAX_BODY_SIZE, RULE, UPSTREAM
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
+    MAX_BODY_SIZE, RULE, UPSTREAM, UPSTREAM_OVERRIDES)
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import (
     NEXT_UPSTREAM_CONDITIONS, WEBSOCKET_LOCATION, WEBSOCKET_REDIRECT_STATUS)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import (
     RuleError, effective_next_upstream_timeout, effective_tries, normalize_rule)
 
-# What a server/location/upstream means when a directive is absent (nginx 1.22 defaults).
+# What a server/location/upstream means when a directive is absent (nginx 1.22 defaults), as rule
+# fields: an import starts from these, not from this collection's own defaults.
 NGINX_DEFAULTS = {
-    "connect_timeout": "60s", "read_timeout": "60s", "max_fails": 1, "fail_timeout": "10s",
+    "method": "round_robin", "connect_timeout": "60s", "read_timeout": "60s", "max_fails": 1, "fail_timeout": "10s",
     "next_upstream_tries": 0, "next_upstream_timeout": "0s", "keepalive": 0, "retry_non_idempotent": False,
     "ipv6": False, "websocket": False, "client_max_body_size": "1m", "buffering": True,
 }
@@ -55,6 +57,27 @@ NAME_CLEAN_RE = re.compile(r"[^A-Za-z0-9_-]+")
 
 class ParseError(RuleError):
     pass
+
+
+class ServerBlock:
+    """One ``server`` block while it is read: ``fields``, the rule fields it sets (nginx's defaults
+    until a directive says otherwise), and what its directives that are no rule field say, which
+    decides how some fields are imported. Those start as nginx's defaults too."""
+
+    def __init__(self, where, notes):
+        self.where = where
+        self.notes = notes
+        self.fields = dict(NGINX_DEFAULTS)
+        self.access = []  # allow / deny: (directive, address) in order
+        self.real_ip_from = []  # set_real_ip_from
+        self.real_ip_header = "X-Real-IP"
+        self.real_ip_recursive = "off"
+        self.send_timeout = None  # proxy_send_timeout of location /, canonical; None when absent
+        self.http11 = False  # proxy_http_version 1.1 (upstream keepalive needs it)
+        self.connection_cleared = False  # proxy_set_header Connection "" (and this)
+
+    def note(self, text):
+        self.notes.append("%s: %s" % (self.where, text))
 
 
 def crossplane_parse(text):
@@ -84,158 +107,158 @@ def collect_blocks(tree, upstreams, servers):
             collect_blocks(node["block"], upstreams, servers)
 
 
-def listen_port(node, notes, where, rule):
+def listen_port(node, server):
     address = node["args"][0] if node["args"] else ""
     if address.startswith("[::]:"):
-        rule["ipv6"] = True
+        server.fields["ipv6"] = True
     for parameter in node["args"][1:]:
         if parameter == "ssl":
-            raise ParseError(["%s: listen with ssl (TLS termination) cannot be expressed as a rule" % where])
-        notes.append("%s: listen parameter '%s' dropped" % (where, parameter))
+            raise ParseError(["%s: listen with ssl (TLS termination) cannot be expressed as a rule" % server.where])
+        server.note("listen parameter '%s' dropped" % parameter)
     if address.startswith("unix:"):
-        raise ParseError(["%s: listen on a unix socket cannot be expressed as a rule" % where])
+        raise ParseError(["%s: listen on a unix socket cannot be expressed as a rule" % server.where])
     port_text = address.rpartition(":")[2] if ":" in address else address
     if port_text.isdigit():
         if ":" in address and not address.startswith(("*:", "[::]:", "0.0.0.0:")):
-            notes.append("%s: listen address '%s' dropped (rules listen on all addresses)" % (where, address))
+            server.note("listen address '%s' dropped (rules listen on all addresses)" % address)
         return int(port_text)
-    notes.append("%s: listen '%s' has no port; nginx uses 80" % (where, address))
+    server.note("listen '%s' has no port; nginx uses 80" % address)
     return 80
 
 
-def parse_server_directives(node, notes, where, rule):
-    """(ports, server names, location / node) of a server block; server-level settings into ``rule``."""
+def parse_server_directives(node, server):
+    """(ports, server names, location / node) of a server block; its settings into ``server``."""
     ports, names, root = [], [], None
     for child in node["block"]:
         directive, args = child["directive"], child["args"]
         if directive == "listen":
-            ports.append(listen_port(child, notes, where, rule))
+            ports.append(listen_port(child, server))
         elif directive == "client_max_body_size":
-            rule["client_max_body_size"] = size_or_note(args, notes, where)
+            server.fields["client_max_body_size"] = size_or_note(args, server)
         elif directive == "location" and args == [WEBSOCKET_LOCATION]:
-            parse_websocket_location(child, rule, notes, where)
+            parse_websocket_location(child, server)
         elif directive == "server_name":
             for name in args:
                 if name in ("", "_") or name.startswith("~"):
-                    notes.append("%s: server_name '%s' dropped (catch-all and regular expressions are not supported)"
-                                 % (where, name))
+                    server.note("server_name '%s' dropped (catch-all and regular expressions are not supported)" % name)
                 else:
                     names.append(name)
         elif directive == "location" and args in (["/"], ["=", "/"]) and root is None:
             root = child
         elif directive == "location":
-            notes.append("%s: location '%s' ignored (a rule proxies everything under /)" % (where, " ".join(args)))
+            server.note("location '%s' ignored (a rule proxies everything under /)" % " ".join(args))
         elif directive in ("allow", "deny") and len(args) == 1:
-            rule.setdefault("_access", []).append((directive, args[0]))
+            server.access.append((directive, args[0]))
         elif directive == "set_real_ip_from" and len(args) == 1:
-            rule.setdefault("_real_ip_from", []).append(args[0])
-        elif directive in ("real_ip_header", "real_ip_recursive") and len(args) == 1:
-            rule["_" + directive] = args[0]
+            server.real_ip_from.append(args[0])
+        elif directive == "real_ip_header" and len(args) == 1:
+            server.real_ip_header = args[0]
+        elif directive == "real_ip_recursive" and len(args) == 1:
+            server.real_ip_recursive = args[0]
         else:
-            notes.append("%s: directive '%s' ignored" % (where, directive))
+            server.note("directive '%s' ignored" % directive)
     return ports, names, root
 
 
-def imported_networks(values, notes, where, directive):
+def imported_networks(values, server, directive):
     """The canonical addresses of ``values``; one that a rule refuses is dropped, with a note."""
     networks = []
     for value in values:
         try:
             network = parse_cidr(value)
         except FieldError as error:
-            notes.append("%s: %s %s dropped (%s)" % (where, directive, value, error))
+            server.note("%s %s dropped (%s)" % (directive, value, error))
             continue
         if network not in networks:
             networks.append(network)
     return networks
 
 
-def import_access(rule, notes, where):
+def import_access(server):
     """allow / deny and the real-IP settings of a server as allow_from and real_ip_from. Only the
     form a rule writes (allow ...; deny all;) is an allow-list; any other order or deny is noted."""
-    access = rule.pop("_access", None)
+    access, fields = server.access, server.fields
     if access:
         allowed = [value for directive, value in access[:-1] if directive == "allow"]
         if access[-1] == ("deny", "all") and len(allowed) == len(access) - 1 and "all" not in allowed:
-            rule["allow_from"] = imported_networks(allowed, notes, where, "allow")
-            if not rule["allow_from"]:
+            fields["allow_from"] = imported_networks(allowed, server, "allow")
+            if not fields["allow_from"]:
                 # an empty allow_from is "everyone": refuse rather than open what was closed
-                raise ParseError(["%s: none of its allow entries is an address a rule accepts; not imported" % where])
+                raise ParseError(["%s: none of its allow entries is an address a rule accepts; not imported"
+                                  % server.where])
         else:
-            notes.append("%s: allow / deny other than 'allow ...; deny all;' ignored; the rule lets everyone in" % where)
-    trusted = rule.pop("_real_ip_from", None)
-    header, recursive = rule.pop("_real_ip_header", "X-Real-IP"), rule.pop("_real_ip_recursive", "off")
-    if trusted and header.lower() != "x-forwarded-for":
-        notes.append("%s: set_real_ip_from with real_ip_header %s ignored (rules read X-Forwarded-For)" % (where, header))
-    elif trusted:
-        rule["real_ip_from"] = imported_networks(trusted, notes, where, "set_real_ip_from") or None
-        if recursive != "on":
-            notes.append("%s: real_ip_recursive %s imported as on (rules take the last untrusted address)" % (where, recursive))
+            server.note("allow / deny other than 'allow ...; deny all;' ignored; the rule lets everyone in")
+    if server.real_ip_from and server.real_ip_header.lower() != "x-forwarded-for":
+        server.note("set_real_ip_from with real_ip_header %s ignored (rules read X-Forwarded-For)" % server.real_ip_header)
+    elif server.real_ip_from:
+        fields["real_ip_from"] = imported_networks(server.real_ip_from, server, "set_real_ip_from") or None
+        if server.real_ip_recursive != "on":
+            server.note("real_ip_recursive %s imported as on (rules take the last untrusted address)"
+                        % server.real_ip_recursive)
 
 
-def parse_location(node, rule, notes, where):
-    """Proxy settings of ``location /`` into ``rule``; returns the proxy_pass target."""
-    target, headers, buffering = None, set(), {}
+def parse_location(node, server):
+    """Proxy settings of ``location /`` into ``server``; returns the proxy_pass target."""
+    target, headers, buffering, fields = None, set(), {}, server.fields
     for child in node.get("block", []):
         directive, args = child["directive"], child["args"]
         if is_websocket_redirect(child):
-            rule["websocket"] = True
+            fields["websocket"] = True
         elif directive == "proxy_pass":
             target = args[0] if args else None
-        elif directive == "proxy_connect_timeout":
-            value = time_or_note(args, NGINX_DEFAULTS["connect_timeout"], notes, where, directive)
-            rule["connect_timeout"] = bounded(RULE, "connect_timeout", value, notes, where, directive)
-        elif directive == "proxy_read_timeout":
-            value = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
-            rule["read_timeout"] = bounded(RULE, "read_timeout", value, notes, where, directive)
-        elif directive == "proxy_send_timeout":
-            value = time_or_note(args, NGINX_DEFAULTS["read_timeout"], notes, where, directive)
-            rule["_send_timeout"] = bounded(RULE, "read_timeout", value, [], where, directive)
+        elif directive in TIME_DIRECTIVES:
+            key = TIME_DIRECTIVES[directive]
+            value = time_or_note(args, NGINX_DEFAULTS[key], server, directive, minimum=0 if key == "next_upstream_timeout" else 1)
+            if directive == "proxy_send_timeout":
+                server.send_timeout = bounded(RULE, key, value, [], server.where, directive)
+            else:
+                fields[key] = bounded(RULE, key, value, server.notes, server.where, directive)
         elif directive == "proxy_next_upstream":
-            parse_next_upstream(args, rule, notes, where)
+            parse_next_upstream(args, server)
         elif directive == "proxy_next_upstream_tries" and args and args[0].isdigit():
-            rule["next_upstream_tries"] = bounded(RULE, "next_upstream_tries", int(args[0]), notes, where, directive)
-        elif directive == "proxy_next_upstream_timeout":
-            value = time_or_note(args, NGINX_DEFAULTS["next_upstream_timeout"], notes, where, directive, minimum=0)
-            rule["next_upstream_timeout"] = bounded(RULE, "next_upstream_timeout", value, notes, where, directive)
+            fields["next_upstream_tries"] = bounded(RULE, "next_upstream_tries", int(args[0]), server.notes,
+                                                    server.where, directive)
         elif directive == "client_max_body_size":
-            rule["client_max_body_size"] = size_or_note(args, notes, where)
+            fields["client_max_body_size"] = size_or_note(args, server)
         elif directive in ("proxy_buffering", "proxy_request_buffering") and args in (["on"], ["off"]):
             buffering[directive] = args == ["on"]
         elif directive == "proxy_set_header" and len(args) == 2:
             headers.add((args[0], args[1]))
             if not standard_header(args[0], args[1], headers):
-                notes.append("%s: proxy_set_header %s ignored (rules send the standard forwarding headers)"
-                             % (where, args[0]))
+                server.note("proxy_set_header %s ignored (rules send the standard forwarding headers)" % args[0])
         elif directive == "proxy_http_version":
-            rule["_http11"] = args == ["1.1"]
+            server.http11 = args == ["1.1"]
         else:
-            notes.append("%s: directive '%s' in location / ignored" % (where, directive))
-    rule["_connection_cleared"] = ("Connection", "") in headers
+            server.note("directive '%s' in location / ignored" % directive)
+    server.connection_cleared = ("Connection", "") in headers
     if UPGRADE_HEADER in headers:
         # the usual hand-written form: Upgrade and Connection forwarded from location / itself
-        rule["websocket"] = True
-        rule.setdefault("websocket_timeout", rule.get("read_timeout", NGINX_DEFAULTS["read_timeout"]))
+        fields["websocket"] = True
+        fields.setdefault("websocket_timeout", fields["read_timeout"])
     if buffering:
-        rule["buffering"] = any(buffering.values())
-        if len(set(buffering.values())) > 1 or len(buffering) == 1 and not rule["buffering"]:
-            notes.append("%s: proxy_buffering and proxy_request_buffering differ; the rule's buffering is %s for both"
-                         % (where, "on" if rule["buffering"] else "off"))
-    if rule.get("_send_timeout", rule.get("read_timeout", "60s")) != rule.get("read_timeout", "60s"):
-        notes.append("%s: proxy_send_timeout differs from proxy_read_timeout; rules use read_timeout for both" % where)
+        fields["buffering"] = any(buffering.values())
+        if len(set(buffering.values())) > 1 or len(buffering) == 1 and not fields["buffering"]:
+            server.note("proxy_buffering and proxy_request_buffering differ; the rule's buffering is %s for both"
+                        % ("on" if fields["buffering"] else "off"))
+    if server.send_timeout not in (None, fields["read_timeout"]):
+        server.note("proxy_send_timeout differs from proxy_read_timeout; rules use read_timeout for both")
     return target
 
 
-def parse_next_upstream(args, rule, notes, where):
+# The timeouts of location / and the rule field each is imported as (proxy_send_timeout: read_timeout,
+# which rules use for both).
+TIME_DIRECTIVES = {"proxy_connect_timeout": "connect_timeout", "proxy_read_timeout": "read_timeout",
+                   "proxy_send_timeout": "read_timeout", "proxy_next_upstream_timeout": "next_upstream_timeout"}
+
+
+def parse_next_upstream(args, server):
     if args == ["off"]:
-        notes.append("%s: proxy_next_upstream off cannot be expressed (rules always retry on error and timeout)"
-                     % where)
+        server.note("proxy_next_upstream off cannot be expressed (rules always retry on error and timeout)")
         return
     conditions = [a for a in args if a != "non_idempotent"]
-    rule["retry_non_idempotent"] = "non_idempotent" in args
+    server.fields["retry_non_idempotent"] = "non_idempotent" in args
     if sorted(conditions) != sorted(NEXT_UPSTREAM_CONDITIONS.split()):
-        notes.append("%s: proxy_next_upstream '%s' replaced by the rules' '%s'"
-                     % (where, " ".join(args), NEXT_UPSTREAM_CONDITIONS))
+        server.note("proxy_next_upstream '%s' replaced by the rules' '%s'" % (" ".join(args), NEXT_UPSTREAM_CONDITIONS))
 
 
 def standard_header(name, value, headers):
@@ -260,28 +283,32 @@ def is_websocket_redirect(node):
     return False
 
 
-def parse_websocket_location(node, rule, notes, where):
-    """The rules' ``location @antman_websocket``: its read timeout is the rule's websocket_timeout."""
+def parse_websocket_location(node, server):
+    """The rules' ``location @antman_websocket``: its read timeout is the rule's websocket_timeout
+    (one it cannot read: the rules' default, as if the location had none)."""
     for child in node.get("block", []):
         if child["directive"] == "proxy_read_timeout":
-            value = time_or_note(child["args"], "3600s", notes, where, "proxy_read_timeout")
-            rule["websocket_timeout"] = bounded(RULE, "websocket_timeout", value, notes, where, "proxy_read_timeout")
+            value = time_or_note(child["args"], RULE["websocket_timeout"].default_for("http"), server,
+                                 "proxy_read_timeout", whose="the rules' default")
+            server.fields["websocket_timeout"] = bounded(RULE, "websocket_timeout", value, server.notes, server.where,
+                                                         "proxy_read_timeout")
 
 
-def size_or_note(args, notes, where):
+def size_or_note(args, server):
+    default = NGINX_DEFAULTS["client_max_body_size"]
     try:
         return parse_size(args[0] if args else "", MAX_BODY_SIZE)
     except FieldError as error:
-        notes.append("%s: client_max_body_size %s (kept nginx's default 1m)" % (where, error))
-        return NGINX_DEFAULTS["client_max_body_size"]
+        server.note("client_max_body_size %s (kept nginx's default %s)" % (error, default))
+        return default
 
 
-def time_or_note(args, default, notes, where, directive, minimum=1, maximum=2 ** 31 - 1):
+def time_or_note(args, default, server, directive, minimum=1, maximum=2 ** 31 - 1, whose="nginx's default"):
     """A time as nginx reads it (any time nginx itself accepts; rules' own bounds are applied by ``bounded``)."""
     try:
         return parse_time(args[0] if args else "", minimum, maximum)
     except FieldError as error:
-        notes.append("%s: %s %s (kept nginx's default %s)" % (where, directive, error, default))
+        server.note("%s %s (kept %s %s)" % (directive, error, whose, default))
         return default
 
 
@@ -299,7 +326,7 @@ def bounded(fields, key, value, notes, where, what):
         return value
 
 
-def parse_upstream_block(node, rule, notes):
+def parse_upstream_block(node, fields, notes):
     where = "upstream %s (line %s)" % (node["args"][0], node["line"])
     servers = []
     for child in node["block"]:
@@ -307,9 +334,9 @@ def parse_upstream_block(node, rule, notes):
         if directive == "server" and args:
             servers.append(parse_upstream_server(args, notes, where))
         elif directive in ("least_conn", "ip_hash"):
-            rule["method"] = directive if directive == "ip_hash" else "least_conn"
+            fields["method"] = directive
         elif directive == "keepalive" and args and args[0].isdigit():
-            rule["keepalive"] = bounded(RULE, "keepalive", int(args[0]), notes, where, directive)
+            fields["keepalive"] = bounded(RULE, "keepalive", int(args[0]), notes, where, directive)
         elif directive == "zone":
             continue
         elif directive in ("hash", "random"):
@@ -319,33 +346,41 @@ def parse_upstream_block(node, rule, notes):
     return servers
 
 
+def upstream_server(address):
+    """An upstream as nginx reads a ``server`` line without parameters."""
+    upstream = {"address": address}
+    upstream.update((key, NGINX_DEFAULTS[key]) for key in UPSTREAM_OVERRIDES)
+    return upstream
+
+
 def parse_upstream_server(args, notes, where):
-    upstream = {"address": args[0], "max_fails": NGINX_DEFAULTS["max_fails"], "fail_timeout": NGINX_DEFAULTS["fail_timeout"]}
+    upstream = upstream_server(args[0])
     for parameter in args[1:]:
         key, _sep, value = parameter.partition("=")
         if key in ("backup", "down") and not value:
             upstream[key] = True
-        elif key in ("weight", "max_fails", "fail_timeout"):
+        elif key in ("weight",) + UPSTREAM_OVERRIDES:
             upstream[key] = bounded(UPSTREAM, key, value, notes, where, "server %s %s" % (args[0], key))
         else:
             notes.append("%s: server %s parameter '%s' dropped" % (where, args[0], parameter))
     return upstream
 
 
-def hoist_failure_settings(rule, servers):
+def hoist_failure_settings(fields, servers):
     """Rule-level max_fails / fail_timeout = the most common value; others stay as overrides."""
-    for key in ("max_fails", "fail_timeout"):
+    for key in UPSTREAM_OVERRIDES:
         values = [canonical_failure_value(key, s[key]) for s in servers]
         common = Counter(values).most_common(1)[0][0] if values else NGINX_DEFAULTS[key]
-        rule[key] = common
+        fields[key] = common
         for server, value in zip(servers, values):
             server[key] = None if value == common else server[key]
 
 
 def canonical_failure_value(key, value):
+    """The value of an upstream override as a rule holds it (any value: the model refuses bad ones)."""
     try:
-        return int(value) if key == "max_fails" else parse_time(value, 0, 3600000)
-    except (ValueError, FieldError):
+        return UPSTREAM[key].parse(value)
+    except FieldError:
         return value
 
 
@@ -361,35 +396,34 @@ def rule_name(base, taken):
 
 
 def server_to_rule(node, upstreams, taken, notes):
-    where = "server (line %s)" % node["line"]
-    rule = dict(NGINX_DEFAULTS, method="round_robin")
-    ports, names, location = parse_server_directives(node, notes, where, rule)
-    import_access(rule, notes, where)
+    server = ServerBlock("server (line %s)" % node["line"], notes)
+    fields = server.fields
+    ports, names, location = parse_server_directives(node, server)
+    import_access(server)
     if location is None:
-        raise ParseError(["%s: no 'location /' to proxy; not a load-balancing rule" % where])
-    target = parse_location(location, rule, notes, where)
+        raise ParseError(["%s: no 'location /' to proxy; not a load-balancing rule" % server.where])
+    target = parse_location(location, server)
     if not target or not target.startswith("http://"):
-        raise ParseError(["%s: location / does not proxy_pass to http:// (%s)" % (where, target)])
+        raise ParseError(["%s: location / does not proxy_pass to http:// (%s)" % (server.where, target)])
     host, slash, path = target[len("http://"):].partition("/")
     if slash:
-        notes.append("%s: proxy_pass URI part '/%s' dropped" % (where, path))
+        server.note("proxy_pass URI part '/%s' dropped" % path)
     if host in upstreams:
-        servers = parse_upstream_block(upstreams[host], rule, notes)
+        servers = parse_upstream_block(upstreams[host], fields, notes)
         base = host
     else:
-        servers = [{"address": host, "max_fails": 1, "fail_timeout": "10s"}]
+        servers = [upstream_server(host)]
         base = names[0].replace(".", "-") if names else host
-    if rule.get("keepalive") and not (rule.get("_http11") and rule.get("_connection_cleared")):
-        notes.append("%s: upstream keepalive without HTTP/1.1 and an empty Connection header has no effect; "
-                     "imported as keepalive 0" % where)
-        rule["keepalive"] = 0
+    if fields["keepalive"] and not (server.http11 and server.connection_cleared):
+        server.note("upstream keepalive without HTTP/1.1 and an empty Connection header has no effect; "
+                    "imported as keepalive 0")
+        fields["keepalive"] = 0
     if len(set(ports)) > 1:
-        notes.append("%s: several ports %s; the rule uses %d" % (where, sorted(set(ports)), ports[0]))
-    hoist_failure_settings(rule, servers)
-    raw = dict((k, v) for k, v in rule.items() if not k.startswith("_"))
-    raw.update(name=rule_name(base, taken), server_name=names or None, server_port=ports[0] if ports else 80,
-               upstreams=servers)
-    return computed_as_default(normalize_rule(raw))
+        server.note("several ports %s; the rule uses %d" % (sorted(set(ports)), ports[0]))
+    hoist_failure_settings(fields, servers)
+    fields.update(name=rule_name(base, taken), server_name=names or None, server_port=ports[0] if ports else 80,
+                  upstreams=servers)
+    return computed_as_default(normalize_rule(fields))
 
 
 def computed_as_default(rule):

@@ -1,7 +1,7 @@
 """The rule schema is the one source: the model, the argument specs and the docs all come from it."""
 import yaml
 
-from ansible_collections.antsle.antman.plugins.doc_fragments.rule import ModuleDocFragment
+from ansible_collections.antsle.antman.plugins.modules import lb_rule, lb_rules
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
     FIELD_ORDER, HTTP_ONLY, PROTOCOL_SPECIFIC, PROTOCOLS, RULE, RULE_FIELDS, Field, config_argument_spec,
@@ -52,13 +52,13 @@ def test_argument_specs_show_the_defaults_a_rule_is_created_with():
 
 
 def test_docs_name_the_defaults_of_the_other_protocols_and_point_into_config():
-    docs = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    docs = yaml.safe_load(lb_rule.DOCUMENTATION)["options"]
     assert docs["read_timeout"]["default"] == "5s"
     assert ("The default shown is for http rules; not given, a tcp rule has V(600s) and a udp rule has V(10s)."
             in docs["read_timeout"]["description"])
     assert docs["keepalive"]["description"][0].startswith("http only.") and docs["keepalive"]["default"] == 32
     assert not any("Default" in text for text in docs["keepalive"]["description"])
-    config = yaml.safe_load(ModuleDocFragment.CONFIG)["options"]["config"]["suboptions"]
+    config = yaml.safe_load(lb_rules.DOCUMENTATION)["options"]["config"]["suboptions"]
     assert "O(config[].fail_timeout)" in " ".join(config["max_fails"]["description"])
     assert config["max_fails"]["default"] == 3
 

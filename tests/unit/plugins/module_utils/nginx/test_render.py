@@ -1,10 +1,9 @@
 import json
 
+import pytest
 import yaml
 
-from ansible_collections.antsle.antman.plugins.doc_fragments.rule import ModuleDocFragment
-import pytest
-
+from ansible_collections.antsle.antman.plugins.modules import lb_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import RULE_FIELDS, defaults_for
@@ -185,7 +184,7 @@ def test_header_round_trips_to_the_same_rule():
 
 
 def test_documented_defaults_are_what_the_model_gives_an_http_rule():
-    documented = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    documented = yaml.safe_load(lb_rule.DOCUMENTATION)["options"]
     http = defaults_for("http")
     for field in RULE_FIELDS:
         if field.name == "proxy_protocol_upstream":
