@@ -8,5 +8,6 @@
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
 ensure_core_latest_venv
+# ansible-test matches a directory only by its name with the trailing slash.
 PATH="$(python_versions_dir 3.13):$PATH" ansible_test "$CORE_LATEST_VENV" units --venv --python 3.13 --color no \
-  tests/unit/plugins/modules tests/unit/plugins/filter tests/unit/roles
+  tests/unit/plugins/modules/ tests/unit/plugins/filter/ tests/unit/roles/
