@@ -129,8 +129,8 @@ def choose_form(forms, known, raw, path):
             return form, problems
     in_forms = set(key for form in forms for key in form.keys)
     named = sorted(given | set(key for key in known if key not in in_forms and raw.get(key) is not None))
-    problems.append("%sgive %s (given: %s)" % (prefix(path), ", or ".join(form.text for form in forms if form.text),
-                                              ", ".join(named) if named else "nothing"))
+    alternatives = ", or ".join(form.text for form in forms if form.text)
+    problems.append("%sgive %s (given: %s)" % (prefix(path), alternatives, ", ".join(named) if named else "nothing"))
     return None, problems
 
 
