@@ -139,14 +139,14 @@ def test_every_module_on_a_hand_written_nginx_conf_with_latin1_and_relative_incl
   gather_facts: false
   module_defaults:
     antsle.antman.lb_host_info: &host {host}
-    antsle.antman.lb_base_config: *host
+    antsle.antman.__load_balancer.lb_base_config: *host
     antsle.antman.lb_rule: *host
     antsle.antman.lb_rules: *host
     antsle.antman.lb_rule_info: *host
   tasks:
-    - antsle.antman.lb_host_info: {{ports: [{p80}, {p9090}]}}
+    - antsle.antman.lb_host_info:
       register: info
-    - antsle.antman.lb_base_config:
+    - antsle.antman.__load_balancer.lb_base_config:
         files: [{{path: "{{{{ info.dropin.path }}}}", content: "include {rules_dir}/*.conf;\\n"}}]
         includes: [{{path: "{{{{ info.dropin.path }}}}"}}]
       register: base
