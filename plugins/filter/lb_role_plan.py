@@ -136,7 +136,7 @@ _value:
     rules_state:
       description:
         - The C(state) of M(antsle.antman.lb_rules) that applies the rules (V(overridden) with O(exclusive), else
-          V(replaced); no rules: V(deleted) with O(exclusive)), or V(null) when the entry point applies none or there is
+          V(replaced); with no rules, V(deleted) with O(exclusive)), or V(null) when the entry point applies none or there is
           nothing to do.
       type: str
     keep_unlisted:
