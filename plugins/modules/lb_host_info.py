@@ -53,7 +53,6 @@ options:
     type: str
     default: auto
 seealso:
-  - role: antsle.antman.load_balancer
   - module: antsle.antman.lb_rules
 """
 

@@ -95,7 +95,6 @@ options:
     type: int
 seealso:
   - module: antsle.antman.lb_host_info
-  - role: antsle.antman.load_balancer
 """
 
 EXAMPLES = r"""

@@ -54,7 +54,6 @@ options:
     default: false
 seealso:
   - module: antsle.antman.lb_rules
-  - role: antsle.antman.load_balancer
 """
 
 EXAMPLES = r"""
