@@ -121,7 +121,6 @@ notes:
 seealso:
   - module: antsle.antman.lb_rules
     description: The rules, which these files make nginx read.
-    description: The role that uses this module.
 """
 
 EXAMPLES = r"""

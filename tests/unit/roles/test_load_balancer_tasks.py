@@ -39,8 +39,7 @@ def tasks_of(items):
     for task in items or []:
         yield task
         for key in ("block", "rescue", "always"):
-            for inner in tasks_of(task.get(key)):
-                yield inner
+            yield from tasks_of(task.get(key))
 
 
 def setters():

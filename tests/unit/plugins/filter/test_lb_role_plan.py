@@ -23,7 +23,8 @@ def test_the_plan_carries_the_tls_policy_of_the_catch_all_servers():
 
 def test_problems_are_listed_together_naming_rules_and_variables():
     with pytest.raises(AnsibleFilterError) as caught:
-        lb_role_plan([dict(RULE, server_port=0)], GROUPS, HOSTVARS, **dict(BASE, rules_dir="etc"))
+        lb_role_plan([dict(RULE, server_port=0)], GROUPS, HOSTVARS, rules_dir="etc",
+                     stream_conf_path=BASE["stream_conf_path"])
     message = str(caught.value)
     assert message.startswith("invalid antman_lb_rules or role variables:")
     assert 'antman_lb_rules_dir: "etc" is not an absolute path' in message

@@ -15,8 +15,8 @@ def test_every_file_of_a_rule_lies_in_a_directory_made_for_it():
     assert made["/srv/acme"] == "0711" and made["/srv/acme/private"] == "0700"
     assert made["/srv/acme/challenge/.well-known/acme-challenge"] == "0755"
     # The account's directory: its root and private/ only, unless a rule uses it too.
-    assert [path for path in made if path.startswith("/etc/antman/acme")] == ["/etc/antman/acme",
-                                                                           "/etc/antman/acme/private"]
+    account = [path for path in made if path.startswith("/etc/antman/acme")]
+    assert account == ["/etc/antman/acme", "/etc/antman/acme/private"]
 
 
 def test_a_directory_two_rules_share_is_listed_once_parents_first():
