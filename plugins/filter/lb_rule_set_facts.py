@@ -64,7 +64,8 @@ _value:
       type: bool
     acme:
       description:
-        - The rules whose certificate comes from an ACME CA, each with C(name), C(server_name), C(acme_dir) and its
+        - The rules whose certificate comes from an ACME CA, each with C(name), C(server_name) (and as a certificate
+          request names them, C(subject_alt_name)), C(acme_dir) and its
           files C(certificate) and C(key) (what nginx serves), C(issued) (where the CA's certificate is stored),
           C(record) (the ACME directory that issued it) and C(challenge_root) (nginx's root for
           C(/.well-known/acme-challenge/)).

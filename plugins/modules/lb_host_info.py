@@ -13,16 +13,19 @@ short_description: Describe the host's own nginx, as the load-balancing rules fi
 version_added: 0.1.0
 description:
   - Reads the host's nginx configuration (O(nginx_conf) and everything it includes, as nginx reads it, whatever
-    wrote it) and returns the facts needed to add load balancing without changing what the host already serves.
-  - Where nginx reads http-level files (the C(include) globs of the C(http) context), and so where an http-level
-    drop-in goes (O(dropin_path)); whether O(rules_dir) is included already.
-  - The host's own servers (those in files this collection did not write), and for each of O(ports) the host's
-    default server there and whether it stays the default (an explicit C(default_server) always does; a server
-    that is the default only because nginx reads it first does while nginx reads it before the collection's files).
-    RV(catch_all_ports) are the ports where a catch-all server may be added without taking that role from the host.
+    wrote it) and describes it, for anyone adding load balancing beside what the host already serves.
+  - Where nginx reads http-level files (the C(include) globs of the C(http) context), and so where the
+    P(antsle.antman.load_balancer#role) role's drop-in goes (O(dropin_path)); whether O(rules_dir) is included already.
+  - The host's own servers (those in files this collection did not write) and, for each port they listen on, its
+    default server and whether it stays the default once the collection's files are read (an explicit
+    C(default_server) always does; a server that is the default only because nginx reads it first does while nginx
+    reads it before the collection's files). On such a port rules answer by name beside the host's server.
   - The names the host defines at http level (log formats, upstreams, zones, variables) and its http-level settings,
-    so that what a caller adds does not clash with them; how nginx runs (version, user, pid, systemd).
-  - The P(antsle.antman.load_balancer#role) role runs it before changing anything; it never changes anything itself.
+    so that what a caller adds does not clash with them; how nginx runs (version, user, pid, systemd); whether the
+    host has IPv6 (the rules then listen on C([::]) too).
+  - Never changes anything. The modules that apply rules check them against the host's servers themselves, before
+    they touch anything (a rule that would take a name or a port from the host's servers is refused; run them in
+    check mode to see).
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -39,58 +42,26 @@ attributes:
 options:
   dropin_path:
     description:
-      - Where the caller's http-level drop-in is, an absolute path; RV(dropin) says whether the configuration includes it.
-      - V(auto) chooses C(antman.conf) in the first directory that the C(http) context includes with a glob which
-        matches that name (C(conf.d/*.conf) on Debian and RHEL, C(virtualhosts/*.conf) on antMan's own layout),
-        else C(antman.conf) beside O(nginx_conf) (which then needs an include line). A file there that this collection
-        did not write is an error, never taken over.
+      - Where the P(antsle.antman.load_balancer#role) role's http-level drop-in goes (its C(antman_lb_dropin_path)), an
+        absolute path; RV(dropin) says whether the configuration includes it, and where nginx reads it among the
+        host's servers decides which default servers stay.
+      - V(auto) chooses C(zz-antman.conf) in the first directory that the C(http) context includes with a glob which
+        matches that name (C(conf.d/*.conf) on Debian and RHEL, C(virtualhosts/*.conf) on antMan's own layout; the
+        C(zz-) has nginx read it after the host's files there, and a drop-in an older release wrote there as
+        C(antman.conf) is kept), else C(antman.conf) beside O(nginx_conf) (which then needs an include line). A file
+        there that this collection did not write is an error, never taken over.
     type: str
     default: auto
-  ports:
-    description:
-      - The http ports the caller's rules use; RV(default_servers) and RV(catch_all_ports) are about these.
-    type: list
-    elements: int
-    default: []
-  catch_all:
-    description:
-      - Whether the caller adds a catch-all server on RV(catch_all_ports) (only changes the wording of RV(notes)).
-    type: bool
-    default: true
-  remove_links:
-    description:
-      - Links the caller's change removes (for example Debian's C(sites-enabled/default)); their servers do not count.
-    type: list
-    elements: path
-    default: []
-  rules:
-    description:
-      - Rules to check against the host's own servers, in canonical form (as M(antsle.antman.lb_rules) with
-        O(antsle.antman.lb_rules#module:state=gathered) returns them, or the role's rule set); RV(rule_problems) says
-        what keeps them from fitting. The modules that apply rules make the same checks before they touch anything.
-    type: list
-    elements: dict
-    default: []
-  keep_unlisted:
-    description:
-      - Whether the managed rules already on the host that are not in O(rules) stay (as with
-        O(antsle.antman.lb_rules#module:state=replaced), the role's C(antman_lb_exclusive=false)). Their http ports
-        then count among O(ports), and RV(tls_ports) and RV(stream) include them, so they keep their catch-all
-        server and their stream context.
-    type: bool
-    default: false
 seealso:
-  - module: antsle.antman.lb_base_config
   - module: antsle.antman.lb_rules
 """
 
 EXAMPLES = r"""
-- name: Where would an http-level drop-in go, and which of ports 80 and 8000 already have a default server?
+- name: Where does the role's drop-in go, and which server is the default on each port the host listens on?
   antsle.antman.lb_host_info:
-    ports: [80, 8000]
   register: host_nginx
 
-- name: Say what the rules would share with the host
+- name: Say what rules would share with the host
   ansible.builtin.debug:
     msg: "{{ host_nginx.notes }}"
 """
@@ -138,7 +109,7 @@ dropin:
     path:
       description: Its path.
       type: str
-      sample: /etc/nginx/conf.d/antman.conf
+      sample: /etc/nginx/conf.d/zz-antman.conf
     auto:
       description: Whether it was chosen (O(dropin_path=auto)).
       type: bool
@@ -187,37 +158,13 @@ host_ports:
   elements: int
 default_servers:
   description:
-    - For each of O(ports) the host's servers listen on, its default server there.
+    - For each port the host's servers listen on (RV(host_ports)), its default server there.
     - C(explicit) is whether its C(listen) says C(default_server); C(stays) whether it remains nginx's default once
       the collection's files are read (always when explicit).
   returned: always
   type: list
   elements: dict
   sample: [{port: 8000, file: /etc/nginx/virtualhosts/antlets.conf, line: 9, server_name: [_], explicit: true, stays: true}]
-ports:
-  description: The http ports considered, O(ports) and, with O(keep_unlisted), those of RV(kept_rules).
-  returned: always
-  type: list
-  elements: int
-tls_ports:
-  description: The ports on which the rules of O(rules) and RV(kept_rules) terminate TLS.
-  returned: always
-  type: list
-  elements: int
-stream:
-  description: Whether a rule of O(rules) or RV(kept_rules) is a tcp or udp rule (nginx's stream context).
-  returned: always
-  type: bool
-kept_rules:
-  description: With O(keep_unlisted), the names of the managed rules on the host that are not in O(rules) and stay.
-  returned: always
-  type: list
-  elements: str
-catch_all_ports:
-  description: The RV(ports) on which no host server stays the default (where a catch-all server takes nothing away).
-  returned: always
-  type: list
-  elements: int
 http_settings:
   description: "The host's own http-level settings by directive name, each with C(args), C(file) and C(line), as first given."
   returned: always
@@ -229,19 +176,16 @@ names:
   type: list
   elements: dict
   sample: [{kind: variable, name: connection_upgrade, file: /etc/nginx/virtualhosts/antman-ui.conf, line: 1}]
-rule_problems:
+ipv6:
   description:
-    - What keeps O(rules) from fitting into the host's nginx, one sentence each naming the rule and the host's file
-      (empty when they fit). A server name a host server answers on the same port (the same name, or one its
-      wildcard or regular-expression name matches, which the rule would take over); a port where the rule and a host
-      server disagree on TLS; a tcp port a host http server listens on; an upstream or zone name the host defines.
+    - Whether the host has IPv6 (an IPv6 socket binds to C([::])). Rules with C(ipv6=true) then listen on C([::]) too,
+      and so do the role's catch-all servers; every module and the role ask the same question.
   returned: always
-  type: list
-  elements: str
-  sample: ["rule 'ui': server_name 'myantsle.local' on port 80 is served by the host's server in /etc/nginx/virtualhosts/ui.conf:6
-           (which already has server_name myantsle.local); a rule would take it over"]
+  type: bool
 notes:
-  description: What an operator should know about fitting rules into this host, one sentence each.
+  description:
+    - What an operator should know about fitting rules into this host, one sentence each (where the drop-in goes, and
+      for each port the host listens on, who answers names no rule serves).
   returned: always
   type: list
   elements: str

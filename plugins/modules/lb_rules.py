@@ -446,15 +446,6 @@ options:
         warn that it is deprecated). The other states read the version from the host's nginx (C(nginx -v))
         and refuse this option.
     type: str
-  include_pending:
-    description:
-      - Check mode only. Plan the rules against the base configuration that a M(antsle.antman.lb_base_config) call
-        earlier in the same check-mode run changes, but did not write - O(nginx_conf) need not include O(rules_dir)
-        yet (on a host with no rules yet, every listed rule is then reported as created, as the real run will), and
-        ports are not warned about for lacking a default server (the base configuration may add its catch-all).
-      - Ignored outside check mode, where nginx must include O(rules_dir).
-    type: bool
-    default: false
 requirements:
   - crossplane (only for O(state=parsed))
 seealso:

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError, Transaction
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
-from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_info
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_facts, lb_host_info
 from ansible_collections.antsle.antman.tests.support.harness import get, run_command, run_playbook
 from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
 
@@ -16,8 +16,8 @@ from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutW
 class InfoModule:
     """What lb_host_info's body uses of AnsibleModule."""
 
-    def __init__(self, **params):
-        self.params = dict((name, spec.get("default")) for name, spec in lb_host_info.argument_spec().items())
+    def __init__(self, body=lb_host_info, **params):
+        self.params = dict((name, spec.get("default")) for name, spec in body.argument_spec().items())
         self.params.update(params)
         self.check_mode = False
 
@@ -45,6 +45,12 @@ def host_info(world, **params):
     return lb_host_info.run(InfoModule(**params))
 
 
+def host_facts(world, **params):
+    """The role's own question (lb_host_facts): which of ``ports`` get a catch-all server."""
+    params = dict(dict(rules_dir=world.rules_dir, nginx_binary=world.binary, nginx_conf=world.conf), **params)
+    return lb_host_facts.run(InfoModule(body=lb_host_facts, **params))
+
+
 LAYOUT_FACTS = {
     # layout: (drop-in, included through, {logical port: (file, explicit, stays)})
     "debian": ("/etc/nginx/conf.d/zz-antman.conf", "/etc/nginx/nginx.conf",
@@ -63,22 +69,22 @@ def test_lb_host_info_reads_where_each_layout_reads_files_and_its_default_server
     world = worlds(name)
     dropin, through, defaults = LAYOUT_FACTS[name]
     ports = [world.port(p) for p in (80, 8000, 8080, 9090)]
-    facts = host_info(world, ports=ports)
+    facts = host_info(world)
     assert facts["dropin"]["path"] == world.path(dropin) and facts["dropin"]["auto"]
     assert facts["dropin"]["included"] == (through is not None)
     if through:
         assert facts["dropin"]["include"].startswith(world.path(through) + ":")
     got = dict((d["port"], (d["file"], d["explicit"], d["stays"])) for d in facts["default_servers"])
     assert got == dict((world.port(p), (world.path(f), e, s)) for p, (f, e, s) in defaults.items())
-    assert facts["catch_all_ports"] == sorted(set(ports) - set(world.port(p) for p in defaults))
-    assert not facts["rules_included"] and facts["rule_problems"] == []
+    assert host_facts(world, ports=ports)["catch_all_ports"] == sorted(set(ports) - set(world.port(p) for p in defaults))
+    assert not facts["rules_included"]
     nginx = facts["nginx"]
     assert nginx["running"] and nginx["master_pid"] == world.master_pid() and not nginx["systemd"]
     assert nginx["pid_file"].startswith(world.prefix) and nginx["version"].count(".") == 2
     # Removing Debian's default site link (as the role does) leaves port 80 to the blog, read after conf.d.
     if name == "debian":
-        facts = host_info(world, ports=ports, remove_links=[world.path("/etc/nginx/sites-enabled/default")])
-        (blog,) = facts["default_servers"]
+        facts = host_facts(world, ports=ports, remove_links=[world.path("/etc/nginx/sites-enabled/default")])
+        blog = [d for d in facts["default_servers"] if d["port"] == world.port(80)][0]
         assert blog["file"] == world.path("/etc/nginx/sites-enabled/blog") and not blog["explicit"] and not blog["stays"]
         assert world.port(80) in facts["catch_all_ports"]
 
@@ -139,14 +145,14 @@ def test_every_module_on_a_hand_written_nginx_conf_with_latin1_and_relative_incl
   gather_facts: false
   module_defaults:
     antsle.antman.lb_host_info: &host {host}
-    antsle.antman.lb_base_config: *host
+    antsle.antman.__load_balancer.lb_base_config: *host
     antsle.antman.lb_rule: *host
     antsle.antman.lb_rules: *host
     antsle.antman.lb_rule_info: *host
   tasks:
-    - antsle.antman.lb_host_info: {{ports: [{p80}, {p9090}]}}
+    - antsle.antman.lb_host_info:
       register: info
-    - antsle.antman.lb_base_config:
+    - antsle.antman.__load_balancer.lb_base_config:
         files: [{{path: "{{{{ info.dropin.path }}}}", content: "include {rules_dir}/*.conf;\\n"}}]
         includes: [{{path: "{{{{ info.dropin.path }}}}"}}]
       register: base

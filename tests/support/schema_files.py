@@ -67,8 +67,9 @@ ENTRY_POINTS = {
                 ["The install part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: install))."]),
     "configure": ("Apply the base configuration and keep nginx running",
                   ["The configure part of P(antsle.antman.load_balancer#role) alone (C(tasks_from: configure)): the "
-                   "http-level drop-in, the stream context and the default site, as one validated change of "
-                   "M(antsle.antman.lb_base_config), then nginx started if it does not run.",
+                   "http-level drop-in, the stream context and the default site, as one validated change "
+                   "(C(nginx -t), reload, every file put back if nginx refuses it), then nginx "
+                   "started if it does not run.",
                    "The first step on a host for users of the modules: it never touches a rule, needs no "
                    "C(antman_lb_rules), and gives the ports of C(antman_lb_extra_ports) and of the managed rules "
                    "already there a catch-all server."]),

@@ -321,22 +321,47 @@ def parse_nginx_version(value):
     return tuple(int(part or 0) for part in match.groups())
 
 
+# The one grammar of file paths the collection writes into nginx's configuration or gives to a module
+# (rule files, certificates, the role's drop-in and directories, include lines): plain characters
+# only, so a path never needs quoting in nginx; "*" only where nginx reads a glob (include).
 PATH_RE = re.compile(r"\A(/[A-Za-z0-9._+@-]+)+\Z")
+GLOB_PATH_RE = re.compile(r"\A(/[A-Za-z0-9._+@*-]+)+\Z")
 CERTIFICATE_RE = re.compile(r"-----BEGIN CERTIFICATE-----\s[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
 KEY_RE = re.compile(r"-----BEGIN (RSA |EC )?PRIVATE KEY-----\s[A-Za-z0-9+/=\s]+-----END (RSA |EC )?PRIVATE KEY-----")
 SHA256_RE = re.compile(r"\A[0-9a-f]{64}\Z")
 TLS_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 
 
-def parse_path(value):
-    """An absolute file path on the host, of plain characters (it is written into nginx config)."""
+def parse_path(value, glob=False):
+    """An absolute file path on the host, of plain characters (it is written into nginx config);
+    ``glob``: a pattern nginx's ``include`` expands, which may hold ``*`` too."""
     if not isinstance(value, str):
         raise FieldError("%s is a %s, expected an absolute path" % (show(value), type(value).__name__))
     components = value.split("/")[1:]
-    if len(value) > 4096 or not PATH_RE.match(value) or any(c in (".", "..") for c in components):
-        raise FieldError("%s is not an absolute path of letters, digits and . _ - + @ (without . or .. components)"
-                         % show(value))
+    if len(value) > 4096 or not (GLOB_PATH_RE if glob else PATH_RE).match(value) or any(c in (".", "..") for c in components):
+        raise FieldError("%s is not an absolute path of letters, digits and . _ - + @%s (without . or .. components)"
+                         % (show(value), " *" if glob else ""))
     return value
+
+
+def parse_loopback_listen(value):
+    """A loopback ``ADDRESS:PORT`` nginx can listen on and a local client can ask: ``127.0.0.1:8081``,
+    ``[::1]:8081`` (an IPv6 address in brackets, as nginx's ``listen`` wants it). Returns (address
+    without brackets, port)."""
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected a loopback ADDRESS:PORT" % (show(value), type(value).__name__))
+    host, _sep, port = value.rpartition(":")
+    bracketed = host.startswith("[") and host.endswith("]")
+    try:
+        address = ipaddress.ip_address(host[1:-1] if bracketed else host)
+        port = parse_int(port, 1, 65535)
+    except (ValueError, FieldError):
+        address = None
+    if address is None or (address.version == 6) != bracketed:
+        raise FieldError("%s is not a loopback ADDRESS:PORT (127.0.0.1:8081, [::1]:8081)" % show(value))
+    if not address.is_loopback:
+        raise FieldError("%s is not a loopback address (only local clients may ask it)" % show(value))
+    return str(address), port
 
 
 def parse_pem(value, kind):

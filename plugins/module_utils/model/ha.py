@@ -23,7 +23,7 @@ import re
 from ansible.module_utils.common.collections import is_sequence
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, parse_bool, parse_distinct, parse_int, parse_path, show)
+    FieldError, parse_bool, parse_distinct, parse_int, parse_loopback_listen, parse_path, show)
 
 KEYS = ("virtual_ipv4", "interface", "router_id", "priority", "auth_pass", "peers", "preempt")
 REQUIRED = ("virtual_ipv4", "interface", "router_id", "auth_pass")
@@ -178,16 +178,7 @@ def split_listen(value):
     """``127.0.0.1:8081`` / ``[::1]:8081`` -> (host, port) for the health check."""
     if not isinstance(value, str) or not value:
         raise FieldError("%s: the health check needs the local status page (antman_lb_status_listen)" % show(value))
-    host, _sep, port = value.rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    try:
-        address = ipaddress.ip_address(host)
-        port = parse_int(port, 1, 65535)
-    except (ValueError, FieldError):
-        raise FieldError("%s is not a loopback ADDRESS:PORT" % show(value))
-    if not address.is_loopback:
-        raise FieldError("%s is not a loopback address" % show(value))
-    return str(address), port
+    return parse_loopback_listen(value)
 
 
 # -- the pair -----------------------------------------------------------------------------------

@@ -198,7 +198,7 @@ def rule_set_facts(rules, groups, hostvars, extra_ports=(), acme_dir=None):
     a catch-all server (with the port-80 server of redirect_http and of tls.acme, and
     ``extra_ports``), the TLS ports among them, whether nginx's stream context is needed (tcp or udp
     rules), and the certificates the role obtains from an ACME CA (``acme``: each rule's name, its
-    server names and its files)."""
+    server names, as a certificate request names them too, and its files)."""
     canonical = [rule for rule, _raw in inventory_rules(rules, groups, hostvars, acme_dir)]
     extra = []
     for index, port in enumerate(extra_ports or []):
@@ -212,6 +212,7 @@ def rule_set_facts(rules, groups, hostvars, extra_ports=(), acme_dir=None):
         "tls_ports": tls_ports(canonical),
         "stream": needs_stream(canonical),
         "acme": [dict(name=rule["name"], server_name=rule["server_name"], acme_dir=rule["tls"]["acme_dir"],
+                      subject_alt_name=["DNS:%s" % name for name in rule["server_name"]],
                       **acme_files(rule)) for rule in canonical if is_acme(rule)],
     })
 

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import re
 from collections import OrderedDict
 
 # Where the HTTP-01 challenge files are served from: nginx maps /.well-known/acme-challenge/TOKEN
@@ -82,3 +83,42 @@ def acme_files(rule):
         ("record", "%s/issued/%s.directory" % (base, name)),
         ("challenge_root", "%s/challenge" % base),
     ])
+
+
+# The directories of an acme_dir and their modes: 0711 lets nginx's workers pass through to
+# challenge/ while nobody but root lists or reads the rest; keys (private/) and the CA's certificates
+# before they are served (issued/) are root's alone.
+ACME_DIRECTORIES = (("", "0711"), ("/private", "0700"), ("/issued", "0700"), ("/certs", "0755"),
+                    ("/challenge", "0755"), ("/challenge/.well-known", "0755"),
+                    ("/challenge" + CHALLENGE_PATH.rstrip("/"), "0755"))
+ACCOUNT_DIRECTORIES = ACME_DIRECTORIES[:2]
+# An HTTP-01 token is base64url (RFC 8555, section 8.3): nothing else may become a file name.
+TOKEN_RE = re.compile(r"\A[A-Za-z0-9_-]{1,256}\Z")
+
+
+def acme_account_key(account_dir):
+    """The ACME account's key: one account per host, under the role's ``antman_lb_acme_dir``."""
+    return "%s/private/account.key" % account_dir
+
+
+def acme_directories(rule_dirs, account_dir):
+    """[(path, mode)] of every directory the ACME files need, parents first: the whole layout of
+    each ``acme_dir`` a rule uses (the role's default, or the rule's own ``tls.acme_dir``), and
+    the account key's directory."""
+    wanted = OrderedDict()
+    for base, layout in [(base, ACME_DIRECTORIES) for base in rule_dirs] + [(account_dir, ACCOUNT_DIRECTORIES)]:
+        for suffix, mode in layout:
+            wanted.setdefault(base + suffix, mode)
+    return list(wanted.items())
+
+
+def acme_challenge_file(challenge_root, resource):
+    """Where the HTTP-01 challenge file of ``resource`` (community.crypto's ``challenge_data``:
+    ``.well-known/acme-challenge/TOKEN``, from the CA's answer) goes under a rule's
+    ``challenge_root`` (``acme_files``), the root nginx serves ``CHALLENGE_PATH`` from. FieldError
+    for anything but a token in that path: the CA's answer never names another file."""
+    prefix = CHALLENGE_PATH.lstrip("/")
+    token = resource[len(prefix):] if isinstance(resource, str) and resource.startswith(prefix) else None
+    if token is None or not TOKEN_RE.match(token):
+        raise FieldError("%s is not an HTTP-01 challenge resource (%sTOKEN)" % (show(resource), prefix))
+    return "%s/%s%s" % (challenge_root, prefix, token)

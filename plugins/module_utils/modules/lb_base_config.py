@@ -1,9 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The body of the lb_base_config module: the files nginx needs for the rules, outside the rules
-directory (the role's drop-in and stream context, include lines in nginx.conf, the distribution's
-default site link removed), applied as one transaction like a rule change."""
+"""The body of the load_balancer role's base configuration module
+(``antsle.antman.__load_balancer.lb_base_config``, internal to the role): the files nginx needs for
+the rules, outside the rules directory (the role's drop-in and stream context, a served ACME
+certificate, include lines in nginx.conf, the distribution's default site link removed), applied as
+one transaction like a rule change. Every path is checked with the collection's path grammar."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,7 +15,7 @@ import os
 import re
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import ABSENT, FILE, LINK, FileChange, FileState
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import show
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import apply_options, host_options, transaction
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_edit import (
@@ -52,26 +54,24 @@ class BaseRequest:
 
     def __init__(self, params):
         problems = []
+
+        def path(where, value):
+            try:
+                return parse_path(value)
+            except FieldError as error:
+                problems.append("%s: %s" % (where, error))
+                return value
+
         self.files = []
         for index, item in enumerate(params["files"]):
-            path, mode = item["path"], item["mode"]
-            if not os.path.isabs(path) or os.path.normpath(path) != path:
-                problems.append("files[%d].path: %s is not a normalised absolute path" % (index, show(path)))
+            file_path, mode = path("files[%d].path" % index, item["path"]), item["mode"]
             if not MODE_RE.match(mode or ""):
                 problems.append("files[%d].mode: %s is not an octal file mode such as 0644" % (index, show(mode)))
                 continue
-            self.files.append((path, item["content"].encode("utf-8"), int(mode, 8)))
-        self.links = []
-        for index, item in enumerate(params["links"]):
-            if not os.path.isabs(item["path"]) or not os.path.isabs(item["target"]):
-                problems.append("links[%d]: path %s and target %s must be absolute paths"
-                                % (index, show(item["path"]), show(item["target"])))
-            self.links.append((item["path"], item["target"]))
-        self.remove_links = []
-        for index, path in enumerate(params["remove_links"]):
-            if not os.path.isabs(path):
-                problems.append("remove_links[%d]: %s is not an absolute path" % (index, show(path)))
-            self.remove_links.append(path)
+            self.files.append((file_path, item["content"].encode("utf-8"), int(mode, 8)))
+        self.links = [(path("links[%d].path" % index, item["path"]), path("links[%d].target" % index, item["target"]))
+                      for index, item in enumerate(params["links"])]
+        self.remove_links = [path("remove_links[%d]" % index, value) for index, value in enumerate(params["remove_links"])]
         self.includes = []
         for index, item in enumerate(params["includes"]):
             try:

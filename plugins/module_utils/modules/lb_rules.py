@@ -38,7 +38,6 @@ def argument_spec():
         state=dict(type="str", default=MERGED, choices=list(STATES)),
         running_config=dict(type="str"),
         nginx_version=dict(type="str"),
-        include_pending=dict(type="bool", default=False),
     )
     return spec
 
@@ -98,14 +97,19 @@ def rendered_features(state, nginx_version):
         raise RuleError(["nginx_version: %s" % error])
 
 
+def given_config(module):
+    """The fields each item of ``config`` gives (Ansible fills in the documented defaults; merged keeps
+    what is not given), or None when config was left out."""
+    return module.given().get("config") if module.params["config"] is not None else None
+
+
 def run(module):
     params = module.params
     state = params["state"]
     features = rendered_features(state, params["nginx_version"])
     if state == PARSED:
         return run_parsed(module)
-    # The fields each item gives (Ansible fills in the documented defaults; merged keeps what is not given).
-    request = parse_request(state, module.given().get("config") if params["config"] is not None else None)
+    request = parse_request(state, given_config(module))
     if state == RENDERED:
         rendered = [dict(name=rule["name"], file=rule_file_name(rule), text=render_rule(rule, params["rules_dir"], features))
                     for rule in request.rules.values()]
@@ -113,7 +117,14 @@ def run(module):
     if state == GATHERED:
         snapshot = read_host(module)
         return dict(changed=False, gathered=list(snapshot.rules().values()), warnings=snapshot.warnings())
-    pending = module.check_mode and params["include_pending"]
+    return apply(module, state, request)
+
+
+def apply(module, state, request, include_pending=False):
+    """Apply a writing state's request in one transaction; the module's result. ``include_pending``
+    (check mode only; the load_balancer role's rules step, ``lb_inventory_rules``): plan the rules
+    against the base configuration the same run applies first, which nginx does not include yet."""
+    pending = module.check_mode and include_pending
     outcome = transaction(module, rules_included=not pending).run(lambda have: desired_rules(state, request, have),
                                                                   contents=request.contents)
     result = dict(

@@ -11,18 +11,17 @@
 - ``main``: a line at the end of the main configuration file.
 
 Each added line ends with a comment naming the collection, so a person reading ``nginx.conf``
-knows where it comes from. Paths are checked against a strict grammar before they are written.
+knows where it comes from. Paths are checked against the collection's one path grammar
+(``model/fields.py`` ``parse_path``, globs allowed) before they are written.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import block_span
 
-INCLUDE_PATH_RE = re.compile(r"\A/[A-Za-z0-9._/*-]+\Z")
 CONTEXTS = ("http", "main")
 MARK = "  # added by antsle.antman"
 
@@ -32,10 +31,10 @@ class EditError(ValueError):
 
 
 def check_include_path(path):
-    if not isinstance(path, str) or not INCLUDE_PATH_RE.match(path) or "/../" in path + "/" or "/./" in path + "/":
-        raise EditError("%r is not an absolute path of letters, digits and . _ - / * (without . or .. components)"
-                        % (path,))
-    return path
+    try:
+        return parse_path(path, glob=True)
+    except FieldError as error:
+        raise EditError(str(error))
 
 
 def include_line(path):

@@ -11,7 +11,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule, tls_policy_lines
+from ansible_collections.antsle.antman.plugins.filter.lb_role_plan import lb_role_plan
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
 from ansible_collections.antsle.antman.tests.support.schema_files import ROOT
 
 
@@ -33,10 +34,14 @@ RULES = [
 def dropin_text(host=None):
     with open(os.path.join(ROLE, "defaults", "main.yml")) as handle:
         variables = yaml.safe_load(handle)
-    variables.update(ansible_managed="Ansible managed", _antman_lb_catch_all_ports=[80, 443, 8080],
-                     _antman_lb_host=host or {"dropin": {"includes_rules": True}, "rules_included_by": []},
-                     _antman_lb_tls_ports=[443], _antman_lb_hash_bucket_size=512, _antman_lb_ipv6=True,
-                     _antman_lb_tls_policy=tls_policy_lines())
+    # The role's facts: its plan (filter lb_role_plan) and its host module's answer (lb_host_facts).
+    plan = lb_role_plan(RULES, {}, {}, rules_dir=variables["antman_lb_rules_dir"],
+                        stream_conf_path=variables["antman_lb_stream_conf_path"],
+                        status_listen=variables["antman_lb_status_listen"], extra_ports=[8080])
+    facts = {"dropin": {"includes_rules": True}, "rules_included_by": [], "catch_all_ports": [80, 443, 8080],
+             "tls_ports": [443], "hash_bucket_size": 512, "ipv6": True}
+    facts.update(host or {})
+    variables.update(ansible_managed="Ansible managed", _antman_lb_plan=plan, _antman_lb_host=facts)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, "templates")),
                                      keep_trailing_newline=True, trim_blocks=True)
     environment.filters["comment"] = lambda text, decoration="": "# " + text

@@ -3,8 +3,8 @@ import re
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, OutOfRange, format_time, parse_address, parse_bool, parse_cidr, parse_cidr_list, parse_int, parse_name,
-    parse_server_names, parse_time)
+    FieldError, OutOfRange, format_time, parse_address, parse_bool, parse_cidr, parse_cidr_list, parse_int,
+    parse_loopback_listen, parse_name, parse_path, parse_server_names, parse_time)
 
 
 @pytest.mark.parametrize("raw, canonical", [
@@ -137,3 +137,37 @@ def test_cidr_lists_keep_order_and_refuse_duplicates_by_canonical_form():
     assert parse_cidr_list("127.0.0.2") == ["127.0.0.2"]
     with pytest.raises(FieldError, match=re.escape('[1]: "::1/128" is listed twice (as ::1)')):
         parse_cidr_list(["::1", "::1/128"])
+
+
+@pytest.mark.parametrize("path", ["/etc/nginx/antman.d", "/var/lib/antman/acme", "/srv/a+b@c_d-e.conf"])
+def test_the_one_path_grammar_accepts_plain_absolute_paths(path):
+    assert parse_path(path) == path == parse_path(path, glob=True)
+
+
+@pytest.mark.parametrize("path", ["etc/nginx", "/etc/nginx/", "/etc/../x", "/etc/./x", "/a b", "/a;b", "/a{b}",
+                                  "/a$b", "/a'b", "/a\nb", "//a", "/a/*.conf", 5])
+def test_the_one_path_grammar_refuses_what_nginx_would_need_quoted_or_a_traversal(path):
+    with pytest.raises(FieldError):
+        parse_path(path)
+
+
+def test_a_glob_is_a_path_only_where_nginx_expands_one():
+    assert parse_path("/etc/nginx/antman.d/*.conf", glob=True) == "/etc/nginx/antman.d/*.conf"
+    with pytest.raises(FieldError, match=r"\. _ - \+ @ \*"):
+        parse_path("/etc/nginx/../*.conf", glob=True)
+
+
+@pytest.mark.parametrize("raw, parsed", [("127.0.0.1:8081", ("127.0.0.1", 8081)), ("127.0.0.2:1", ("127.0.0.2", 1)),
+                                         ("[::1]:8081", ("::1", 8081))])
+def test_a_loopback_listen_address(raw, parsed):
+    assert parse_loopback_listen(raw) == parsed
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("10.0.0.1:8081", "is not a loopback address"), ("::1:8081", "is not a loopback ADDRESS:PORT"),
+    ("[127.0.0.1]:8081", "is not a loopback ADDRESS:PORT"), ("127.0.0.1:0", "is not a loopback ADDRESS:PORT"),
+    ("localhost:8081", "is not a loopback ADDRESS:PORT"), ("127.0.0.1", "is not a loopback ADDRESS:PORT"),
+    (8081, "expected a loopback ADDRESS:PORT")])
+def test_a_bad_loopback_listen_address_is_named(raw, message):
+    with pytest.raises(FieldError, match=message):
+        parse_loopback_listen(raw)

@@ -1,7 +1,7 @@
-"""lb_base_config on a fake host: files, include lines and links as one validated change."""
+"""The load_balancer role's lb_base_config on a fake host: files, include lines and links as one validated change."""
 import os
 
-from ansible_collections.antsle.antman.plugins.modules import lb_base_config
+from ansible_collections.antsle.antman.plugins.modules.__load_balancer import lb_base_config
 
 DROPIN = "# the drop-in\nlog_format x '$host';\n"
 

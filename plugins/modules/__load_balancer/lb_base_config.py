@@ -9,12 +9,15 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: lb_base_config
-short_description: Apply the nginx base configuration the load-balancing rules need, as one transaction
+short_description: Internal to the load_balancer role - apply the nginx base configuration as one transaction
 version_added: 0.1.0
 description:
+  - 'B(Internal.) A module of the P(antsle.antman.load_balancer#role) role, not for playbooks. It lives in the
+    collection''s C(plugins/modules/__load_balancer/), which C(ansible-doc -l) does not list, and may change
+    without notice. Users of the modules prepare a host with that role''s C(tasks_from: configure) (README, "First step").'
   - Writes the files the rules need outside O(rules_dir) (the role's http-level drop-in, the stream context
-    for tcp and udp rules), adds C(include) lines to O(nginx_conf) where they are missing, makes links (a module
-    enabled) and removes links (a distribution's default site), all in one change.
+    for tcp and udp rules, a served ACME certificate), adds C(include) lines to O(nginx_conf) where they are missing,
+    makes links (a module enabled) and removes links (a distribution's default site), all in one change.
   - The change goes through the same transaction as the rules. The previous state of every file (bytes, mode,
     owner, or the target of a link) is saved first; each file is then replaced in one atomic rename;
     C(nginx -t) checks the result; nginx is reloaded when it runs. If nginx refuses the result, every file is
@@ -24,10 +27,6 @@ description:
     that a change is never blamed for what was broken before it.
   - O(nginx_conf) itself is only ever given include lines, never rewritten otherwise. An include already
     covered by the configuration (for example by C(include conf.d/*.conf;) in the C(http) context) adds nothing.
-  - "The P(antsle.antman.load_balancer#role) role uses it for its drop-in. The first step on a host for users of the
-    modules is that role with C(tasks_from: configure) (the rules directory included, a catch-all server on the
-    rules' ports); this module serves a base configuration of your own, such as the one include line
-    M(antsle.antman.lb_rule) asks for on a host nothing has configured."
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -50,7 +49,7 @@ options:
     default: []
     suboptions:
       path:
-        description: Absolute path of the file.
+        description: Absolute path of the file (letters, digits and C(. _ - + @)).
         type: path
         required: true
       content:
@@ -125,22 +124,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Have nginx read the rules directory (the line lb_rule asks for), validated and reloaded
-  antsle.antman.lb_base_config:
-    includes:
-      - path: /etc/nginx/antman.d/*.conf
-        context: http
-
-- name: A catch-all server and the stream context for tcp and udp rules, as one change
-  antsle.antman.lb_base_config:
+# As the load_balancer role's configure part calls it (tasks/base_config.yml).
+- name: Apply the base configuration (drop-in, stream context, default site), validated as one change
+  antsle.antman.__load_balancer.lb_base_config:
     files:
-      - path: /etc/nginx/conf.d/catch-all.conf
-        content: "server {\n    listen 80 default_server;\n    return 421;\n}\n"
-      - path: /etc/nginx/antman-stream.conf
-        content: "stream {\n    include /etc/nginx/antman.d/*.stream;\n}\n"
+      - path: /etc/nginx/conf.d/zz-antman.conf
+        content: "{{ lookup('ansible.builtin.template', 'antman.conf.j2') }}"
     includes:
-      - path: /etc/nginx/antman-stream.conf
-        context: main
+      - path: /etc/nginx/conf.d/zz-antman.conf
+        context: http
     remove_links:
       - /etc/nginx/sites-enabled/default
 """

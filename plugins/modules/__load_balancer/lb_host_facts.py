@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: lb_host_facts
+short_description: Internal to the load_balancer role - what the role needs to know about the host's nginx
+version_added: 0.1.0
+description:
+  - B(Internal.) A module of the P(antsle.antman.load_balancer#role) role, not for playbooks. It lives in the
+    collection's C(plugins/modules/__load_balancer/), which C(ansible-doc -l) does not list, and may change
+    without notice. To look at a host's nginx, use M(antsle.antman.lb_host_info).
+  - Reads the host's nginx as M(antsle.antman.lb_host_info) does and answers every question the role has about
+    the host, decided here rather than in the role's YAML - where the drop-in goes, which of O(ports) get a catch-all
+    server, which are TLS, whether the stream context is needed, whether the catch-all servers listen on IPv6 (the
+    decision the rules' C([::]) listeners follow), how nginx is run, and the drop-in's
+    C(server_names_hash_bucket_size).
+  - Fails, listing every problem, when the role would take something from the host's own servers (a rule's server
+    name, TLS on a port, a tcp port, an upstream name), or add a log format name or a status port the host has.
+    Never changes anything.
+author:
+  - antsle.antman developers (@antsle)
+extends_documentation_fragment:
+  - antsle.antman.attributes
+  - antsle.antman.host
+attributes:
+  check_mode:
+    support: full
+    details: The module never changes anything.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  dropin_path:
+    description: The role's C(antman_lb_dropin_path), V(auto) or a path (see M(antsle.antman.lb_host_info)).
+    type: str
+    default: auto
+  ports:
+    description: The http ports of the rules and C(antman_lb_extra_ports).
+    type: list
+    elements: int
+    default: []
+  rules:
+    description: The rules in canonical form, checked against the host's own servers.
+    type: list
+    elements: dict
+    default: []
+  keep_unlisted:
+    description:
+      - Whether the managed rules on the host that are not in O(rules) stay. Their http ports then count among
+        O(ports), and RV(tls_ports) and RV(stream) include them, so they keep their catch-all server and their
+        stream context.
+    type: bool
+    default: false
+  remove_links:
+    description: Links the role's base configuration removes (the default site); their servers do not count.
+    type: list
+    elements: path
+    default: []
+  catch_all:
+    description: C(antman_lb_catch_all); without it RV(catch_all_ports) is empty.
+    type: bool
+    default: true
+  stream:
+    description: C(antman_lb_stream), or a rule of O(rules) is tcp or udp.
+    type: bool
+    default: false
+  ipv6:
+    description: C(antman_lb_ipv6); RV(ipv6) is true only with it and when the host has IPv6.
+    type: bool
+    default: true
+  service_manager:
+    description: C(antman_lb_service_manager).
+    type: str
+    choices: [auto, systemd, direct]
+    default: auto
+  host_service_manager:
+    description: The host's service manager as Ansible's facts say (C(ansible_facts.service_mgr)).
+    type: str
+  server_names_hash_bucket_size:
+    description: C(antman_lb_server_names_hash_bucket_size).
+    type: int
+    default: 0
+  log_format_name:
+    description: C(antman_lb_log_format_name), which the host must not define already.
+    type: str
+  status_port:
+    description: The port of C(antman_lb_status_listen), on which the host's servers must not listen.
+    type: int
+seealso:
+  - module: antsle.antman.lb_host_info
+"""
+
+EXAMPLES = r"""
+# As the load_balancer role calls it (tasks/layout.yml).
+- name: Read the host's own nginx
+  antsle.antman.__load_balancer.lb_host_facts:
+    ports: [80, 443]
+    rules: "{{ _antman_lb_plan.rules }}"
+  register: _antman_lb_host
+"""
+
+RETURN = r"""
+nginx:
+  description: How nginx runs, as M(antsle.antman.lb_host_info) returns it.
+  returned: always
+  type: dict
+service:
+  description: How the role runs nginx, V(systemd) or V(direct) (started and signalled by the role).
+  returned: always
+  type: str
+dropin:
+  description: The drop-in, as M(antsle.antman.lb_host_info) returns it (C(path), C(included), C(includes_rules)...).
+  returned: always
+  type: dict
+rules_included:
+  description: Whether O(rules_dir)C(/*.conf) is included in the C(http) context.
+  returned: always
+  type: bool
+rules_included_by:
+  description: The include directives of O(rules_dir)C(/*.conf) outside the drop-in.
+  returned: always
+  type: list
+  elements: dict
+ports:
+  description: The http ports considered, O(ports) and, with O(keep_unlisted), those of RV(kept_rules).
+  returned: always
+  type: list
+  elements: int
+default_servers:
+  description: The host's default server on each of RV(ports) it listens on.
+  returned: always
+  type: list
+  elements: dict
+catch_all_ports:
+  description: The RV(ports) on which no host server stays the default, where the role adds a catch-all server.
+  returned: always
+  type: list
+  elements: int
+tls_ports:
+  description: The ports on which the rules of O(rules) and RV(kept_rules) terminate TLS.
+  returned: always
+  type: list
+  elements: int
+stream:
+  description: Whether nginx's stream context is needed (O(stream), or a tcp or udp rule among RV(kept_rules)).
+  returned: always
+  type: bool
+kept_rules:
+  description: With O(keep_unlisted), the names of the managed rules on the host that are not in O(rules) and stay.
+  returned: always
+  type: list
+  elements: str
+ipv6:
+  description: Whether the catch-all servers listen on C([::]) too - O(ipv6) and the host has IPv6, the decision
+    the rules' C([::]) listeners follow.
+  returned: always
+  type: bool
+hash_bucket_size:
+  description: The drop-in's C(server_names_hash_bucket_size), V(0) for none (the host sets it itself).
+  returned: always
+  type: int
+notes:
+  description: What an operator should know about how the role fits into the host, one sentence each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_facts as body
+from ansible_collections.antsle.antman.plugins.module_utils.modules.common import execute
+
+
+def main():
+    execute(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The load_balancer role's lb_host_facts on a fake host: every host fact the role uses, decided in
+Python (catch-all ports, TLS ports, stream, IPv6, how nginx runs, the hash bucket size), and every
+reason the role cannot fit reported at once before anything is touched."""
+import os
+
+import pytest
+
+from ansible_collections.antsle.antman.plugins.module_utils.host import features
+from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
+from ansible_collections.antsle.antman.plugins.modules.__load_balancer import lb_host_facts
+
+# A Debian-like host: conf.d/*.conf read at http level, a default site with an explicit default_server
+# on 80 (a link), a server of its own on 8000 (the default there only because it is read first).
+NGINX_CONF = """events {}
+http {
+    log_format main '$remote_addr';
+    server_names_hash_bucket_size 128;
+    include %(root)s/conf.d/*.conf;
+    include %(root)s/sites-enabled/*;
+}
+"""
+SHOP = {"name": "shop", "server_name": "shop.test", "server_port": 443, "redirect_http": True,
+        "tls": {"certificate": "/etc/ssl/shop.crt", "key": "/etc/ssl/shop.key"}, "upstreams": [{"address": "10.1.1.102"}]}
+WEB = {"name": "web", "server_name": "web.test", "server_port": 8000, "upstreams": [{"address": "10.1.1.103"}]}
+
+
+@pytest.fixture
+def debian(host):
+    os.mkdir(os.path.join(host.root, "conf.d"))
+    os.mkdir(os.path.join(host.root, "sites-available"))
+    os.mkdir(os.path.join(host.root, "sites-enabled"))
+    with open(os.path.join(host.root, "sites-available", "default"), "w") as handle:
+        handle.write("server { listen 80 default_server; server_name _; return 404; }\n")
+    os.symlink(os.path.join(host.root, "sites-available", "default"), os.path.join(host.root, "sites-enabled", "default"))
+    with open(os.path.join(host.root, "conf.d", "app.conf"), "w") as handle:
+        handle.write("server { listen 8000; server_name app.test; return 200; }\n")
+    with open(host.conf, "w") as handle:
+        handle.write(NGINX_CONF % {"root": host.root})
+    host.default_site = os.path.join(host.root, "sites-enabled", "default")
+    return host
+
+
+def facts(host, run_module, **options):
+    params = dict(ports=[80, 443, 8000, 9090], rules=[normalize_rule(SHOP), normalize_rule(WEB)],
+                  host_service_manager="systemd", server_names_hash_bucket_size=512, log_format_name="antman_upstream",
+                  status_port=8081)
+    params.update(options)
+    return run_module(lb_host_facts.main, host.params(**params), check_mode=True)
+
+
+def test_catch_all_ports_follow_the_host_s_default_servers_and_its_removed_links(debian, run_module):
+    failed, result = facts(debian, run_module)
+    assert not failed and not result["changed"]
+    # 80: the default site's explicit default_server stays; 8000: app.conf is read before the drop-in.
+    assert result["catch_all_ports"] == [443, 9090] and result["tls_ports"] == [443]
+    failed, result = facts(debian, run_module, remove_links=[debian.default_site])
+    assert result["catch_all_ports"] == [80, 443, 9090]
+    failed, result = facts(debian, run_module, catch_all=False)
+    assert result["catch_all_ports"] == [] and result["ports"] == [80, 443, 8000, 9090]
+    assert result["dropin"]["path"] == os.path.join(debian.root, "conf.d", "zz-antman.conf") and result["dropin"]["included"]
+
+
+def test_the_host_s_own_hash_bucket_size_wins_and_is_said_once(debian, run_module):
+    failed, result = facts(debian, run_module)
+    assert result["hash_bucket_size"] == 0
+    assert len([note for note in result["notes"] if "sets server_names_hash_bucket_size itself" in note]) == 1
+    with open(debian.conf, "w") as handle:
+        handle.write((NGINX_CONF % {"root": debian.root}).replace("    server_names_hash_bucket_size 128;\n", ""))
+    failed, result = facts(debian, run_module)
+    assert result["hash_bucket_size"] == 512 and not any("hash_bucket" in note for note in result["notes"])
+
+
+@pytest.mark.parametrize("asked, systemd_runs_nginx, running, host_manager, expected", [
+    ("auto", True, True, "systemd", "systemd"),
+    ("auto", False, True, "systemd", "direct"),  # an nginx systemd did not start: never a second one
+    ("auto", False, False, "systemd", "systemd"),
+    ("auto", False, False, "sysvinit", "direct"),
+    ("direct", True, True, "systemd", "direct"),
+    ("systemd", False, False, "sysvinit", "systemd"),
+])
+def test_how_nginx_is_run(debian, run_module, monkeypatch, asked, systemd_runs_nginx, running, host_manager, expected):
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx import control
+    monkeypatch.setattr(control.Nginx, "master_pid", lambda self: 4242 if running else None)
+    monkeypatch.setattr(control.Nginx, "systemd_manages", lambda self, pid: systemd_runs_nginx)
+    failed, result = facts(debian, run_module, service_manager=asked, host_service_manager=host_manager)
+    assert not failed and result["service"] == expected
+
+
+def test_everything_the_role_would_take_from_the_host_is_refused_at_once(debian, run_module):
+    taken = dict(WEB, server_name="app.test")
+    failed, result = facts(debian, run_module, rules=[normalize_rule(taken)], log_format_name="main", status_port=8000)
+    assert failed
+    problems = result["problems"]
+    assert problems[0].startswith("rule 'web': server_name 'app.test' on port 8000 is served by the host's server in "
+                                  "%s/conf.d/app.conf:1" % debian.root)
+    assert problems[1].startswith("the host's own nginx already has log format \"main\"")
+    assert problems[2].startswith("the host's own nginx already has a server on port 8000 of antman_lb_status_listen")
+    assert problems[-1] == "nothing was changed"
+
+
+def test_rules_that_stay_keep_their_ports_and_stream_context(debian, run_module):
+    """keep_unlisted (antman_lb_exclusive: false, or an entry point that applies no rules): managed
+    rules on the host that the run does not list stay, with their ports' catch-all and stream context."""
+    from ansible_collections.antsle.antman.plugins.modules import lb_rules
+    with open(debian.conf, "w") as handle:
+        handle.write((NGINX_CONF % {"root": debian.root}).replace(
+            "http {\n", "http {\n    include %s/*.conf;\n" % debian.rules_dir) + "stream { include %s/*.stream; }\n"
+            % debian.rules_dir)
+    ssh = {"name": "ssh", "protocol": "tcp", "server_port": 2222, "upstreams": [{"address": "10.1.1.104:22"}]}
+    api = {"name": "api", "server_name": "api.test", "server_port": 9443, "upstreams": [{"address": "10.1.1.105"}],
+           "tls": {"certificate": "/etc/ssl/api.crt", "key": "/etc/ssl/api.key"}}
+    failed, result = run_module(lb_rules.main, debian.params(state="merged", config=[ssh, api]))
+    assert not failed, result
+    failed, result = facts(debian, run_module, ports=[8000], rules=[normalize_rule(WEB)], keep_unlisted=True)
+    assert not failed and result["kept_rules"] == ["api", "ssh"]
+    assert result["ports"] == [8000, 9443] and result["tls_ports"] == [9443] and result["stream"]
+    failed, result = facts(debian, run_module, ports=[8000], rules=[normalize_rule(WEB)])
+    assert result["kept_rules"] == [] and result["ports"] == [8000] and not result["stream"]
+
+
+@pytest.mark.parametrize("host_has_ipv6", [True, False])
+def test_the_catch_all_listens_on_ipv6_exactly_when_the_rules_do(debian, run_module, monkeypatch, host_has_ipv6):
+    """One decision (host/features.py has_ipv6), asked by the renderer for the rules' [::] listeners and
+    by the role for its catch-all servers: they never listen on different address families. The role
+    used to stat /proc/net/if_inet6 instead, which can exist where an IPv6 socket cannot be made (IPv6
+    sockets forbidden to the process, e.g. by a seccomp filter or systemd's RestrictAddressFamilies)."""
+    if not host_has_ipv6:
+        class NoIPv6:
+            def __init__(self, *args):
+                raise OSError(97, "Address family not supported by protocol")
+        monkeypatch.setattr(features.socket, "socket", NoIPv6)
+    elif not features.has_ipv6():
+        pytest.skip("this machine cannot bind an IPv6 socket")
+    failed, result = facts(debian, run_module)
+    text = render_rule(normalize_rule(WEB), debian.rules_dir, features.host_features(lambda: (1, 22, 1)))
+    assert result["ipv6"] is host_has_ipv6 and ("listen [::]:8000;" in text) is host_has_ipv6
+    failed, result = facts(debian, run_module, ipv6=False)  # antman_lb_ipv6: false turns the catch-all's off
+    assert result["ipv6"] is False
