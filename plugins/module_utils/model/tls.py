@@ -26,6 +26,8 @@ import hashlib
 import re
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, show
+
 # Where the HTTP-01 challenge files are served from: nginx maps /.well-known/acme-challenge/TOKEN
 # to <acme_dir>/challenge/.well-known/acme-challenge/TOKEN.
 CHALLENGE_PATH = "/.well-known/acme-challenge/"
