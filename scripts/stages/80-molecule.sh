@@ -163,9 +163,21 @@ wait_async_wrappers() {
     sleep 0.5
   done
 }
+# stop_run RUN: TERM to the run's timeout, which passes it on to molecule (timeout runs in a process
+# group of its own, so stopping the run's subshell alone would leave molecule running). Found, like
+# the async wrappers, by the run's ephemeral directory in its environment.
+stop_run() {
+  local pid
+  for pid in $(pgrep -x timeout); do
+    if grep -qzF "MOLECULE_EPHEMERAL_DIRECTORY=$work/ephemeral/${1//:/-}" "/proc/$pid/environ" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+}
 cleanup() {
   local run
   for run in "${running[@]}"; do
+    stop_run "$run"
     kill -TERM "${pid_of[$run]}" 2>/dev/null || true
     wait "${pid_of[$run]}" 2>/dev/null || true
     destroy "$run"
