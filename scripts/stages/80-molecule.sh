@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # needs: docker
-# beside: earlier stages
 # Molecule scenarios on molecule's docker driver, from the collection installed from its tarball, as
 # users get it: each run of molecule/runs.txt (a scenario, the Debian release of its antsle hosts,
 # the ansible-core that runs it). Each scenario has its own docker network and subnet, so runs of
