@@ -131,12 +131,13 @@ class Outcome:
         return notes + rule_warnings(self.requested.values()) + self.notes
 
 
-def rule_text(rule, current, rules_dir, features):
+def rule_text(rule, current, rules_dir, features, unhealthy=()):
     """The nginx file text of ``rule``: rendered once per run (the reader rendered the rule on the
-    host already, for the same ``features``; an unchanged rule is not rendered again)."""
+    host already, for the same ``features`` and the health agent's ``unhealthy`` upstreams; an
+    unchanged rule is not rendered again)."""
     if current is not None and current.rule == rule and current.rendered is not None:
         return current.rendered
-    return render_rule(rule, rules_dir, features)
+    return render_rule(rule, rules_dir, features, unhealthy)
 
 
 def desired_files(rule, text, current, content):
@@ -173,7 +174,7 @@ def plan_changes(snapshot, desired, rules_dir, features, contents=None):
             if current is not None:
                 changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
             continue
-        text = rule_text(rule, current, rules_dir, features)
+        text = rule_text(rule, current, rules_dir, features, snapshot.unhealthy(name))
         want = desired_files(rule, text, current, contents.get(name))
         for taken in sorted(set(want) & set(snapshot.unmanaged)):
             problems.append("rule '%s': %s is in %s but not managed by antsle.antman; it is never overwritten "

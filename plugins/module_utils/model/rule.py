@@ -25,9 +25,11 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     rule_label,
     show,
 )
+from ansible_collections.antsle.antman.plugins.module_utils.model.health_check import (
+    CHECKED_PROTOCOLS, merge_health_check, normalize_health_check)
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
     DEFAULT_TRIES, FIELD_ORDER, LIMITED, MAX_UPSTREAMS, PROTOCOL_SPECIFIC, RATE_LIMIT, RULE, UPSTREAM,
-    UPSTREAM_ORDER, defaults_for, upstream_defaults)
+    UPSTREAM_ORDER, defaults_for, health_check_default, upstream_defaults)
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import COMMON, is_acme, normalize_tls
 
 UPSTREAM_DEFAULTS = upstream_defaults()
@@ -239,6 +241,10 @@ def parse_rule(raw):
     if protocol in RATE_LIMIT_OPTIONS and given(raw, "rate_limit"):
         values["rate_limit"], rate_problems = normalize_rate_limit(raw["rate_limit"], protocol)
         problems.extend(rate_problems)
+    if protocol in CHECKED_PROTOCOLS:
+        values["health_check"], check_problems = (normalize_health_check(raw["health_check"], protocol)
+                                                  if given(raw, "health_check") else (health_check_default(protocol), []))
+        problems.extend(check_problems)
     for key, default in defaults.items():
         if key not in values:
             values[key] = _parse_field(raw, key, problems, default)
@@ -297,6 +303,8 @@ def merge_rule(existing, raw, merge_upstreams_by_address=True):
         # {burst: 10} changes the burst and keeps the rate (a new protocol has other options: replaced)
         merged["rate_limit"] = OrderedDict(existing["rate_limit"])
         merged["rate_limit"].update((k, v) for k, v in raw["rate_limit"].items() if v is not None)
+    if isinstance(raw.get("health_check"), dict) and isinstance(existing.get("health_check"), dict) and same_protocol:
+        merged["health_check"] = merge_health_check(existing["health_check"], raw["health_check"])
     if isinstance(raw.get("tls"), dict) and isinstance(merged.get("tls"), dict):
         merged["tls"] = merge_tls(merged["tls"], raw["tls"])
     elif raw.get("tls") is not None:

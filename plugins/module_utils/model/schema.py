@@ -23,8 +23,8 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, parse_bool, parse_choice, parse_cidr_list, parse_int, parse_path, parse_sha256, parse_size, parse_time,
-    parse_tls_protocols)
+    TLS_PROTOCOLS, FieldError, format_status_range, parse_bool, parse_choice, parse_cidr_list, parse_host_header,
+    parse_http_path, parse_int, parse_path, parse_sha256, parse_size, parse_status_ranges, parse_time, parse_tls_protocols, show)
 
 PROTOCOLS = ("http", "tcp", "udp")
 RULE_DEFAULT_PROTOCOL = "http"
@@ -158,6 +158,79 @@ RATE_LIMIT_FIELDS = (
         "tcp - connections each client address may have open at once (1-%d); more are closed." % MAX_CONNECTIONS,
     ]),
 )
+
+# --- health_check --------------------------------------------------------------------------------
+
+HEALTH_CHECK_TYPES = ("http", "tcp")
+MAX_HEALTH_FAILS = 100
+
+
+def parse_statuses(value):
+    """Accepted statuses, canonical: a list of ``"200"`` / ``"200-499"`` texts, order kept, none twice."""
+    texts = [format_status_range(low, high) for low, high in parse_status_ranges(value)]
+    for index, text in enumerate(texts):
+        if text in texts[:index]:
+            raise FieldError("[%d]: %s is listed twice (as %s)" % (index, show(value[index]), text))
+    return texts
+
+
+# The defaults of health_check's options (type: that of the rule's protocol). None: not for this type.
+HEALTH_CHECK_DEFAULTS = OrderedDict([
+    ("enabled", True), ("type", None), ("path", "/"), ("host", None), ("status", ["200-499"]), ("interval", "1s"),
+    ("timeout", "1s"), ("fails", 2), ("passes", 2)])
+HEALTH_CHECK_HTTP_ONLY = ("path", "host", "status")
+HEALTH_CHECK_FIELDS = (
+    Field("enabled", "bool", parse=parse_bool, description=[
+        "V(false) - the agent does not probe this rule's upstreams (passive checks only). Default V(true).",
+    ]),
+    Field("type", "str", choices=list(HEALTH_CHECK_TYPES), parse=lambda v: parse_choice(v, HEALTH_CHECK_TYPES),
+          description=[
+              "V(http) - a GET of O(health_check.path) on a new connection; it passes when the answer's status is one of "
+              "O(health_check.status) within O(health_check.timeout). V(tcp) - a TCP connect within O(health_check.timeout).",
+              "Default V(http) for http rules, V(tcp) for tcp rules (a tcp rule has no HTTP to send: V(http) is refused).",
+          ]),
+    Field("path", "str", parse=parse_http_path, description=[
+        "V(http) only. The path (and query) requested, such as V(/health). Default V(/).",
+    ]),
+    Field("host", "str", parse=parse_host_header, description=[
+        "V(http) only. The C(Host) header sent, a host name or address with an optional port. Default the rule's "
+        "first O(server_name); when that is a wildcard (V(*.example.com)), the upstream's address (host:port), "
+        "with a warning.",
+    ]),
+    Field("status", "list", elements="str", parse=parse_statuses, description=[
+        "V(http) only. The statuses that pass, each a status (V(200)) or a range (V(200-399)). Default V(200-499): "
+        "any answer but a server error means the application answered; give V(200) (or V(200-399)) when the path "
+        "is a health endpoint that says so.",
+    ]),
+    Field("interval", "str", parse=lambda v: parse_time(v, 100, 3600000), description=[
+        "Time between two probes of an upstream (nginx time, V(100ms) to V(1h)). While an upstream is in doubt (its "
+        "last probe failed, or the one under way has not answered within half an interval) it is probed every half "
+        "interval. Default V(1s).",
+    ]),
+    Field("timeout", "str", parse=lambda v: parse_time(v, 100, 60000), description=[
+        "How long one probe may take, connecting and (V(http)) until the status line (V(100ms) to V(60s)). A probe "
+        "that takes longer fails. Default V(1s).",
+    ]),
+    Field("fails", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), description=[
+        "Failed probes in a row after which an upstream leaves this rule's rotation. Default V(2).",
+    ]),
+    Field("passes", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), description=[
+        "Passed probes in a row after which an upstream out of rotation returns. An upstream that keeps failing and "
+        "returning (flapping) must pass for longer each time. Default V(2).",
+    ]),
+)
+
+
+def health_check_default(protocol):
+    """A fresh canonical health_check of a rule of ``protocol`` that does not give one."""
+    default = OrderedDict(HEALTH_CHECK_DEFAULTS)
+    default["type"] = protocol
+    if protocol != "http":
+        for key in HEALTH_CHECK_HTTP_ONLY:
+            default[key] = None
+    default["status"] = list(default["status"]) if default["status"] else None
+    return default
+
 
 # --- the rule ------------------------------------------------------------------------------------
 
@@ -383,6 +456,20 @@ RULE_FIELDS = (
             "the client's address. The upstreams must expect it (an application that does not reads it as data).",
         ],
     ),
+    Field("health_check", "dict", options=HEALTH_CHECK_FIELDS, protocols=HTTP_TCP,
+          protocol_defaults={"http": health_check_default("http"), "tcp": health_check_default("tcp")},
+          quiet_default=True, description=[
+              "Active health checks by the health agent (the P(antsle.antman.load_balancer#role) role's "
+              "C(antman_lb_health)): it probes every upstream in rotation on its own, takes one out of this rule's rotation "
+              "after O(health_check.fails) failed probes in a row and returns it after O(health_check.passes) passed ones, "
+              "through the same validated reload as the modules. Held-out upstreams are rendered C(down) in the rule's "
+              "file; the rule itself (what modules return and compare) is unchanged, so a playbook run keeps them out and "
+              "reports no change. Upstreams declared O(upstreams[].down) are never probed.",
+              "Fail open - a rule is never left with nothing to serve: when every primary fails, the backups serve; when "
+              "nothing passes, every upstream stays in rotation.",
+              "Checks are on by default for http and tcp rules (udp rules have none); options not given take their "
+              "defaults.",
+          ]),  # parsed by health_check.normalize_health_check
 )
 
 # Fields only the role's inventory rules have (antsle.antman.lb_expand_rules turns them into upstreams).
@@ -407,14 +494,16 @@ RULE = by_name(RULE_FIELDS)
 UPSTREAM = by_name(UPSTREAM_FIELDS)
 TLS = by_name(TLS_FIELDS)
 RATE_LIMIT = by_name(RATE_LIMIT_FIELDS)
+HEALTH_CHECK = by_name(HEALTH_CHECK_FIELDS)
 FIELD_ORDER = tuple(RULE)
 UPSTREAM_ORDER = tuple(UPSTREAM)
 HTTP_ONLY = tuple(field.name for field in RULE_FIELDS if field.protocols == HTTP)
 # Fields that apply to some protocols only: {field: protocols}.
 LIMITED = OrderedDict((field.name, field.protocols) for field in RULE_FIELDS if field.protocols != PROTOCOLS)
-# {field: default} of the fields left out of a rule file's header at their default.
-QUIET_DEFAULTS = OrderedDict((field.name, field.default if field.has_default else set(field.protocol_defaults.values()).pop())
-                             for field in RULE_FIELDS if field.quiet_default)
+# {protocol: {field: default}} of the fields left out of a rule file's header at their default.
+QUIET_DEFAULTS = dict((protocol, OrderedDict((field.name, field.default_for(protocol)) for field in RULE_FIELDS
+                                             if field.quiet_default and field.applies_to(protocol)))
+                      for protocol in PROTOCOLS)
 # Fields a rule loses when its protocol changes: those of one protocol only, or whose default differs.
 PROTOCOL_SPECIFIC = tuple(field.name for field in RULE_FIELDS if field.protocols != PROTOCOLS or field.protocol_defaults)
 
@@ -441,6 +530,8 @@ def shown_default(field):
     when a rule is created, or keeps the current values when it is edited."""
     if field.has_default:
         return field.default
+    if field.options:
+        return None  # its options state their defaults
     values = [field.protocol_defaults[p] for p in PROTOCOLS if p in field.protocol_defaults]
     if values and all(value == values[0] for value in values):
         return values[0]
@@ -487,11 +578,12 @@ def _shown(value):
 
 
 def _default_note(field):
-    """A sentence naming the defaults of the protocols whose default differs from the one shown."""
+    """A sentence naming the defaults of the protocols whose default differs from the one shown; the
+    defaults of a field with options are stated by its options."""
     shown = shown_default(field)
     others = [(p, field.protocol_defaults[p]) for p in PROTOCOLS
               if p in field.protocol_defaults and field.protocol_defaults[p] != shown]
-    if shown is None or not others:
+    if field.options or shown is None or not others:
         return None
     return "The default shown is for %s rules; not given, %s." % (
         RULE_DEFAULT_PROTOCOL, " and ".join("a %s rule has V(%s)" % (protocol, _shown(value)) for protocol, value in others))
