@@ -81,6 +81,7 @@ class Agent:
         self.subscriptions = {}
         self.trackers = {}
         self.readers = {}  # spec key -> [(rule, address)]
+        self.unprobed = set()  # (rule, address) without a result yet
         self.applied = Verdicts()
         self.generation = None
         self.pending_since = None
@@ -90,6 +91,8 @@ class Agent:
         self.ready = False
         self.stopping = False
         self.refresh_wanted = True
+        self.status_due = False  # the applier applied something: write the status now, not at the next tick
+        self.applying = False
         self.last_apply = None
         self.reloads = 0
         self.read_problem = None
@@ -98,34 +101,37 @@ class Agent:
 
     def refresh(self):
         """Read the rules and the applied verdicts again when the rules directory switched (or when
-        asked): new checks start, gone ones stop, edited ones keep their state."""
-        try:
-            generation = os.path.realpath(self.rules_dir)
-            if generation == self.generation and not self.refresh_wanted:
-                return
-            rules, applied = self.writer.read()
-        except (ApplyError, NginxError, OSError) as error:
-            if str(error) != self.read_problem:
-                LOG.error("cannot read the rules: %s (trying again every %d s)", error, TICK)
-            self.read_problem = str(error)
-            return
-        if self.read_problem:
-            LOG.info("the rules can be read again")
-        self.read_problem, self.refresh_wanted, self.generation = None, False, generation
-        specs, subscriptions = plan_probes(rules)
+        asked): new checks start, gone ones stop, edited ones keep their state. Under the lock, so
+        that it never reads what an apply under way has switched but not yet reloaded."""
         with self.lock:
+            if self.applying:
+                return  # the applier's own change: read once it is done (nginx reloaded)
+            try:
+                generation = os.path.realpath(self.rules_dir)
+                if generation == self.generation and not self.refresh_wanted:
+                    return
+                rules, applied = self.writer.read()
+            except (ApplyError, NginxError, OSError) as error:
+                if str(error) != self.read_problem:
+                    LOG.error("cannot read the rules: %s (trying again every %d s)", error, TICK)
+                self.read_problem = str(error)
+                return
+            if self.read_problem:
+                LOG.info("the rules can be read again")
+            self.read_problem, self.refresh_wanted, self.generation = None, False, generation
+            specs, subscriptions = plan_probes(rules)
             self.rules, self.applied, self.subscriptions = rules, applied, subscriptions
             trackers, readers = {}, {}
             for key, subscription in subscriptions.items():
                 tracker = self.trackers.get(key)
                 if tracker is None:
                     verdict = applied.by_rule.get(key[0], {}).get(key[1])
-                    state = UNHEALTHY if verdict else UNKNOWN
-                    tracker = Tracker(subscription.fails, subscription.passes, state, verdict.since if verdict else None,
-                                      verdict.detail if verdict else None)
+                    tracker = Tracker(subscription.fails, subscription.passes, UNHEALTHY if verdict else UNKNOWN,
+                                      verdict.since if verdict else None, verdict.detail if verdict else None)
                 tracker.configure(subscription.fails, subscription.passes)
                 trackers[key] = tracker
                 readers.setdefault(subscription.key, []).append(key)
+            self.unprobed = set(key for key, tracker in trackers.items() if tracker.last is None)
             self.trackers, self.readers = trackers, readers
             self.startup_grace = max([3 * (s.interval + s.timeout) for s in specs.values()] + [0.0])
             self._update_pending()
@@ -137,21 +143,24 @@ class Agent:
     def _on_result(self, spec, result):
         now = self.clock()
         with self.lock:
+            changed = False
             for key in self.readers.get(spec.key, ()):
                 tracker = self.trackers[key]
+                self.unprobed.discard(key)
                 transition = tracker.feed(result, now)
                 if transition in (OUT, BACK):
+                    changed = True
                     LOG.info("rule %s: %s %s (%s)", key[0], key[1],
                              "failed %d probe(s) in a row, to be taken out of rotation" % tracker.fails_in_row
                              if transition == OUT else "passed again, to return to rotation", result.detail)
                 if transition is not None:
                     self._notify("on_transition", key[0], key[1], tracker, transition)
-            if not self.ready and (all(t.last is not None for t in self.trackers.values())
-                                   or now - self.started > self.startup_grace):
-                self.ready = True
+            if not self.ready and (not self.unprobed or now - self.started > self.startup_grace):
+                self.ready = changed = True
                 LOG.info("every upstream probed: %d checks of %d rules", len(self.trackers), len(self.rules))
-            self._update_pending()
-            self.lock.notify_all()
+            if changed:
+                self._update_pending()
+                self.lock.notify_all()
         self._notify("on_probe", spec, result)
 
     def desired(self):
@@ -191,42 +200,61 @@ class Agent:
                 with self.lock:
                     self.lock.wait(at - now)
                 continue
-            retry_at = self._apply(wanted)
+            try:
+                retry_at = self._apply(wanted)
+            except Exception:  # pylint: disable=broad-except  # the applier must outlive any surprise
+                self.applying = False
+                LOG.exception("applying the health verdicts failed unexpectedly; trying again in %d s", RETRY_AFTER_ERROR)
+                retry_at = self.clock() + RETRY_AFTER_ERROR
 
     def _apply(self, wanted):
         """Apply ``wanted``; returns when an apply may be tried again."""
         began = self.clock()
+        with self.lock:
+            self.applying = True
         try:
             outcome = self.writer.apply(lambda rules, applied: wanted)
         except ApplyError as error:
+            self.applying = False
             LOG.error("applying the health verdicts failed, nothing was changed: %s", error)
             self.last_apply = {"at": self.wall(), "ok": False, "detail": str(error)[:500], "reloaded": False}
+            self.status_due = True
             self._notify("on_apply", None, self.clock() - began, error)
             return self.clock() + RETRY_AFTER_ERROR
         took = self.clock() - began
+        self.applying = False
         if outcome.reloaded:
             self.governor.record(self.clock())
             self.reloads += 1
         with self.lock:
-            gone = held_keys(self.applied) - held_keys(outcome.verdicts)
-            came = held_keys(outcome.verdicts) - held_keys(self.applied)
-            self.applied = outcome.verdicts
+            before, self.applied = self.applied, outcome.verdicts
             self._update_pending()
-        for name, address in sorted(came):
-            LOG.info("rule %s: %s out of rotation", name, address)
-        for name, address in sorted(gone):
-            LOG.info("rule %s: %s back in rotation", name, address)
-        for name in outcome.rules:
-            rule = self.rules.get(name)
-            if rule is not None and rotation(rule, outcome.verdicts.unhealthy(name)).fail_open:
-                LOG.warning("rule %s: every upstream fails its health check; all stay in rotation (fail open)", name)
-        if outcome.rules or came or gone:
-            LOG.info("applied: %s; %s in %.2f s", ", ".join(outcome.rules) or "verdicts only",
-                     "nginx reloaded" if outcome.reloaded else "no reload needed", took)
+            rules = dict(self.rules)
+        self._log_rotation(rules, before, outcome.verdicts)
+        LOG.info("applied: %s; %s in %.2f s", ", ".join(outcome.rules) or "verdicts only",
+                 "nginx reloaded" if outcome.reloaded else "no reload needed", took)
         self.last_apply = {"at": self.wall(), "ok": True, "detail": None, "reloaded": outcome.reloaded,
                            "rules": list(outcome.rules)}
+        self.status_due = True
         self._notify("on_apply", outcome, took, None)
         return 0.0
+
+    @staticmethod
+    def _log_rotation(rules, before, after):
+        """What an apply changed in each rule's rotation, as nginx now serves it."""
+        for name in sorted(set(before.by_rule) | set(after.by_rule)):
+            rule = rules.get(name)
+            if rule is None:
+                continue
+            was, now = rotation(rule, before.unhealthy(name)), rotation(rule, after.unhealthy(name))
+            for address in sorted(now.held_out - was.held_out):
+                LOG.info("rule %s: %s out of rotation", name, address)
+            for address in sorted(was.held_out - now.held_out):
+                LOG.info("rule %s: %s back in rotation", name, address)
+            if now.fail_open and not was.fail_open:
+                LOG.warning("rule %s: every upstream fails its health check; all stay in rotation (fail open)", name)
+            elif was.fail_open and not now.fail_open:
+                LOG.info("rule %s: no longer fail open", name)
 
     def _old_workers(self):
         try:
@@ -246,6 +274,10 @@ class Agent:
             return {"format": FORMAT, "pid": os.getpid(), "started": self.started_wall, "updated": self.wall(),
                     "stale_after": max(MIN_STALE_AFTER, slowest), "ready": self.ready, "rules": rules,
                     "apply": self.last_apply, "reloads": self.reloads, "probes": self.prober.probes_started,
+                    "applied": sorted(list(key) for key in held_keys(self.applied)),
+                    "pending": self.pending_since is not None,
+                    "held_out": sorted([name, address] for name, rule in self.rules.items()
+                                       for address in rotation(rule, self.applied.unhealthy(name)).held_out),
                     "problem": self.read_problem}
 
     def write_status(self):
@@ -281,6 +313,9 @@ class Agent:
                 if self.clock() >= next_tick:
                     next_tick = self.clock() + TICK
                     self.refresh()
+                    self.status_due = True
+                if self.status_due:
+                    self.status_due = False
                     self.write_status()
         finally:
             with self.lock:
