@@ -120,6 +120,18 @@ class World:
     def generation(self):
         return os.path.realpath(self.nginx.rules_dir)
 
+    def checked(self):
+        """The agent started, every antlet found healthy."""
+        self.agent.start()
+        self.wait_health("healthy", 10)
+        return self
+
+    def hung(self, index):
+        """Antlet ``index`` hung (SIGSTOP) and out of rotation: (antlet, seconds that took)."""
+        antlet = self.antlets[index]
+        antlet.hang()
+        return antlet, self.wait_held_out({antlet.address}, 8)
+
 
 @pytest.fixture
 def world(tmp_path):
@@ -134,12 +146,8 @@ def world(tmp_path):
 
 
 def test_a_hung_antlet_leaves_rotation_and_returns_when_it_answers(world):
-    w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
-    hung = w.antlets[1]
-    hung.hang()
-    took = w.wait_held_out({hung.address}, 8)
+    w = world().checked()
+    hung, took = w.hung(1)
     answers, slowest = w.answers(12)
     assert all(status == 200 for status, _name in answers) and "antlet2" not in [n for _s, n in answers]
     assert slowest < 1.0, "a request waited %.2f s after the hung antlet was taken out" % slowest
@@ -154,8 +162,7 @@ def test_a_hung_antlet_leaves_rotation_and_returns_when_it_answers(world):
 
 def test_an_antlet_answering_500_leaves_rotation_and_no_500_reaches_a_client_after(world):
     w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
+    w.checked()
     broken = w.antlets[0]
     broken.break_paths()
     w.wait_held_out({broken.address}, 8)
@@ -168,8 +175,7 @@ def test_an_antlet_answering_500_leaves_rotation_and_no_500_reaches_a_client_aft
 
 def test_a_crashed_antlet_leaves_rotation(world):
     w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
+    w.checked()
     w.antlets[2].kill()
     w.wait_held_out({w.antlets[2].address}, 6)
     assert "connection failed: Connection refused" in w.health()[w.antlets[2].address]["probe"]["detail"]
@@ -177,8 +183,7 @@ def test_a_crashed_antlet_leaves_rotation(world):
 
 def test_when_every_primary_fails_the_backup_serves(world):
     w = world(backup=True)
-    w.agent.start()
-    w.wait_health("healthy", 10)
+    w.checked()
     for antlet in w.antlets[:2]:
         antlet.break_paths()
     w.wait_held_out({a.address for a in w.antlets[:2]}, 8)
@@ -188,8 +193,7 @@ def test_when_every_primary_fails_the_backup_serves(world):
 
 def test_a_broken_health_endpoint_everywhere_is_no_outage(world):
     w = world(health_check={"path": "/health", "status": "200"})
-    w.agent.start()
-    w.wait_health("healthy", 10)
+    w.checked()
     before = w.rule_text()
     for antlet in w.antlets:
         antlet.break_paths("/health")
@@ -210,11 +214,8 @@ def test_a_broken_health_endpoint_everywhere_is_no_outage(world):
 
 
 def test_a_restarted_agent_touches_nothing_until_it_has_probed(world):
-    w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
-    w.antlets[1].hang()
-    w.wait_held_out({w.antlets[1].address}, 8)
+    w = world().checked()
+    w.hung(1)
     w.agent.stop()
     generation, workers = w.generation(), w.nginx.workers()
     w.agent.start()
@@ -226,11 +227,8 @@ def test_a_restarted_agent_touches_nothing_until_it_has_probed(world):
 
 
 def test_a_killed_agent_leaves_nginx_serving_and_readers_say_stale(world):
-    w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
-    w.antlets[1].hang()
-    w.wait_held_out({w.antlets[1].address}, 8)
+    w = world().checked()
+    w.hung(1)
     w.agent.stop(signal.SIGKILL)
     health = w.health()
     assert [health[a.address]["state"] for a in w.antlets] == ["stale"] * 3
@@ -240,11 +238,8 @@ def test_a_killed_agent_leaves_nginx_serving_and_readers_say_stale(world):
 
 
 def test_a_playbook_run_keeps_a_held_out_antlet_out_and_an_edit_keeps_it_out(world):
-    w = world()
-    w.agent.start()
-    w.wait_health("healthy", 10)
-    w.antlets[1].hang()
-    w.wait_held_out({w.antlets[1].address}, 8)
+    w = world().checked()
+    w.hung(1)
     w.agent.stop()
     assert not w.nginx.apply([w.raw], check_mode=True).changed
     assert not w.nginx.apply([w.raw]).changed
@@ -280,8 +275,7 @@ def test_a_tcp_rule_s_crashed_antlet_leaves_rotation(world):
     tcp_port = free_port()
     w.nginx.apply([w.raw, {"name": "raw", "protocol": "tcp", "server_port": tcp_port,
                            "upstreams": [{"address": a.address} for a in w.antlets]}])
-    w.agent.start()
-    w.wait_health("healthy", 10)
+    w.checked()
     w.antlets[0].kill()
     started = time.monotonic()
     stream = os.path.join(w.nginx.rules_dir, "raw.stream")

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The probes of the health agent, all on one thread: non-blocking sockets on one selector and a
-heap of timers, so hundreds of probes a second cost little (no thread per probe, no busy loop).
+"""The probes of the health agent, all on one thread: non-blocking sockets on one poller and a
+heap of timers (Linux epoll), so hundreds of probes a second cost little (no thread per probe, no busy loop).
 
 A probe is a TCP connect (``tcp``), or a connect, one small request and the status line of the
 answer (``http``); every probe is a new connection, closed with a reset once judged (no
@@ -25,15 +25,17 @@ __metaclass__ = type
 import errno
 import heapq
 import itertools
+import math
 import os
 import re
-import selectors
+import select
 import socket
 import struct
 import threading
 import time
 
 MAX_IN_FLIGHT = 3
+GRAIN = 0.02  # seconds: timers are rounded up to it (as the kernel's timer slack does)
 STATUS_LINE_RE = re.compile(br"\AHTTP/1\.[01] ([1-5][0-9][0-9])[ \r\n]")
 MAX_HEAD = 4096  # bytes read while looking for the status line
 RESOLVE_EVERY = 60.0  # seconds between lookups of an upstream's host name
@@ -147,14 +149,23 @@ class Schedule:
         self.extra_pending = False  # a probe half an interval after a failure is due
 
 
+# Timer kinds: the regular cadence of a spec, the probe half an interval after a failure, the
+# check of a probe under way (in doubt at half an interval, failed at its timeout).
+REGULAR, EXTRA, CHECK = 0, 1, 2
+
+
 class Run:
     """One probe under way."""
+
+    __slots__ = ("prober", "schedule", "sock", "fd", "started", "deadline", "pending", "connected", "head", "done")
 
     def __init__(self, prober, schedule, sock, started, request):
         self.prober = prober
         self.schedule = schedule
         self.sock = sock
+        self.fd = sock.fileno()
         self.started = started
+        self.deadline = started + schedule.spec.timeout
         self.pending = request
         self.connected = False
         self.head = b""
@@ -166,8 +177,8 @@ class Run:
             if code:
                 return self.finish(False, "connection failed: %s" % os.strerror(code))
             self.connected = True
-            if self.schedule.spec.kind == "tcp":
-                return self.finish(True, "connected")
+            if not self.pending:
+                return self.finish(True, "connected")  # tcp: connecting is the check
         if self.pending:
             try:
                 sent = self.sock.send(self.pending)
@@ -177,7 +188,7 @@ class Run:
                 return self.finish(False, "sending the request failed: %s" % (error.strerror or error))
             self.pending = self.pending[sent:]
             if not self.pending:
-                self.prober.selector.modify(self.sock, selectors.EVENT_READ, self)
+                self.prober.poller.modify(self.fd, select.EPOLLIN)
             return None
         try:
             data = self.sock.recv(MAX_HEAD)
@@ -191,10 +202,7 @@ class Run:
         match = STATUS_LINE_RE.match(self.head)
         if match:
             status = int(match.group(1))
-            spec = self.schedule.spec
-            if spec.passes(status):
-                return self.finish(True, "status %d" % status, status)
-            return self.finish(False, "status %d" % status, status)
+            return self.finish(self.schedule.spec.passes(status), "status %d" % status, status)
         if b"\n" in self.head or len(self.head) >= MAX_HEAD or not b"HTTP/1.".startswith(self.head[:7]):
             return self.finish(False, "not an HTTP/1 answer")
         return None
@@ -217,14 +225,15 @@ class Run:
 
 class Prober:
     """Runs ProbeSpecs (``update``) and calls ``on_result(spec, Result)`` for each probe, from
-    ``step``, which the caller runs in a loop (its own thread)."""
+    ``step``, which the caller runs in a loop (its own thread). Linux: one epoll object."""
 
     def __init__(self, on_result, clock=time.monotonic, wall=time.time, resolver=None):
         self.on_result = on_result
         self.clock = clock
         self.wall = wall
         self.resolver = resolver or Resolver()
-        self.selector = selectors.DefaultSelector()
+        self.poller = select.epoll()
+        self.handlers = {}  # fd -> what handles its events (a Run, or a registered hook)
         self.schedules = {}
         self.timers = []
         self.sequence = itertools.count()
@@ -250,7 +259,7 @@ class Prober:
                 continue
             schedule = self.schedules[key] = Schedule(spec, next(self.generations))
             spread = min(spec.interval, 1.0) * ((hash(key) & 0xFFFF) / 65536.0)
-            self._at(now + spread, "probe", schedule, schedule.generation)
+            self._at(now + spread, REGULAR, schedule, schedule.generation)
 
     def specs(self):
         """The ProbeSpecs probed now."""
@@ -259,11 +268,16 @@ class Prober:
     # -- the loop ---------------------------------------------------------------------------------
 
     def register(self, fileobj, events, callback):
-        """Another socket on this loop (a listener): ``callback(mask)`` when it is ready."""
-        self.selector.register(fileobj, events, _Hook(callback))
+        """Another socket on this loop (a listener): ``callback(mask)`` when it is ready for
+        ``events`` (``select.EPOLLIN``...)."""
+        fd = fileobj.fileno()
+        self.poller.register(fd, events)
+        self.handlers[fd] = _Hook(callback)
 
     def unregister(self, fileobj):
-        self.selector.unregister(fileobj)
+        fd = fileobj.fileno()
+        self.poller.unregister(fd)
+        self.handlers.pop(fd, None)
 
     def step(self, max_wait):
         """Start the probes that are due, wait up to ``max_wait`` seconds for sockets and timers,
@@ -272,8 +286,10 @@ class Prober:
         wait = max_wait
         if self.timers:
             wait = max(0.0, min(max_wait, self.timers[0][0] - self.clock()))
-        for key, mask in self.selector.select(wait):
-            key.data.on_event(mask)
+        for fd, mask in self.poller.poll(wait):
+            handler = self.handlers.get(fd)
+            if handler is not None:
+                handler.on_event(mask)
         self._fire(self.clock())
 
     def close(self):
@@ -283,26 +299,30 @@ class Prober:
                 self._closed(run)
         self.schedules.clear()
         self.resolver.stop()
-        self.selector.close()
+        self.poller.close()
 
     # -- inside ---------------------------------------------------------------------------------
 
     def _at(self, when, kind, target, tag):
-        heapq.heappush(self.timers, (when, next(self.sequence), kind, target, tag))
+        # on a grid of GRAIN: probes due about together start in one wake-up of the loop
+        heapq.heappush(self.timers, (math.ceil(when / GRAIN) * GRAIN, next(self.sequence), kind, target, tag))
 
     def _fire(self, now):
         while self.timers and self.timers[0][0] <= now:
             _when, _seq, kind, target, tag = heapq.heappop(self.timers)
-            if kind == "deadline":
-                if not target.done:
+            if kind == CHECK:
+                if target.done:
+                    continue
+                if now >= target.deadline:
                     target.time_out()
-            elif kind == "doubt":
-                # no answer for half an interval: in doubt, probe again now
-                if not target.done and target.schedule.generation is not None:
+                    continue
+                # no answer for half an interval: in doubt, probe again now; the timeout comes later
+                self._at(target.deadline, CHECK, target, None)
+                if target.schedule.generation is not None:
                     self._start(target.schedule, now)
             elif target.generation == tag:
-                if kind == "probe":
-                    self._at(now + target.spec.interval, "probe", target, tag)  # the regular cadence
+                if kind == REGULAR:
+                    self._at(now + target.spec.interval, REGULAR, target, tag)
                 else:
                     target.extra_pending = False
                 self._start(target, now)
@@ -323,24 +343,26 @@ class Prober:
             return
         sock.setblocking(False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
-        run = Run(self, schedule, sock, now, spec.request() if spec.kind == "http" else b"")
+        run = Run(self, schedule, sock, now, spec.request_bytes)
         self.probes_started += 1
         code = sock.connect_ex(sockaddr)
         schedule.in_flight.add(run)
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             run.finish(False, "connection failed: %s" % os.strerror(code))
             return
-        self.selector.register(sock, selectors.EVENT_WRITE, run)
-        self._at(now + spec.timeout, "deadline", run, None)
-        if spec.interval / 2.0 < spec.timeout:
-            self._at(now + spec.interval / 2.0, "doubt", run, None)
+        self.poller.register(run.fd, select.EPOLLOUT)
+        self.handlers[run.fd] = run
+        half = spec.interval / 2.0
+        self._at(now + half if half < spec.timeout else run.deadline, CHECK, run, None)
 
     def _closed(self, run):
         run.schedule.in_flight.discard(run)
-        try:
-            self.selector.unregister(run.sock)
-        except (KeyError, ValueError):
-            pass
+        if self.handlers.get(run.fd) is run:
+            del self.handlers[run.fd]
+            try:
+                self.poller.unregister(run.fd)
+            except (OSError, ValueError):
+                pass
         run.sock.close()
 
     def _result(self, schedule, result):
@@ -349,7 +371,7 @@ class Prober:
         if not result.ok and not schedule.extra_pending:
             # in doubt after a failure: the next probe comes half an interval from now, not a whole one
             schedule.extra_pending = True
-            self._at(self.clock() + schedule.spec.interval / 2.0, "extra", schedule, schedule.generation)
+            self._at(self.clock() + schedule.spec.interval / 2.0, EXTRA, schedule, schedule.generation)
         self.on_result(schedule.spec, result)
 
 

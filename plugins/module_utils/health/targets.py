@@ -36,6 +36,7 @@ class ProbeSpec:
         self.host = host
         self.statuses = tuple(tuple(pair) for pair in statuses)
         self.key = (kind, address, path, host, self.statuses, interval, timeout)
+        self.request_bytes = self.request() if kind == "http" else b""
 
     def request(self):
         """The bytes of the http probe's request (every part checked by the rule's grammar: no
