@@ -123,6 +123,14 @@ def upstream_health(rules, verdicts, body, now=None):
     return result
 
 
+def rules_health(snapshot, rules_dir, names=None, now=None):
+    """``upstream_health`` of the rules of ``snapshot`` (``host/snapshot.py``; those in ``names`` when
+    given) as the agent of ``rules_dir`` last wrote: what lb_rule_info and lb_rules state=gathered
+    return beside the rules (a key of its own, so that the rules can be fed back as they are)."""
+    rules = OrderedDict((name, rule) for name, rule in snapshot.rules().items() if names is None or name in names)
+    return upstream_health(rules, snapshot.verdicts, read_status(status_path(rules_dir)), now)
+
+
 def remove_status(path):
     remove_quietly(path)
     try:
