@@ -9,6 +9,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts impo
 from ansible_collections.antsle.antman.plugins.module_utils.health.writer import VerdictWriter
 from ansible_collections.antsle.antman.plugins.module_utils.host.transaction import ApplyError, Transaction
 from ansible_collections.antsle.antman.plugins.module_utils.model.request import config_request
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import Nginx
 from ansible_collections.antsle.antman.tests.support.fake_host import FakeHost
 
 A, B, C = "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"
@@ -133,3 +134,18 @@ def test_nginx_refusing_the_change_leaves_every_file_as_it_was(host):
     with pytest.raises(ApplyError, match="rule 'web'"):
         agent_apply(host, verdicts(web=[B]))
     assert host.files() == before
+
+
+def test_with_nginx_running_a_rotation_change_reloads_once_and_verdicts_alone_are_only_validated(host, monkeypatch):
+    module_run(host, [web()])
+    tests = []
+    monkeypatch.setattr(Nginx, "master_pid", lambda self: 4242)
+    monkeypatch.setattr(Nginx, "reload", lambda self, timeout=30.0: host.reloads.append(1) or "signal")
+    monkeypatch.setattr(Nginx, "test", lambda self: tests.append(1))
+    outcome = agent_apply(host, verdicts(web=[A, B, C]))  # fail open: the rule file as it was
+    assert outcome.rules == [] and not outcome.reloaded and host.reloads == [] and len(tests) == 1
+    assert VERDICTS_FILE in host.files()
+    outcome = agent_apply(host, verdicts(web=[B]))  # one out: its rule file, one reload
+    assert outcome.rules == ["web"] and outcome.reloaded and len(host.reloads) == 1 and len(tests) == 2
+    outcome = agent_apply(host, verdicts(web=[B]))
+    assert not outcome.changed and len(host.reloads) == 1 and len(tests) == 2  # nothing to validate either
