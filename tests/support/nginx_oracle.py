@@ -38,6 +38,8 @@ def quiet_in_header(rule):
     """{field: value} a rule file's header leaves out for ``rule``."""
     return dict(QUIET_IN_HEADER, **({"health_check": QUIET_HEALTH_CHECK[rule["protocol"]]}
                                     if rule["protocol"] in QUIET_HEALTH_CHECK else {}))
+
+
 SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "

@@ -40,8 +40,8 @@ is not ``same_as`` the wanted state. Both are called under the lock, and everyth
 one change: one journal, one ``nginx -t``, at most one reload, all of it or none of it. The health
 agent's run gives ``observed(snapshot)``: the Verdicts (``health/verdicts.py``) the rules are
 rendered with, written as a file of the rules directory's new generation, so that its state and the
-rule files rendered from it switch together; a change of that file alone is validated, not reloaded. ``run_files(files)`` is the base configuration's run (``nginx -t`` before anything,
-reloaded only when nginx runs).
+rule files rendered from it switch together; a change of that file alone is validated, not reloaded. ``run_files(files)`` is the
+base configuration's run (``nginx -t`` before anything, reloaded only when nginx runs).
 """
 
 from __future__ import absolute_import, division, print_function

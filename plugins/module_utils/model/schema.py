@@ -183,12 +183,11 @@ HEALTH_CHECK_FIELDS = (
     Field("enabled", "bool", parse=parse_bool, description=[
         "V(false) - the agent does not probe this rule's upstreams (passive checks only). Default V(true).",
     ]),
-    Field("type", "str", choices=list(HEALTH_CHECK_TYPES), parse=lambda v: parse_choice(v, HEALTH_CHECK_TYPES),
-          description=[
-              "V(http) - a GET of O(health_check.path) on a new connection; it passes when the answer's status is one of "
-              "O(health_check.status) within O(health_check.timeout). V(tcp) - a TCP connect within O(health_check.timeout).",
-              "Default V(http) for http rules, V(tcp) for tcp rules (a tcp rule has no HTTP to send: V(http) is refused).",
-          ]),
+    Field("type", "str", choices=list(HEALTH_CHECK_TYPES), parse=lambda v: parse_choice(v, HEALTH_CHECK_TYPES), description=[
+        "V(http) - a GET of O(health_check.path) on a new connection; it passes when the answer's status is one of "
+        "O(health_check.status) within O(health_check.timeout). V(tcp) - a TCP connect within O(health_check.timeout).",
+        "Default V(http) for http rules, V(tcp) for tcp rules (a tcp rule has no HTTP to send: V(http) is refused).",
+    ]),
     Field("path", "str", parse=parse_http_path, description=[
         "V(http) only. The path (and query) requested, such as V(/health). Default V(/).",
     ]),

@@ -12,7 +12,7 @@ def test_round_trip_and_order():
     data = verdicts.to_bytes()
     assert parse_verdicts(data) == verdicts and list(parse_verdicts(data).by_rule) == ["web"]
     assert json.loads(data.decode())["unhealthy"]["web"] == {"10.0.0.1:80": {"since": 3.0, "detail": "x"},
-                                                            "10.0.0.2:80": {"since": 12.5, "detail": "status 500"}}
+                                                             "10.0.0.2:80": {"since": 12.5, "detail": "status 500"}}
     assert parse_verdicts(None) == Verdicts() and not parse_verdicts(None)
 
 

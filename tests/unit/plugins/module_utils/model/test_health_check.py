@@ -87,8 +87,8 @@ def test_tcp_rules_are_checked_by_connecting_only(fields, message):
 
 def test_probe_host_is_the_option_the_first_exact_server_name_or_the_address():
     assert probe_host(web(health_check={"host": "app.local"}), "10.0.0.1:80") == ("app.local", "host")
-    assert probe_host(web(server_name=["www.example.com", "*.example.com"]), "10.0.0.1:80") == ("www.example.com",
-                                                                                                 "server_name")
+    assert probe_host(web(server_name=["www.example.com", "*.example.com"]), "10.0.0.1:80") == (
+        "www.example.com", "server_name")
     wildcard = web(server_name=["*.example.com", "example.com"])
     assert probe_host(wildcard, "10.0.0.1:80") == ("10.0.0.1:80", "address")
     (warning,) = [w for w in rule_warnings([wildcard]) if "health_check" in w]
