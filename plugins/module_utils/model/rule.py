@@ -166,10 +166,10 @@ def normalize_rule(raw):
 def merge_rule(existing, raw, merge_upstreams_by_address=True):
     """Raw input merged over an existing canonical rule: fields the input does not give keep their
     current value, and so do the options of ``tls``, ``rate_limit`` and ``health_check`` it does not
-    give (a new tls form replaces the current one, a new health_check type drops the old one's). Upstreams given are matched by canonical address and an upstream
-    the input does not mention is kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False``
-    they replace the list (``lb_rule``, whose upstreams are the list). The result still has to be
-    normalised."""
+    give (a new tls form replaces the current one, a new health_check type drops the old one's).
+    Upstreams given are matched by canonical address and an upstream the input does not mention is
+    kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False`` they replace the list
+    (``lb_rule``, whose upstreams are the list). The result still has to be normalised."""
     merged = OrderedDict(existing)
     if raw.get("protocol") is not None and raw["protocol"] != existing.get("protocol"):
         # A new protocol: the fields that only the old one had, or whose default differs, go.

@@ -262,7 +262,7 @@ HEALTH_CHECK_FIELDS = (
     Field("fails", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), default=2, description=[
         "Failed probes in a row (1-%d) after which an upstream leaves this rule's rotation." % MAX_HEALTH_FAILS,
     ]),
-    Field("passes", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), default=2, description=[
+    Field("passes", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), default=2, no_log=False, description=[
         "Passed probes in a row (1-%d) after which an upstream out of rotation returns. An upstream that keeps "
         "failing and returning (flapping) must pass for longer each time." % MAX_HEALTH_FAILS,
     ]),
