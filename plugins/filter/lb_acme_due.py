@@ -13,9 +13,9 @@ version_added: 0.1.0
 author:
   - antsle.antman developers
 description:
-  - Takes the ACME rules of P(antsle.antman.lb_rule_set_facts#filter) (its C(acme) list) and what the
-    P(antsle.antman.load_balancer#role) role read on the host, and returns the rules whose certificate is due, each with
-    a C(reason).
+  - Takes the ACME rules of P(antsle.antman.lb_rule_set_facts#filter) (its C(acme) list; the role passes the same list
+    from P(antsle.antman.lb_role_plan#filter), its C(acme.rules)) and what the P(antsle.antman.load_balancer#role) role
+    read on the host, and returns the rules whose certificate is due, each with a C(reason).
   - A certificate is due when none was issued yet, when fewer than O(renew_days) days remain, when the issued one is not
     the one served, when its names are not exactly the rule's C(server_name), or when another ACME directory than
     O(directory) issued it (or which one did is not recorded).
