@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The health agent: a daemon beside nginx on the antsle host that probes every upstream of the
 managed rules and takes failing ones out of rotation, and puts them back, through the same
-transaction as the modules.
-
-    python -m ansible_collections.antsle.antman.plugins.module_utils.health.agent \\
-        --rules-dir /etc/nginx/antman.d --nginx-conf /etc/nginx/nginx.conf
+transaction as the modules. The process around it (arguments, signals, logging, the command
+runner) is ``roles/load_balancer/files/antman-health``, which the role installs on the host with
+this code (``health/install.py``) and runs under systemd or directly.
 
 Threads: the main one runs the probes (``prober.py``), feeds each result to the trackers of the
 rules that share it (``tracker.py``), reads the rules again whenever the rules directory switched
@@ -29,12 +28,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import argparse
 import logging
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -54,20 +49,15 @@ TICK = 1.0  # seconds between reads of the rules directory and writes of the sta
 RETRY_AFTER_ERROR = 5.0  # seconds before an apply that failed is tried again
 
 
-def run_command(args):
-    """(rc, stdout, stderr) of an argument list, no shell (what module_utils expect of ``run``)."""
-    process = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
-    return process.returncode, process.stdout, process.stderr
-
-
 def held_keys(verdicts):
     return set((name, address) for name, addresses in verdicts.by_rule.items() for address in addresses)
 
 
 class Agent:
-    """The agent of one rules directory and its nginx."""
+    """The agent of one rules directory and its nginx. ``run``: the command runner of the process
+    (an argument list -> (rc, stdout, stderr), never a shell), as module_utils expect it."""
 
-    def __init__(self, rules_dir, nginx_binary="nginx", nginx_conf="/etc/nginx/nginx.conf", run=run_command,
+    def __init__(self, rules_dir, run, nginx_binary="nginx", nginx_conf="/etc/nginx/nginx.conf",
                  status_file=None, max_old_workers=None, min_gap=None, clock=time.monotonic, wall=time.time):
         self.rules_dir = rules_dir
         self.status_file = status_file or status_path(rules_dir)
@@ -325,33 +315,3 @@ class Agent:
             self.prober.close()
             self.write_status()
 
-
-def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="antman-health", description="Active health checks of antsle.antman rules.")
-    parser.add_argument("--rules-dir", required=True, help="the rules directory (antman_lb_rules_dir)")
-    parser.add_argument("--nginx-conf", default="/etc/nginx/nginx.conf")
-    parser.add_argument("--nginx-binary", default="nginx")
-    parser.add_argument("--status-file", default=None, help="default: .<rules dir>.health.json beside the rules directory")
-    parser.add_argument("--max-old-workers", type=int, default=None,
-                        help="old nginx workers beyond which returns to rotation wait (up to 2 minutes)")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    return parser.parse_args(argv)
-
-
-def main(argv=None):
-    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, arguments.log_level.upper()),
-                        format="%(levelname)s %(message)s")
-    agent = Agent(arguments.rules_dir, arguments.nginx_binary, arguments.nginx_conf, status_file=arguments.status_file,
-                  max_old_workers=arguments.max_old_workers)
-    signal.signal(signal.SIGTERM, agent.stop)
-    signal.signal(signal.SIGINT, agent.stop)
-    signal.signal(signal.SIGHUP, agent.reread)
-    LOG.info("started for %s (pid %d)", arguments.rules_dir, os.getpid())
-    agent.run()
-    LOG.info("stopped; nginx keeps serving the last applied state")
-    return 0
-
-
-if __name__ == "__main__":
-    main()

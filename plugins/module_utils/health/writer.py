@@ -34,21 +34,24 @@ class WriteOutcome:
 class VerdictWriter:
     """Applies verdicts to one rules directory of one nginx (``run``: a command runner returning
     (rc, stdout, stderr)). ``lock_timeout``: how long to wait for a module that holds the lock
-    (the agent tries again later rather than wait long)."""
+    (the agent tries again later rather than wait long). ``check_mode``: plan only (the role's
+    lb_health_agent predicting what clearing the verdicts would change)."""
 
-    def __init__(self, rules_dir, nginx_binary, nginx_conf, run, lock_timeout=2.0, on_step=None):
+    def __init__(self, rules_dir, nginx_binary, nginx_conf, run, lock_timeout=2.0, on_step=None, check_mode=False):
         self.rules_dir = rules_dir
         self.nginx_binary = nginx_binary
         self.nginx_conf = nginx_conf
         self.command_runner = run
         self.lock_timeout = lock_timeout
         self.on_step = on_step
+        self.check_mode = check_mode
 
     def transaction(self):
         """A transaction of the host as it is now (nginx.conf read again: the role may have changed
         it); it reloads nginx when nginx runs (a stopped nginx reads the files when it starts)."""
         transaction = Transaction(self.rules_dir, self.nginx_binary, self.nginx_conf, self.command_runner,
-                                  lock_timeout=self.lock_timeout, on_step=self.on_step).read_host()
+                                  lock_timeout=self.lock_timeout, on_step=self.on_step,
+                                  check_mode=self.check_mode).read_host()
         transaction.reload = transaction.nginx.master_pid() is not None
         return transaction
 
