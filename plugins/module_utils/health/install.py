@@ -27,13 +27,16 @@ import shutil
 import signal
 import time
 
+# Imported so that Ansible's module payload (which carries only what the module imports) holds the
+# agent's code for agent_sources to read.
+from ansible_collections.antsle.antman.plugins.module_utils.health import agent
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import fsync_dir, remove_quietly, write_file
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
 
 LIB_DIR = "/usr/local/lib/antsle-antman"
 SCRIPT = "antman-health"
 PACKAGE = "ansible_collections.antsle.antman.plugins.module_utils"
-ENTRY = PACKAGE + ".health.agent"
+ENTRY = agent.__name__
 STOP_TIMEOUT = 30.0
 
 
