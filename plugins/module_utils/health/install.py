@@ -45,10 +45,21 @@ class InstallError(Exception):
 
 
 def _source(name):
-    spec = importlib.util.find_spec(name)
-    source = spec.loader.get_source(name) if spec is not None and spec.loader is not None else None
+    """The source text of module ``name``, from wherever it was loaded (a file, Ansible's payload)."""
+    module = importlib.import_module(name)
+    loader = getattr(module, "__loader__", None)
+    source = None
+    try:
+        source = loader.get_source(name) if loader is not None else None
+    except (ImportError, OSError):
+        pass
+    origin = getattr(module, "__file__", None)
+    if source is None and origin and origin.endswith(".py") and os.path.isfile(origin):
+        with open(origin, "rb") as handle:
+            source = handle.read().decode("utf-8")
     if source is None:
-        raise InstallError("cannot read the source of %s, which the health agent needs" % name)
+        raise InstallError("cannot read the source of %s (loaded by %r from %s), which the health agent needs"
+                           % (name, loader, origin))
     return source
 
 
