@@ -86,42 +86,42 @@ EXAMPLES = r"""
 RETURN = r"""
 files:
   description: The paths under O(lib_dir) written or removed (O(state=present)).
-  returned: success and O(state=present)
+  returned: with state=present
   type: list
   elements: str
 python:
   description: The host's Python that runs the agent (the one running this module).
-  returned: success and O(state=present)
+  returned: with state=present
   type: str
 command:
   description: The agent's command line, an argument list.
-  returned: success and O(state=present)
+  returned: with state=present
   type: list
   elements: str
 exec_start:
   description: RV(command) quoted for a systemd unit's C(ExecStart=).
-  returned: success and O(state=present)
+  returned: with state=present
   type: str
 writable:
   description: The directories the agent writes in (the unit's C(ReadWritePaths=)) - the rules directory's parent and those of O(writable).
-  returned: success and O(state=present)
+  returned: with state=present
   type: list
   elements: str
 started:
   description: Whether the module started (or restarted) the agent (O(service=direct)).
-  returned: success and O(state=present)
+  returned: with state=present
   type: bool
 stopped:
   description: Whether the module stopped an agent it ran (O(service=direct)).
-  returned: success and O(state=absent)
+  returned: with state=absent
   type: bool
 removed:
   description: Whether O(lib_dir) was there and was removed.
-  returned: success and O(state=absent)
+  returned: with state=absent
   type: bool
 returned:
   description: The upstreams the agent held out that are back in rotation, each C(<rule> <address>).
-  returned: success and O(state=absent)
+  returned: with state=absent
   type: list
   elements: str
 """
