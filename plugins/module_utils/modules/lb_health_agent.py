@@ -95,7 +95,7 @@ def absent(module):
         remove_status(status)
     cleared, returned = returned_to_rotation(module)
     return dict(changed=stopped or removed or had_status or cleared, stopped=stopped, removed=removed,
-                returned=returned)
+                back_in_rotation=returned)
 
 
 def run(module):

@@ -119,7 +119,7 @@ removed:
   description: Whether O(lib_dir) was there and was removed.
   returned: with state=absent
   type: bool
-returned:
+back_in_rotation:
   description: The upstreams the agent held out that are back in rotation, each C(<rule> <address>).
   returned: with state=absent
   type: list

@@ -55,11 +55,11 @@ def test_absent_returns_every_held_out_upstream_and_then_changes_nothing(host, r
     with open(status_path(host.rules_dir), "w") as handle:
         handle.write("{}")
     failed, result = agent(host, run_module, check_mode=True, state="absent")
-    assert not failed and result["changed"] and result["returned"] == ["web %s" % A]
+    assert not failed and result["changed"] and result["back_in_rotation"] == ["web %s" % A]
     assert HELD in host.files()["web.conf"] and os.path.isdir(os.path.join(host.root, "lib"))  # check mode: nothing
     failed, result = agent(host, run_module, state="absent")
-    assert not failed and result["changed"] and result["removed"] and result["returned"] == ["web %s" % A]
+    assert not failed and result["changed"] and result["removed"] and result["back_in_rotation"] == ["web %s" % A]
     assert HELD not in host.files()["web.conf"] and not os.path.exists(os.path.join(host.root, "lib"))
     assert not os.path.exists(status_path(host.rules_dir))
     failed, result = agent(host, run_module, state="absent")
-    assert not failed and not result["changed"] and result["returned"] == []
+    assert not failed and not result["changed"] and result["back_in_rotation"] == []
