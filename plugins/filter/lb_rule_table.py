@@ -21,13 +21,21 @@ description:
     (V(via 192.0.2.10), V(+PROXY) with PROXY protocol)."
   - When the upstreams were probed (M(antsle.antman.lb_rule_info) with O(antsle.antman.lb_rule_info#module:probe=true)),
     a REACHABLE column says whether each accepted a TCP connection and how fast.
+  - Given O(health) (what M(antsle.antman.lb_rule_info) returns as C(health)) and an upstream checked by the health
+    agent, a HEALTH column says its state (V(healthy), V(unhealthy), V(unknown), V(stale), V(off)), C(out) when the
+    agent holds it out of rotation, C(fail open) when every upstream of its rule fails and all stay in rotation, and
+    the last probe's detail when it failed.
   - The C(antsle.antman.rules) playbook prints it.
+positional: health
 options:
   _input:
     description: Rules in canonical form.
     type: list
     elements: dict
     required: true
+  health:
+    description: Each upstream's health by rule name and address (C(health) of M(antsle.antman.lb_rule_info)).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -39,6 +47,10 @@ EXAMPLES = r"""
 - name: Print them as a table
   ansible.builtin.debug:
     msg: "{{ lb.rules | antsle.antman.lb_rule_table }}"
+
+- name: Print them with the health agent's view of each upstream
+  ansible.builtin.debug:
+    msg: "{{ lb.rules | antsle.antman.lb_rule_table(lb.health) }}"
 """
 
 RETURN = r"""
@@ -66,6 +78,21 @@ def reachability(upstream):
     return "NO: %s" % (upstream.get("probe_error") or "unreachable")
 
 
+def health_cell(upstream, health):
+    """The HEALTH cell: the agent's state, whether it holds the upstream out, why it failed."""
+    if not health:
+        return "-"
+    cell = health.get("state") or "-"
+    if health.get("state") != "off" and not health.get("in_rotation") and not upstream["down"]:
+        cell += " out"
+    elif health.get("fail_open") and health.get("state") == "unhealthy":
+        cell += " fail open"
+    probe = health.get("probe") or {}
+    if probe.get("ok") is False and probe.get("detail"):
+        cell += ": %s" % probe["detail"]
+    return cell
+
+
 def access(rule):
     """Who may reach the rule, in one cell: the allow-list, the rate limit, the trusted proxies."""
     parts = [",".join(rule.get("allow_from") or ["everyone"])]
@@ -79,9 +106,12 @@ def access(rule):
     return "; ".join(parts)
 
 
-def table_rows(rules):
+def table_rows(rules, health=None):
     probed = any("reachable" in u for rule in rules for u in rule.get("upstreams") or [])
-    rows = [HEADER + (("REACHABLE",) if probed else ())]
+    health = health or {}
+    # only where an agent checks (or checked) something: a host without one keeps its table
+    checked = any(h.get("state") not in (None, "off") for by_address in health.values() for h in by_address.values())
+    rows = [HEADER + (("REACHABLE",) if probed else ()) + (("HEALTH",) if checked else ())]
     for rule in rules:
         if rule.get("protocol", "http") == "http":
             scheme = "https://" if rule.get("tls") else ""
@@ -92,18 +122,22 @@ def table_rows(rules):
             first = index == 0
             row = (rule["name"] if first else "", server if first else "", rule["method"] if first else "",
                    access(rule) if first else "", upstream["address"], str(upstream["weight"]), flag(upstream["backup"]), flag(upstream["down"]))
-            rows.append(row + ((reachability(upstream),) if probed else ()))
+            row += (reachability(upstream),) if probed else ()
+            row += (health_cell(upstream, (health.get(rule["name"]) or {}).get(upstream["address"])),) if checked else ()
+            rows.append(row)
     return rows
 
 
-def rule_table(rules):
-    """Lines of a table of ``rules`` with aligned columns."""
+def rule_table(rules, health=None):
+    """Lines of a table of ``rules`` with aligned columns (and their ``health``, lb_rule_info's)."""
     if not isinstance(rules, (list, tuple)):
         raise AnsibleFilterError("lb_rule_table expects a list of rules, got a %s" % type(rules).__name__)
+    if health is not None and not (isinstance(health, dict) and all(isinstance(v, dict) for v in health.values())):
+        raise AnsibleFilterError("lb_rule_table's health must be the health that lb_rule_info returns")
     if not rules:
         return ["no load-balancing rules"]
     try:
-        rows = table_rows(rules)
+        rows = table_rows(rules, health)
     except (KeyError, TypeError) as error:
         raise AnsibleFilterError("lb_rule_table expects rules in canonical form (as lb_rule_info returns): %s" % error)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]

@@ -104,6 +104,28 @@ rules:
       tls: null
       http2: true
       redirect_http: false
+health:
+  description:
+    - Each upstream's health as the health agent (active checks, O(antsle.antman.lb_rule#module:health_check)
+      of a rule) last wrote it, by rule name, then by upstream address; a key of its own so that the rules can be
+      fed back as they are.
+    - C(state) - V(healthy) or V(unhealthy) (after C(health_check.passes) or C(fails) probes in a row),
+      V(unknown) (not probed enough yet), V(off) (not checked - declared C(down), C(health_check.enabled=false),
+      a udp rule, or no agent ever ran), V(stale) (the agent is not running; the values are its last ones).
+    - C(since) - when the state began (ISO 8601 UTC, or V(null)); C(probe) - the last probe (C(ok), C(ms),
+      C(detail), C(at)) or V(null); C(in_rotation) - whether nginx may send it traffic (neither declared
+      C(down) nor held out by the agent); C(fail_open) (checked upstreams) - every upstream of the rule fails
+      and all stay in rotation.
+  returned: always
+  type: dict
+  sample:
+    web:
+      "10.1.1.102:80":
+        state: unhealthy
+        since: "2026-12-06T20:01:02Z"
+        probe: {ok: false, ms: 1000.2, detail: no answer within 1000 ms, at: "2026-12-06T20:01:05Z"}
+        in_rotation: false
+        fail_open: false
 out_of_sync:
   description: Names of managed rules whose file differs from what the rule renders to (edited by hand); the next apply rewrites them.
   returned: always

@@ -408,6 +408,82 @@ options:
             it as data).
         type: bool
         default: false
+      health_check:
+        description:
+          - 'http and tcp only. Active health checks by the health agent (the P(antsle.antman.load_balancer#role)
+            role''s C(antman_lb_health)): it probes every upstream in rotation on its own, takes one out of
+            this rule''s rotation after O(config[].health_check.fails) failed probes in a row and returns it
+            after O(config[].health_check.passes) passed ones, through the same validated reload as the modules.
+            Held-out upstreams are rendered C(down) in the rule''s file; the rule itself (what modules return
+            and compare) is unchanged, so a playbook run keeps them out and reports no change. Upstreams declared
+            O(config[].upstreams[].down) are never probed.'
+          - 'Fail open - a rule is never left with nothing to serve: when every primary fails, the backups serve;
+            when nothing passes, every upstream stays in rotation.'
+          - Checks are on by default for http and tcp rules (udp rules have none); options not given take their
+            defaults, and rule files at the defaults do not mention it.
+        type: dict
+        suboptions:
+          enabled:
+            description:
+              - V(false) - the agent does not probe this rule's upstreams (passive checks only).
+            type: bool
+            default: true
+          type:
+            description:
+              - V(http) - a GET of O(config[].health_check.path) on a new connection; it passes when the answer's
+                status is one of O(config[].health_check.status) within O(config[].health_check.timeout). V(tcp)
+                - a TCP connect within O(config[].health_check.timeout).
+              - 'A tcp rule has no HTTP to send: V(http) is refused there.'
+              - The default shown is for http rules; not given, a tcp rule has V(tcp).
+            type: str
+            choices:
+              - http
+              - tcp
+            default: http
+          path:
+            description:
+              - With O(config[].health_check.type=http) only. The path (and query) requested, such as V(/health).
+            type: str
+            default: /
+          host:
+            description:
+              - With O(config[].health_check.type=http) only. The C(Host) header sent, a host name or address
+                with an optional port. Not given, the rule's first O(config[].server_name); when that is a wildcard
+                (V(*.example.com)), the upstream's address (host:port), with a warning.
+            type: str
+          status:
+            description:
+              - 'With O(config[].health_check.type=http) only. The statuses that pass, each a status (V(200))
+                or a range (V(200-399)). The default, V(200-499): any answer but a server error means the application
+                answered; give V(200) (or V(200-399)) when the path is a health endpoint that says so.'
+            type: list
+            elements: str
+            default:
+              - 200-499
+          interval:
+            description:
+              - Time between two probes of an upstream (nginx time, V(100ms) to V(1h)). While an upstream is
+                in doubt (its last probe failed, or the one under way has not answered within half an interval)
+                it is probed every half interval.
+            type: str
+            default: 1s
+          timeout:
+            description:
+              - How long one probe may take, connecting and (V(http)) until the status line (V(100ms) to V(60s)).
+                A probe that takes longer fails.
+            type: str
+            default: 1s
+          fails:
+            description:
+              - Failed probes in a row (1-100) after which an upstream leaves this rule's rotation.
+            type: int
+            default: 2
+          passes:
+            description:
+              - Passed probes in a row (1-100) after which an upstream out of rotation returns. An upstream
+                that keeps failing and returning (flapping) must pass for longer each time.
+            type: int
+            default: 2
       # END schema config_rule_options
   state:
     description:
@@ -557,6 +633,13 @@ gathered:
   returned: when O(state=gathered)
   type: list
   elements: dict
+health:
+  description:
+    - Each upstream's health by rule name, then address, as the health agent last wrote it; what
+      M(antsle.antman.lb_rule_info) returns as C(health) (C(state), C(since), C(probe), C(in_rotation)). Beside
+      O(state=gathered)'s rules, not inside them, so that they can be fed back as they are.
+  returned: when O(state=gathered)
+  type: dict
 rendered:
   description: The nginx configuration of each listed rule, in the order of O(config).
   returned: when O(state=rendered)

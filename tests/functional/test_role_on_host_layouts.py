@@ -14,9 +14,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
+from ansible_collections.antsle.antman.plugins.module_utils.health import install
+from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path
 from ansible_collections.antsle.antman.tests.support.harness import distribution, get
 from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
 from ansible_collections.antsle.antman.tests.support.paths import tool
@@ -82,6 +85,8 @@ def site(world, tmp_path, rules, *args, results=(), **host_vars):
         "antman_lb_default_site_path": world.path("/etc/nginx/sites-enabled/default"),
         "antman_lb_stream_conf_path": world.path("/etc/nginx/antman-stream.conf"),
         "antman_lb_status_listen": "127.0.0.1:%d" % world.status_port, "antman_lb_rules": rules,
+        # the health agent has a test of its own here (its files moved into the world)
+        "antman_lb_health": False,
     }
     variables.update(host_vars)
     inventory = os.path.join(str(tmp_path), "inventory.yml")
@@ -396,4 +401,43 @@ def test_check_mode_says_an_acme_certificate_is_due_when_its_names_or_its_ca_are
             % (PRODUCTION, STAGING, PRODUCTION)]
         assert world.files() == files
     finally:
+        world.stop()
+
+
+def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tmp_path):
+    """antman_lb_health where systemd does not run nginx: the role installs the agent and starts it
+    (check mode predicts it, a second run changes nothing, a killed agent is started again), and
+    antman_lb_health: false stops it and removes its files."""
+    world = LayoutWorld("debian")
+    files = {"lib_dir": world.path("/usr/local/lib/antsle-antman"), "unit": world.path("/etc/systemd/system/antman-health.service"),
+             "pid_file": world.path("/run/antman-health.pid"), "log_file": world.path("/var/log/antman-health.log")}
+    moved = ["-e", json.dumps({"_antman_lb_health_files": files})]  # extra vars: above the role's include_vars
+    install_task = "antsle.antman.load_balancer : Install the health agent's code and script (started and kept running " \
+                   "here where systemd does not run nginx)"
+    try:
+        world.start()
+        rules = rules_for(world, "debian")
+        check = site(world, tmp_path, rules, "--check", *moved, antman_lb_health=True)
+        assert check["rc"] == 0 and install_task in check["changed_tasks"], check
+        assert not os.path.exists(files["lib_dir"])
+        first = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        assert first["rc"] == 0 and first["changed_tasks"] == check["changed_tasks"], first
+        pid = install.running_pid(files["pid_file"])
+        assert pid is not None
+        deadline = time.monotonic() + 15
+        while not (read_status(status_path(world.rules_dir)) or {}).get("ready"):
+            assert time.monotonic() < deadline, "the agent did not probe every upstream within 15 s"
+            time.sleep(0.1)
+        second = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        assert second["rc"] == 0 and second["changed"] == 0, second
+        install.stop(files["pid_file"])  # killed or gone: the next run starts it again
+        again = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        assert again["changed_tasks"] == [install_task] and install.running_pid(files["pid_file"]) not in (None, pid)
+        removed = site(world, tmp_path, rules, *moved, antman_lb_health=False)
+        assert removed["rc"] == 0 and removed["changed"] == 1, removed
+        assert install.running_pid(files["pid_file"]) is None and not os.path.exists(files["lib_dir"])
+        assert not os.path.exists(status_path(world.rules_dir))
+        assert site(world, tmp_path, rules, *moved, antman_lb_health=False)["changed"] == 0
+    finally:
+        install.stop(files["pid_file"], timeout=10)
         world.stop()

@@ -1,7 +1,7 @@
 """A tiny HTTP/1.1 server that says who it is: the stand-in for an antlet's application.
 
 Usage: backend.py NAME HOST PORT [--delay SECONDS] [--log PATH] [--start-after SECONDS] [--lifetime SECONDS]
-                  [--warmup N]
+                  [--warmup N] [--broken PATH]
 Every request gets ``200`` with body ``NAME\\n`` and header ``X-Antlet: NAME``; a request for
 ``/delay/SECONDS`` is answered after that many seconds (a legitimately slow page). Keep-alive is
 supported and each response is written in one piece (no Nagle/delayed-ACK stalls). Stop it with
@@ -14,7 +14,9 @@ With ``--log PATH`` it appends one line per event, ``<time.monotonic()> <event> 
 tests read too, so events compare with what a test saw when. ``--start-after`` waits that long
 before listening (an application that takes time to start); ``--lifetime`` exits after that long
 (a safety net for backends started detached, see antlet_service.py); ``--warmup N`` answers its
-first N requests ``503`` (an application still warming up, whatever the time it takes).
+first N requests ``503`` (an application still warming up, whatever the time it takes);
+``--broken PATH`` answers ``500`` while the file PATH exists, to requests whose path starts with the
+file's content (all of them when it is empty): a broken application, or a broken health endpoint.
 """
 import asyncio
 import signal
@@ -41,7 +43,19 @@ class EventLog:
             self.handle.write("%.6f %s %s %s\n" % (time.monotonic(), event, peer, path))
 
 
-async def handle(reader, writer, name, delay, log, warmup):
+def broken(flag, path):
+    """Whether the ``--broken`` file says to answer ``path`` with 500."""
+    if not flag:
+        return False
+    try:
+        with open(flag) as handle:
+            prefix = handle.read().strip()
+    except OSError:
+        return False
+    return path.startswith(prefix)
+
+
+async def handle(reader, writer, name, delay, log, warmup, flag):
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -73,6 +87,8 @@ async def handle(reader, writer, name, delay, log, warmup):
             if warmup[0] > 0:
                 warmup[0] -= 1
                 status = "503 Service Unavailable"
+            elif broken(flag, path):
+                status = "500 Internal Server Error"
             response = (
                 "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nX-Antlet: %s\r\n"
                 "X-Method: %s\r\nConnection: %s\r\n\r\n" % (status, len(body), name, method, "close" if close else "keep-alive")
@@ -99,7 +115,8 @@ async def main():
     log = EventLog(option("--log"))
     warmup = [int(option("--warmup", 0))]  # requests still to be answered 503, shared by the connections
     await asyncio.sleep(float(option("--start-after", 0.0)))
-    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay, log, warmup), host, port, backlog=1024,
+    flag = option("--broken")
+    server = await asyncio.start_server(lambda r, w: handle(r, w, name, delay, log, warmup, flag), host, port, backlog=1024,
                                         reuse_address=True)
     loop = asyncio.get_running_loop()
     stop = loop.create_future()

@@ -14,6 +14,8 @@ and its address, in place: connections are then refused, as on a real antlet who
   docker_world.py kill WORLD NAME...        crash the server (SIGKILL): connections are refused
   docker_world.py hang WORLD NAME...        docker pause: connections are accepted, nothing answers
   docker_world.py resume WORLD NAME...      docker unpause
+  docker_world.py break WORLD NAME...       the application breaks: its server answers 500 to everything
+  docker_world.py fix WORLD NAME...         it answers again
   docker_world.py cut WORLD NAME...         disconnect the antlet from the network: connects time out
   docker_world.py mend WORLD NAME...        connect it again, at its address
   docker_world.py restart WORLD NAME... [--version N] [--start-after S]
@@ -44,6 +46,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BACKEND = os.path.join(HERE, "backend.py")
 BACKEND_IN_CONTAINER = "/srv/antman/backend.py"
+# backend.py's --broken file: while it exists the server answers 500 (break / fix).
+BROKEN_IN_CONTAINER = "/run/antman-broken"
 WORLD_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,19}\Z")
 NAME_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,29}\Z")
 READY_TIMEOUT = 10.0
@@ -154,7 +158,7 @@ class World:
     # -- faults and recoveries ----------------------------------------------------------------------
 
     def signal(self, name, action):
-        """kill / start / hang / resume one antlet (the names antlets.World uses)."""
+        """kill / start / hang / resume / break / fix one antlet (the names antlets.World uses)."""
         antlet = self.antlet(name)
         container = antlet["container"]
         if action == "kill":
@@ -167,8 +171,13 @@ class World:
         elif action == "start":
             if self.server_running(antlet):
                 raise WorldError("antlet %s already runs its server" % name)
-            docker("exec", "-d", container, "python3", BACKEND_IN_CONTAINER, name, "0.0.0.0", str(antlet["port"]))
+            docker("exec", "-d", container, "python3", BACKEND_IN_CONTAINER, name, "0.0.0.0", str(antlet["port"]),
+                   "--broken", BROKEN_IN_CONTAINER)
             wait_reachable(name, antlet["address"], antlet["port"])
+        elif action == "break":
+            docker("exec", container, "touch", BROKEN_IN_CONTAINER)
+        elif action == "fix":
+            docker("exec", container, "rm", "-f", BROKEN_IN_CONTAINER)
         elif action == "hang":
             docker("pause", container)
         elif action == "resume":
@@ -192,7 +201,7 @@ class World:
             time.sleep(0.02)
         answer = name if version == 1 else "%s-v%d" % (name, version)
         docker("exec", "-d", container, "python3", BACKEND_IN_CONTAINER, answer, "0.0.0.0", str(antlet["port"]),
-               "--start-after", "%g" % start_after)
+               "--start-after", "%g" % start_after, "--broken", BROKEN_IN_CONTAINER)
 
     def cut(self, name, cut):
         """Disconnect the antlet from the world's network (cut), or connect it again at its address."""
@@ -209,6 +218,8 @@ class World:
                 self.signal(name, "resume")
             elif state == "cut":
                 self.cut(name, False)
+            if state != "stopped":
+                self.signal(name, "fix")
             version = self.server_version(antlet)
             if version is None:
                 self.signal(name, "start")
@@ -312,7 +323,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     for command in ("status", "heal", "down"):
         sub.add_parser(command).add_argument("world")
-    for command in ("start", "kill", "hang", "resume", "cut", "mend"):
+    for command in ("start", "kill", "hang", "resume", "break", "fix", "cut", "mend"):
         each = sub.add_parser(command)
         each.add_argument("world")
         each.add_argument("names", nargs="+", metavar="NAME")

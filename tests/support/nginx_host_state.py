@@ -1,6 +1,7 @@
 """The state of the system nginx of the machine this runs on, as JSON (standard library only).
 
   nginx_host_state.py files    {path: sha256 of its content, or "-> target" for a link} under /etc/nginx
+                               (but the health agent's status file, which it rewrites every second)
   nginx_host_state.py pids     {"master": pid or null, "workers": [pids]} (master from /run/nginx.pid)
   nginx_host_state.py state    {"files": ..., "pids": ...} in one go
 
@@ -16,6 +17,9 @@ import sys
 
 ETC = "/etc/nginx"
 PID_FILE = "/run/nginx.pid"
+# The health agent's status file beside a rules directory (.<rules dir>.health.json): what it sees
+# now, rewritten every second, not configuration.
+STATUS_SUFFIX = ".health.json"
 
 
 def nginx_pid(pid):
@@ -53,6 +57,8 @@ def files(root=ETC):
     for directory, dirs, names in os.walk(root):
         for name in sorted(dirs + names):
             path = os.path.join(directory, name)
+            if directory == root and name.startswith(".") and name.endswith(STATUS_SUFFIX):
+                continue
             if os.path.islink(path):
                 result[path] = "-> " + os.readlink(path)
             elif os.path.isfile(path):

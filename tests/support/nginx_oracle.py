@@ -27,6 +27,19 @@ FIXED_ARGS = frozenset(["$host", "$remote_addr", "$proxy_add_x_forwarded_for", "
 # Fields a rule file's header leaves out at these values (older files stay byte-identical).
 QUIET_IN_HEADER = {"allow_from": None, "rate_limit": None, "real_ip_from": None, "proxy_protocol": False,
                    "proxy_protocol_upstream": False}
+# health_check's defaults, by protocol (udp rules have none).
+QUIET_HEALTH_CHECK = {
+    "http": {"enabled": True, "type": "http", "path": "/", "host": None, "status": ["200-499"], "interval": "1s",
+             "timeout": "1s", "fails": 2, "passes": 2},
+    "tcp": {"enabled": True, "type": "tcp", "interval": "1s", "timeout": "1s", "fails": 2, "passes": 2}}
+
+
+def quiet_in_header(rule):
+    """{field: value} a rule file's header leaves out for ``rule``."""
+    return dict(QUIET_IN_HEADER, **({"health_check": QUIET_HEALTH_CHECK[rule["protocol"]]}
+                                    if rule["protocol"] in QUIET_HEALTH_CHECK else {}))
+
+
 SAFE_ARG = re.compile(r"\A[A-Za-z0-9._:*\[\]=/+@-]+\Z")
 HEADER_NOTE = " Managed by antsle.antman: rule %s. Do not edit, changes are overwritten."
 HEADER_RULE = " antman-rule: "
@@ -326,7 +339,8 @@ def check_rendered(rule, text, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6
     assert tree[:2] == comments, "comments must be the two header lines, before everything: %r" % (tree,)
     assert comments[0][1] == HEADER_NOTE % rule["name"], comments
     assert comments[1][1].startswith(HEADER_RULE), comments
-    stored = dict((key, value) for key, value in rule.items() if key not in QUIET_IN_HEADER or QUIET_IN_HEADER[key] != value)
+    quiet = quiet_in_header(rule)
+    stored = dict((key, value) for key, value in rule.items() if key not in quiet or quiet[key] != value)
     assert json.loads(comments[1][1][len(HEADER_RULE):]) == stored, "header JSON does not hold the rule"
     expected = expected_tree(rule, rules_dir, http2_on, ipv6)
     assert tree[2:] == expected, "directives differ:\n%r\n%r" % (tree[2:], expected)

@@ -243,6 +243,58 @@ def rate_limit_pair(protocol):
                    {"requests_per_second": t[0][1], "burst": t[1][1] if t[1] else 0}))
 
 
+# health_check: the options of a check, and (raw, canonical) pairs of the whole dict per protocol.
+HEALTH_PROTOCOLS = ("http", "tcp")
+HEALTH_HTTP_ONLY = ("path", "host", "status")
+PATH_CHARACTERS = string.ascii_letters + string.digits + "._~!$&'()*+,;=:@/?-"
+HEALTH_PATH = st.one_of(st.just("/"), st.text(PATH_CHARACTERS, min_size=1, max_size=40).map(lambda text: "/" + text))
+STATUS_ITEM = st.tuples(st.integers(100, 599), st.integers(0, 99), st.sampled_from(["int", "str", "range"])).map(
+    lambda t: (t[0], "%d" % t[0]) if t[2] == "int" else ("%d" % t[0], "%d" % t[0]) if t[2] == "str" else
+    ("%d-%d" % (t[0], min(t[0] + t[1], 599)), "%d-%d" % (t[0], min(t[0] + t[1], 599)) if t[1] and t[0] < 599 else "%d" % t[0]))
+STATUS = st.one_of(
+    STATUS_ITEM.map(lambda p: (p[0], [p[1]])),
+    st.lists(STATUS_ITEM, min_size=1, max_size=4, unique_by=lambda p: p[1]).map(
+        lambda pairs: ([p[0] for p in pairs], [p[1] for p in pairs])))
+HOST_HEADER = st.one_of(
+    recase(HOSTNAME), pair_of(IPV4),
+    st.tuples(recase(HOSTNAME), PORT_NUMBER).map(lambda t: ("%s:%d" % (t[0][0], t[1]), "%s:%d" % (t[0][1], t[1]))),
+    st.tuples(IPV6, PORT_NUMBER).map(lambda t: ("[%s]:%d" % (t[0].exploded, t[1]), "[%s]:%d" % (t[0].compressed, t[1]))))
+HEALTH_OPTION_PAIRS = {
+    "enabled": BOOL, "path": HEALTH_PATH.map(lambda p: (p, p)), "host": HOST_HEADER, "status": STATUS,
+    "interval": time_pair(100, 3600000), "timeout": time_pair(100, 60000), "fails": int_pair(1, 100),
+    "passes": int_pair(1, 100)}
+HEALTH_DEFAULTS = {"enabled": True, "path": "/", "host": None, "status": ["200-499"], "interval": "1s", "timeout": "1s",
+                   "fails": 2, "passes": 2}
+HEALTH_ORDER = ("enabled", "type", "path", "host", "status", "interval", "timeout", "fails", "passes")
+
+
+def health_default(protocol):
+    """The canonical default check of type ``protocol``: a tcp check has no http options."""
+    default = dict(HEALTH_DEFAULTS, type=protocol)
+    return default if protocol == "http" else dict((k, v) for k, v in default.items() if k not in HEALTH_HTTP_ONLY)
+
+
+@st.composite
+def health_check_pair(draw, protocol):
+    """(raw, canonical) health_check of a rule of ``protocol``: each option left out, None or given."""
+    kind = draw(st.sampled_from(["http", "tcp"])) if protocol == "http" else "tcp"
+    raw, canonical = {}, health_default("http" if kind == "http" else "tcp")
+    canonical["type"] = kind
+    if kind != "http" or draw(st.booleans()):
+        if kind != protocol or draw(st.booleans()):
+            raw["type"] = kind
+    for key, pairs in HEALTH_OPTION_PAIRS.items():
+        if kind == "tcp" and key in HEALTH_HTTP_ONLY:
+            if draw(st.integers(0, 5)) == 0:
+                raw[key] = None
+            continue
+        value, normal = draw(optional(pairs, canonical[key]))
+        if value is not ABSENT:
+            raw[key] = value
+        canonical[key] = normal
+    return raw, dict((key, canonical[key]) for key in HEALTH_ORDER if key in canonical)
+
+
 RULE_FIELD_PAIRS = {
     "server_port": int_pair(1, 65535),
     "method": METHOD,
@@ -290,7 +342,7 @@ RULE_ORDER = ("name", "protocol", "server_name", "server_port", "ipv6", "method"
               "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "next_upstream_timeout",
               "retry_non_idempotent", "keepalive", "websocket", "websocket_timeout", "client_max_body_size", "buffering",
               "tls", "http2", "redirect_http", "allow_from", "rate_limit", "real_ip_from", "proxy_protocol",
-              "proxy_protocol_upstream")
+              "proxy_protocol_upstream", "health_check")
 UPSTREAM_ORDER = ("address", "weight", "backup", "down", "max_fails", "fail_timeout")
 ABSENT = object()
 
@@ -298,10 +350,12 @@ ABSENT = object()
 def rule_order(protocol):
     """The fields of a canonical rule of ``protocol``, in order."""
     return tuple(key for key in RULE_ORDER if (protocol == "http" or key not in HTTP_ONLY)
-                 and protocol in ACCESS_PROTOCOLS.get(key, PROTOCOLS))
+                 and protocol in ACCESS_PROTOCOLS.get(key, HEALTH_PROTOCOLS if key == "health_check" else PROTOCOLS))
 
 
 def default_of(key, protocol):
+    if key == "health_check":
+        return health_default(protocol)
     if key in ACCESS_DEFAULTS:
         return ACCESS_DEFAULTS[key]
     return READ_TIMEOUT_DEFAULTS[protocol] if key == "read_timeout" else RULE_DEFAULTS[key]
@@ -377,6 +431,10 @@ def rule_pair(draw, address=ADDRESS, server_name=SERVER_NAME, name=NAME, max_ups
             raw[key] = value
         canonical[key] = normal
     make_access_valid(protocol, raw, canonical)
+    if protocol in HEALTH_PROTOCOLS:
+        value, canonical["health_check"] = draw(optional(health_check_pair(protocol), health_default(protocol)))
+        if value is not ABSENT:
+            raw["health_check"] = value
     upstreams = draw(upstream_lists(address, max_upstreams))
     raw["upstreams"] = [dict(p[0]) for p in upstreams]
     canonical["upstreams"] = [dict(p[1]) for p in upstreams]
@@ -552,6 +610,29 @@ HOSTILE_FIELDS = {
         st.sampled_from([{}, {"burst": 5}, {"requests_per_second": 10, "connections": 2}, {"requests_per_second": "10r/s"},
                          {"rate": 10}, {"requests_per_second": 10, "zone": "x; deny all"}])),
 }
+HOSTILE_HEALTH_OPTIONS = {
+    "enabled": st.one_of(BOOL_WORDS, hostile_int(0, 1), RANDOM_TEXT, WRONG_TYPES),
+    "type": st.one_of(PROTOCOL_WORDS, hostile_text(st.sampled_from(["http", "tcp"])), st.sampled_from(["udp", "HTTP"])),
+    # the path goes into the probe's request line, the host into its Host header
+    "path": st.one_of(hostile_text(HEALTH_PATH), st.sampled_from(
+        ["", "health", "/a b", "/a\r\nX-Injected: 1", "/%zz", "/%", "/#frag", "http://evil/", "//", "/\u00e9", "/" * 1030,
+         "/a\x00"])),
+    "host": st.one_of(hostile_text(HOST_HEADER.map(lambda p: p[0])), st.sampled_from(
+        ["", "*.example.com", "a.com:0", "a.com:65536", "[::1", "::1", "a.com\r\nX: 1", "a b", "a.com:80:80",
+         "user@a.com", "a.com/x", "[fe80::1%eth0]"])),
+    "status": st.one_of(hostile_text(st.sampled_from(["200", "200-399"])), hostile_int(100, 599), st.sampled_from(
+        [[], "99", "600", "399-200", "2xx", "200-", "-200", "200,300", ["200", "200"], ["200", "x"], 10 ** 5000,
+         "200 OK", "200\n"]), st.lists(WRONG_TYPES, min_size=1, max_size=2)),
+    "interval": st.one_of(hostile_time(), st.sampled_from(["99ms", "2h", "0"])),
+    "timeout": st.one_of(hostile_time(), st.sampled_from(["99ms", "61s", "0"])),
+    "fails": hostile_int(1, 100),
+    "passes": hostile_int(1, 100),
+}
+HOSTILE_FIELDS["health_check"] = st.one_of(
+    WRONG_TYPES, RANDOM_TEXT,
+    st.fixed_dictionaries({}, optional=HOSTILE_HEALTH_OPTIONS),
+    st.sampled_from([{"type": "tcp", "path": "/health"}, {"type": "tcp", "status": [200]}, {"interval": "1s", "x": 1},
+                     {"port": 8080}, {"enabled": True, "command": "curl x"}]))
 HOSTILE_TLS_FIELDS = hostile_tls_values(hostile_text, spliced, RANDOM_TEXT, LONG_TEXT, WRONG_TYPES)
 HOSTILE_FIELDS["tls"] = hostile_tls(HOSTILE_TLS_FIELDS, WRONG_TYPES, RANDOM_TEXT)
 HOSTILE_UPSTREAM_FIELDS = {
@@ -671,6 +752,49 @@ def reference_rate_limit(raw):
         return {"connections": reference_int(raw["connections"])}
     return {"requests_per_second": reference_int(raw["requests_per_second"]),
             "burst": 0 if raw.get("burst") is None else reference_int(raw["burst"])}
+
+
+def reference_host_header(raw):
+    assert isinstance(raw, str) and raw.isascii(), raw
+    text = raw.lower()
+    bracketed = re.match(r"\A\[([0-9a-f:.]+)\](?::([0-9]{1,5}))?\Z", text)
+    if bracketed:
+        host = "[%s]" % ipaddress.IPv6Address(bracketed.group(1)).compressed
+        return host + (":%d" % int(bracketed.group(2)) if bracketed.group(2) else "")
+    host, sep, port = text.partition(":")
+    assert set(host) <= set(string.ascii_lowercase + string.digits + ".-") and "*" not in host, raw
+    return host + (":%d" % int(port) if sep else "")
+
+
+def reference_status(raw):
+    items = [raw] if isinstance(raw, (str, int)) and not isinstance(raw, bool) else raw
+    result = []
+    for item in items:
+        low, _sep, high = str(item).strip().partition("-")
+        low, high = int(low), int(high or low)
+        assert 100 <= low <= high <= 599, raw
+        result.append("%d" % low if low == high else "%d-%d" % (low, high))
+    assert len(set(result)) == len(result), raw
+    return result
+
+
+HEALTH_REFERENCE = {"enabled": reference_bool, "type": lambda raw: raw, "path": lambda raw: raw,
+                    "host": reference_host_header, "status": reference_status, "interval": reference_time,
+                    "timeout": reference_time, "fails": reference_int, "passes": reference_int}
+
+
+def reference_health_check(raw, protocol):
+    """The canonical health_check of an accepted raw one, for a rule of ``protocol``."""
+    assert isinstance(raw, dict), raw
+    kind = raw.get("type") or protocol
+    assert kind in ("http", "tcp") and (kind == "tcp" or protocol == "http"), raw
+    expected = health_default("http" if kind == "http" else "tcp")
+    expected["type"] = kind
+    for key, read in HEALTH_REFERENCE.items():
+        if raw.get(key) is not None and key != "type":
+            assert kind == "http" or key not in HEALTH_HTTP_ONLY, raw
+            expected[key] = read(raw[key])
+    return expected
 
 
 REFERENCE = {

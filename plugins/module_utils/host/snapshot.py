@@ -21,6 +21,7 @@ import json
 import os
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE, parse_verdicts
 from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import HostLayout
 from ansible_collections.antsle.antman.plugins.module_utils.host.rules_dir import RulesDir
@@ -56,9 +57,11 @@ class ManagedFile:
         files.update(self.companions)
         return files
 
-    def check_sync(self, rules_dir, features):
+    def check_sync(self, rules_dir, features, unhealthy=()):
+        """``unhealthy``: the addresses the health agent holds out of this rule (``health/verdicts.py``),
+        which the file was rendered with."""
         rule = self.rule
-        self.rendered = render_rule(rule, rules_dir, features) if rule is not None else None
+        self.rendered = render_rule(rule, rules_dir, features, unhealthy) if rule is not None else None
         self.in_sync = rule is not None and rule_file_name(rule) == self.filename and self.rendered == self.text
         if self.in_sync and holds_content(rule):
             certificate, key = companion_names(self.name)
@@ -67,12 +70,17 @@ class ManagedFile:
 
 
 class Snapshot:
-    """What a rules directory holds now."""
+    """What a rules directory holds now; ``verdicts``: the health agent's applied verdicts in it."""
 
-    def __init__(self, directory, managed, unmanaged):
+    def __init__(self, directory, managed, unmanaged, verdicts=None):
         self.directory = directory
         self.managed = managed
         self.unmanaged = unmanaged
+        self.verdicts = verdicts if verdicts is not None else parse_verdicts(None)
+
+    def unhealthy(self, name):
+        """The addresses the health agent holds out of rule ``name`` (a rule rendered now gets them too)."""
+        return self.verdicts.unhealthy(name)
 
     def rules(self):
         """Canonical rules by name, for files whose rule could be read."""
@@ -82,6 +90,8 @@ class Snapshot:
         notes = ["%s: not managed by antsle.antman, left untouched" % os.path.join(self.directory, name)
                  for name in self.unmanaged]
         notes += ["%s: %s" % (f.path, f.problem) for f in self.managed.values() if f.problem]
+        if self.verdicts.problem:
+            notes.append("%s: %s" % (os.path.join(self.directory, VERDICTS_FILE), self.verdicts.problem))
         return notes
 
 
@@ -127,16 +137,24 @@ def read_snapshot(directory, rules_dir, features):
             unmanaged.append(entry)
         else:
             owner.companions[entry] = _read(os.path.join(directory, entry))
+    verdicts = parse_verdicts(_read_if_there(os.path.join(directory, VERDICTS_FILE)))
     for managed_file in managed.values():
-        managed_file.check_sync(rules_dir, features)
+        managed_file.check_sync(rules_dir, features, verdicts.unhealthy(managed_file.name))
     # Files were read in file-name order (web.conf before web.stream wins the name); rules are listed
     # by name ("web" before "web-2", whose file sorts first).
-    return Snapshot(directory, OrderedDict(sorted(managed.items())), unmanaged)
+    return Snapshot(directory, OrderedDict(sorted(managed.items())), unmanaged, verdicts)
 
 
 def _read(path):
     with open(path, "rb") as handle:
         return handle.read()
+
+
+def _read_if_there(path):
+    try:
+        return _read(path)
+    except (IOError, OSError):
+        return None
 
 
 def _companion_owner(entry, managed):

@@ -38,8 +38,10 @@ desired rules ({name: canonical rule, or None to delete}) from the managed rules
 change is ``FileChange(view(path), FileState(path, FILE, data, mode), action)`` for a path whose view
 is not ``same_as`` the wanted state. Both are called under the lock, and everything they return is
 one change: one journal, one ``nginx -t``, at most one reload, all of it or none of it. The health
-agent gives both: its state file through ``files``, the rules rendered with that state through
-``rules``. ``run_files(files)`` is the base configuration's run (``nginx -t`` before anything,
+agent's run gives ``observed(snapshot)``: the Verdicts (``health/verdicts.py``) the rules are
+rendered with, written as a file of the rules directory's new generation, so that its state and the
+rule files rendered from it switch together; a change of that file alone is validated, not
+reloaded. ``run_files(files)`` is the base configuration's run (``nginx -t`` before anything,
 reloaded only when nginx runs).
 """
 
@@ -49,6 +51,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import FILE_MODE, PRIVATE_MODE, HostFileError, read_state
 from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
@@ -74,10 +77,13 @@ class ApplyError(Exception):
 
 class Change:
     """One rule created, updated or deleted: its files to write ({name: (bytes, mode)}) and delete,
-    and the text of its nginx file before and after (the diff)."""
+    and the text of its nginx file before and after (the diff). ``read_by_nginx``: False for a file
+    of the rules directory nginx does not read (the health agent's state), whose change needs no reload."""
 
-    def __init__(self, name, action, before, after, rules_dir, after_text=None, writes=None, deletes=()):
+    def __init__(self, name, action, before, after, rules_dir, after_text=None, writes=None, deletes=(),
+                 read_by_nginx=True):
         self.name = name
+        self.read_by_nginx = read_by_nginx
         self.action = action
         self.before = before  # ManagedFile or None
         self.after = after  # canonical rule or None
@@ -131,12 +137,13 @@ class Outcome:
         return notes + rule_warnings(self.requested.values()) + self.notes
 
 
-def rule_text(rule, current, rules_dir, features):
+def rule_text(rule, current, rules_dir, features, unhealthy=()):
     """The nginx file text of ``rule``: rendered once per run (the reader rendered the rule on the
-    host already, for the same ``features``; an unchanged rule is not rendered again)."""
+    host already, for the same ``features`` and the health agent's ``unhealthy`` upstreams; an
+    unchanged rule is not rendered again)."""
     if current is not None and current.rule == rule and current.rendered is not None:
         return current.rendered
-    return render_rule(rule, rules_dir, features)
+    return render_rule(rule, rules_dir, features, unhealthy)
 
 
 def desired_files(rule, text, current, content):
@@ -157,10 +164,11 @@ def desired_files(rule, text, current, content):
     return files
 
 
-def plan_changes(snapshot, desired, rules_dir, features, contents=None):
+def plan_changes(snapshot, desired, rules_dir, features, contents=None, verdicts=None):
     """Changes that turn ``snapshot`` into ``desired`` ({name: canonical rule, or None to delete}),
     rendered for ``features`` (NginxFeatures of the host); ``contents`` ({name: TlsContent}) is
-    certificate content to write with a rule.
+    certificate content to write with a rule; ``verdicts``: the health agent's new Verdicts, the
+    rules rendered with them and their file written (None: as on disk).
 
     RuleError if a rule's file (or its certificate or key) would replace a file the collection
     does not manage: such files are reported, never touched."""
@@ -173,7 +181,11 @@ def plan_changes(snapshot, desired, rules_dir, features, contents=None):
             if current is not None:
                 changes.append(Change(name, DELETED, current, None, rules_dir, deletes=have))
             continue
-        text = rule_text(rule, current, rules_dir, features)
+        unhealthy = snapshot.unhealthy(name) if verdicts is None else verdicts.unhealthy(name)
+        if unhealthy == snapshot.unhealthy(name):
+            text = rule_text(rule, current, rules_dir, features, unhealthy)
+        else:
+            text = render_rule(rule, rules_dir, features, unhealthy)
         want = desired_files(rule, text, current, contents.get(name))
         for taken in sorted(set(want) & set(snapshot.unmanaged)):
             problems.append("rule '%s': %s is in %s but not managed by antsle.antman; it is never overwritten "
@@ -186,6 +198,12 @@ def plan_changes(snapshot, desired, rules_dir, features, contents=None):
             changes.append(Change(name, UPDATED, current, rule, rules_dir, text, writes, deletes))
     if problems:
         raise RuleError(problems)
+    if verdicts is not None and (verdicts != snapshot.verdicts or snapshot.verdicts.problem):
+        there = os.path.exists(os.path.join(snapshot.directory, VERDICTS_FILE))
+        if verdicts or there:
+            writes = {VERDICTS_FILE: (verdicts.to_bytes(), FILE_MODE)} if verdicts else None
+            changes.append(Change(VERDICTS_FILE, UPDATED, None, None, rules_dir, writes=writes,
+                                  deletes=() if verdicts else {VERDICTS_FILE}, read_by_nginx=False))
     return changes
 
 
@@ -233,12 +251,13 @@ class Transaction:
         self._fresh = True
         return self
 
-    def run(self, rules=None, contents=None, files=None):
+    def run(self, rules=None, contents=None, files=None, observed=None):
         """Apply the rule set ``rules(snapshot)`` returns ({name: rule or None}), writing the
         certificate content in ``contents`` ({name: TlsContent}) with its rule, and the FileChanges
-        ``files(view)`` returns, as one change. nginx must run (unless ``reload=False``).
+        ``files(view)`` returns, as one change; ``observed(snapshot)``, called first: the health
+        agent's Verdicts to render the rules with. nginx must run (unless ``reload=False``).
         Returns Outcome."""
-        return self._run(rules, contents, files, base=False)
+        return self._run(rules, contents, files, base=False, observed=observed)
 
     def run_files(self, files):
         """Apply ``files(view)`` -> [FileChange] to the base configuration: refused if nginx rejects
@@ -246,7 +265,7 @@ class Transaction:
         files when it starts). Returns Outcome."""
         return self._run(None, None, files, base=True)
 
-    def _run(self, rules, contents, files, base):
+    def _run(self, rules, contents, files, base, observed=None):
         if not self._fresh:
             self.read_host()
         self._fresh = False  # a later run reads the host again
@@ -255,7 +274,7 @@ class Transaction:
                 self.nginx.require_running()
             if self.check_mode:
                 snapshot = self.host.snapshot(self.features, recovered=True) if rules else None
-                outcome = self._plan(rules, contents, files, snapshot, self.journal.view)
+                outcome = self._plan(rules, contents, files, snapshot, self.journal.view, observed)
                 if base and self.nginx.master_pid():
                     self._require_valid()
                 outcome.recovered = self.journal.interrupted()
@@ -271,7 +290,7 @@ class Transaction:
                 if base and interrupted:
                     self._require_valid()  # as the recovery left it
                 snapshot = self.host.snapshot(self.features) if rules else None
-                outcome = self._plan(rules, contents, files, snapshot, read_state)
+                outcome = self._plan(rules, contents, files, snapshot, read_state, observed)
                 outcome.recovered = recovered
                 if outcome.changes:
                     outcome.reloaded = self._commit(outcome, base)
@@ -279,14 +298,15 @@ class Transaction:
         except (NginxError, HostFileError) as error:
             raise ApplyError(str(error), output=getattr(error, "output", ""))
 
-    def _plan(self, rules, contents, files, snapshot, view):
+    def _plan(self, rules, contents, files, snapshot, view, observed=None):
         file_changes = files(view) if files else []
         if rules is None:
             return Outcome(file_changes=file_changes)
+        verdicts = observed(snapshot) if observed else None
         desired = rules(snapshot)
         final_rules = final_rule_set(snapshot, desired)
-        changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents)
-        changing = set(c.name for c in changes)
+        changes = plan_changes(snapshot, desired, self.rules_dir.path, self.features, contents, verdicts)
+        changing = set(c.name for c in changes if c.read_by_nginx)
         check_rule_set(final_rules.values(), changing=changing)
         layout = self.host.layout()
         problems = layout.rule_problems(final_rules.values(), changing=changing)
@@ -354,7 +374,8 @@ class Transaction:
                                      "(%s); %s" % (error, put_back_note(outcome)), output=error.output)
             raise self._refused(error, outcome)
         reloaded = False
-        if self.reload and (not base or self.nginx.master_pid()):
+        read_by_nginx = outcome.file_changes or any(c.read_by_nginx for c in outcome.rule_changes)
+        if self.reload and read_by_nginx and (not base or self.nginx.master_pid()):
             try:
                 self.nginx.reload()
                 reloaded = True
@@ -382,7 +403,7 @@ class Transaction:
             return ApplyError("%s; %s and nginx keeps serving as before" % (error, put_back_note(outcome)), output=error.output)
         names = sorted(set(os.path.basename(f).rpartition(".")[0] for f in error.files
                            if os.path.dirname(os.path.abspath(f)) == self.rules_dir.path))
-        changed = set(c.name for c in outcome.rule_changes)
+        changed = set(c.name for c in outcome.rule_changes if c.read_by_nginx)
         at_fault = [n for n in names if n in changed] or sorted(changed)
         label = "rule" if len(at_fault) == 1 else "rules"
         return ApplyError("%s %s: %s; %s and nginx keeps serving the previous rules"

@@ -20,7 +20,13 @@ import ipaddress
 import json
 import re
 
-from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+try:
+    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+except ImportError:
+    # The health agent runs this code on the antsle host, where Ansible need not be installed
+    # (health/install.py): the same spellings (a unit test keeps them equal to Ansible's).
+    BOOLEANS_TRUE = frozenset(("y", "yes", "on", "1", "true", "t", 1, 1.0, True))
+    BOOLEANS_FALSE = frozenset(("n", "no", "off", "0", "false", "f", 0, 0.0, False))
 
 NAME_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -435,3 +441,86 @@ def parse_cidr_list(value):
     if len(items) > MAX_CIDRS:
         raise FieldError("%d entries, at most %d are supported" % (len(items), MAX_CIDRS))
     return parse_distinct(items, parse_cidr, show_canonical=True)
+
+
+# --- what a health check sends (lb_upstream's check, a rule's health_check) -----------------------
+
+MAX_HTTP_PATH = 1024
+# An origin-form request target (RFC 9112 3.2.1): "/" then path and query characters (RFC 3986
+# pchar, "/" and "?"); "%" only as a percent-encoding. Nothing that could end the request line
+# (space, CR, LF) or start a fragment.
+HTTP_PATH_RE = re.compile(r"\A/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*\Z")
+STATUS_RE = re.compile(r"\A([0-9]{3})(?:-([0-9]{3}))?\Z")
+STATUS_RANGE = (100, 599)
+
+
+def parse_http_path(value):
+    """The path (and query) of a health check's GET: ``/health``, ``/status?full=1``. It goes
+    into the request line, so it is ASCII without spaces or line breaks, percent-encoded."""
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected a path such as /health" % (show(value), type(value).__name__))
+    if len(value) > MAX_HTTP_PATH or not HTTP_PATH_RE.match(value):
+        raise FieldError("%s is not a path such as /health (it starts with /; letters, digits and - . _ ~ ! $ & ' ( ) "
+                         "* + , ; = : @ / ?, other characters percent-encoded; at most %d characters)"
+                         % (show(value), MAX_HTTP_PATH))
+    return value
+
+
+def _status_text(item):
+    """The text of one status item, or None when it cannot be one (a boolean, a list, an integer
+    too long for a status, which str() of a huge integer would not even survive)."""
+    if isinstance(item, bool) or not isinstance(item, (str, int)):
+        return None
+    if isinstance(item, int):
+        return str(item) if 0 <= item < 1000 else None
+    return item.strip()
+
+
+def parse_status_ranges(value):
+    """HTTP statuses that pass a health check: ``200``, ``"200-399"``, or a list of them.
+    Returns the canonical list of (lowest, highest) ranges, in the order given."""
+    items = [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
+    if not isinstance(items, (list, tuple)) or not items:
+        raise FieldError("%s is not a status (200), a range (200-399) or a non-empty list of them" % show(value))
+    ranges = []
+    for index, item in enumerate(items):
+        where = "[%d]: " % index if len(items) > 1 or not isinstance(value, (str, int)) else ""
+        text = _status_text(item)
+        match = STATUS_RE.match(text) if text is not None else None
+        if not match:
+            raise FieldError("%s%s is not a status (200) or a range of them (200-399)" % (where, show(item)))
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+        if not STATUS_RANGE[0] <= low <= high <= STATUS_RANGE[1]:
+            raise FieldError("%s%s is not a status range within %d-%d, lowest first" % ((where, show(item)) + STATUS_RANGE))
+        ranges.append((low, high))
+    return ranges
+
+
+def format_status_range(low, high):
+    return "%d" % low if low == high else "%d-%d" % (low, high)
+
+
+def format_status_ranges(ranges):
+    return ", ".join(format_status_range(low, high) for low, high in ranges)
+
+
+def parse_host_header(value):
+    """A ``Host`` header a health check sends: a host name, an IPv4 address or a bracketed IPv6
+    address, with an optional port. Canonical: lowercase, IPv6 compressed."""
+    if not isinstance(value, str):
+        raise FieldError("%s is a %s, expected a host name such as app.example.com" % (show(value), type(value).__name__))
+    problem = "%s is not a host name, an IPv4 address or [IPv6] address, with an optional :port" % show(value)
+    if not value.isascii() or len(value) > 261:
+        raise FieldError(problem)
+    text = value.lower()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise FieldError(problem)
+        canonical = "[%s]" % parse_ipv6(host, value)
+        return canonical + (":%d" % parse_port(rest[1:], value) if rest else "")
+    host, sep, port = text.partition(":")
+    if not (is_hostname(host) or is_ipv4(host)):
+        raise FieldError(problem)
+    return host + (":%d" % parse_port(port, value) if sep else "")

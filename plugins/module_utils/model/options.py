@@ -6,7 +6,8 @@
 ``read_options`` reads a mapping of fields (a rule, its ``tls``, its ``rate_limit``, one upstream),
 ``read_value`` one field's value: through the field's grammar, or for a field with options as a
 mapping, or a list of mappings (``upstreams``). What the schema says is applied here and only here:
-fields of other protocols are refused, fields left out take the defaults of the rule's protocol,
+fields of other protocols are refused, fields left out take the defaults of the rule's protocol
+(in a mapping with a ``kind_option``, such as ``health_check``, of its kind: ``type``),
 ``required``/``needed`` fields must be given, a mapping is given in exactly one of its forms, and
 the items of a list differ in their ``unique`` option. Every problem is collected, named by its
 path (``upstreams[1].weight``, ``tls.key``), with the value shown by ``show``.
@@ -22,6 +23,7 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, show
+from ansible_collections.antsle.antman.plugins.module_utils.model.schema import PROTOCOLS
 
 
 def path_of(path, key):
@@ -32,8 +34,9 @@ def prefix(path):
     return path + ": " if path else ""
 
 
-def read_options(fields, raw, path, protocol, expected="a mapping", forms=()):
-    """(canonical OrderedDict in the fields' order, or None if ``raw`` is no mapping; problems)."""
+def read_options(fields, raw, path, protocol, expected="a mapping", forms=(), basis="protocol"):
+    """(canonical OrderedDict in the fields' order, or None if ``raw`` is no mapping; problems).
+    ``protocol`` decides which fields apply; ``basis`` names what it is in messages (a check's ``type``)."""
     if not isinstance(raw, dict):
         return None, ["%s%s is a %s, expected %s" % (prefix(path), show(raw), type(raw).__name__, expected)]
     known = dict((field.name, field) for field in fields)
@@ -51,7 +54,7 @@ def read_options(fields, raw, path, protocol, expected="a mapping", forms=()):
             continue
         if not field.applies_to(protocol):
             if given is not None:
-                problems.append("%s: does not apply to protocol %s" % (where, protocol))
+                problems.append("%s: does not apply to %s %s" % (where, basis, protocol))
             continue
         if given is None:
             if field.required or field.needed:
@@ -70,6 +73,9 @@ def read_value(field, raw, where, protocol):
     """(canonical value, problems) of one field given ``raw`` (not None)."""
     if field.options and field.type == "list":
         return read_items(field, raw, where, protocol)
+    if field.options and field.kind_option:
+        return read_options(field.options, raw, where, kind_of(field, raw, protocol), field.expected, field.forms,
+                            basis=field.kind_option)
     if field.options:
         return read_options(field.options, raw, where, protocol, field.expected, field.forms)
     try:
@@ -79,6 +85,18 @@ def read_value(field, raw, where, protocol):
         # an item of a list is named as server_name[1]: ...
         joined = text if field.type == "list" and text.startswith("[") and "]: " in text else ": " + text
         return None, [where + joined]
+
+
+def kind_of(field, raw, protocol):
+    """The kind a mapping of ``field`` is read as: its ``kind_option`` when given and valid (a bad one
+    is named when the option is read), else the rule's ``protocol``."""
+    option = dict((option.name, option) for option in field.options)[field.kind_option]
+    if isinstance(raw, dict) and raw.get(field.kind_option) is not None:
+        try:
+            return option.parse(raw[field.kind_option])
+        except FieldError:
+            pass
+    return protocol
 
 
 def read_items(field, raw, where, protocol):
@@ -138,12 +156,15 @@ def merge_value(field, current, raw, by_key=True):
     """``raw`` (not None) merged over the ``current`` value of ``field``: a mapping keeps the
     options ``raw`` does not give (a new form replaces the current one), a list of mappings with a
     ``unique`` option keeps the items ``raw`` does not mention and updates those it does
-    (``by_key``; else ``raw`` is the list). Anything else is replaced. The result is raw input."""
+    (``by_key``; else ``raw`` is the list). Anything else is replaced. The result is raw input.
+    A new kind (``kind_option``) drops the options of the old one (an http check's path)."""
     if field.options and field.type == "dict" and isinstance(current, dict) and isinstance(raw, dict):
         given = OrderedDict((key, value) for key, value in raw.items() if value is not None)
         in_forms = set(key for form in field.forms for key in form.keys)
+        of_one_kind = set(option.name for option in field.options if option.protocols != PROTOCOLS)
+        new_kind = field.kind_option and kind_of(field, given, None) not in (None, current.get(field.kind_option))
         merged = OrderedDict((key, value) for key, value in current.items()
-                             if not (in_forms & set(given) and key in in_forms))
+                             if not (in_forms & set(given) and key in in_forms) and not (new_kind and key in of_one_kind))
         merged.update(given)
         return merged
     if field.options and field.unique and by_key and isinstance(raw, (list, tuple)):

@@ -23,6 +23,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
     rule_label,
     show,
 )
+from ansible_collections.antsle.antman.plugins.module_utils.model.health_check import check_health_check
 from ansible_collections.antsle.antman.plugins.module_utils.model.options import merge_value, read_options
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
     DEFAULT_TRIES, PROTOCOL_SPECIFIC, RULE, RULE_DEFAULT_PROTOCOL, RULE_FIELDS, UPSTREAM_OVERRIDES)
@@ -65,6 +66,7 @@ def check_upstream_roles(rule):
         if backups:
             problems.append("upstreams: backup upstreams (%s) cannot be used with method 'ip_hash'" % ", ".join(backups))
     problems.extend(check_access(rule))
+    problems.extend(check_health_check(rule))
     if rule.get("redirect_http"):
         if not rule.get("tls"):
             problems.append("redirect_http: true needs tls (it redirects port 80 to this rule's https)")
@@ -163,11 +165,11 @@ def normalize_rule(raw):
 
 def merge_rule(existing, raw, merge_upstreams_by_address=True):
     """Raw input merged over an existing canonical rule: fields the input does not give keep their
-    current value, and so do the options of ``tls`` and ``rate_limit`` it does not give (a new tls
-    form replaces the current one). Upstreams given are matched by canonical address and an upstream
-    the input does not mention is kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False``
-    they replace the list (``lb_rule``, whose upstreams are the list). The result still has to be
-    normalised."""
+    current value, and so do the options of ``tls``, ``rate_limit`` and ``health_check`` it does not
+    give (a new tls form replaces the current one, a new health_check type drops the old one's).
+    Upstreams given are matched by canonical address and an upstream the input does not mention is
+    kept (``lb_rules`` merged), or with ``merge_upstreams_by_address=False`` they replace the list
+    (``lb_rule``, whose upstreams are the list). The result still has to be normalised."""
     merged = OrderedDict(existing)
     if raw.get("protocol") is not None and raw["protocol"] != existing.get("protocol"):
         # A new protocol: the fields that only the old one had, or whose default differs, go.

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.antsle.antman.plugins.module_utils.model.health_check import health_check_warning
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, in_rotation
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import is_acme
 
@@ -163,7 +164,7 @@ def rule_warnings(rules):
     """Warnings for each canonical rule in ``rules`` (None entries, deletions, are skipped)."""
     notes = []
     for rule in rules:
-        note = backup_reach_warning(rule) if rule is not None else None
-        if note:
-            notes.append(note)
+        for note in (backup_reach_warning(rule), health_check_warning(rule)) if rule is not None else ():
+            if note:
+                notes.append(note)
     return notes

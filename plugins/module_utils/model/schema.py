@@ -25,8 +25,9 @@ import copy
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    TLS_PROTOCOLS, parse_address, parse_bool, parse_choice, parse_cidr_list, parse_int, parse_name, parse_path, parse_pem,
-    parse_server_names, parse_sha256, parse_size, parse_time, parse_tls_protocols)
+    TLS_PROTOCOLS, FieldError, format_status_range, parse_address, parse_bool, parse_choice, parse_cidr_list,
+    parse_host_header, parse_http_path, parse_int, parse_name, parse_path, parse_pem, parse_server_names, parse_sha256,
+    parse_size, parse_status_ranges, parse_time, parse_tls_protocols, show)
 
 PROTOCOLS = ("http", "tcp", "udp")
 RULE_DEFAULT_PROTOCOL = "http"
@@ -59,12 +60,14 @@ class Field:
     a text says why (``missing, <needed>``). ``expected``: what a value of the wrong type should
     have been (a mapping, a list of mappings; ``item_expected`` for one item of such a list).
     ``max_items``: the longest list; ``unique``: the option that must differ between two items (by
-    its canonical value). ``forms``: the ways a mapping may be given (``Form``): exactly one."""
+    its canonical value). ``forms``: the ways a mapping may be given (``Form``): exactly one.
+    ``kind_option``: the option of a mapping whose value, not the rule's protocol, decides which of
+    its options apply and their defaults (``health_check``'s ``type``; the rule's protocol when not given)."""
 
     def __init__(self, name, type, description, parse=None, default=NO_DEFAULT, protocol_defaults=None,
                  protocols=PROTOCOLS, choices=None, elements=None, options=None, required=False, no_log=None,
                  quiet_default=False, needed=False, expected=None, item_expected=None, max_items=None, unique=None,
-                 forms=()):
+                 forms=(), kind_option=None):
         self.name = name
         self.type = type
         self.description = list(description)
@@ -87,6 +90,7 @@ class Field:
         self.max_items = max_items
         self.unique = unique
         self.forms = forms
+        self.kind_option = kind_option
 
     @property
     def has_default(self):
@@ -205,6 +209,71 @@ RATE_LIMIT_FIELDS = (
           description=["Connections each client address may have open at once (1-%d); more are closed. Required "
                        "in a tcp rule's O(rate_limit)." % MAX_CONNECTIONS]),
 )
+
+# --- health_check --------------------------------------------------------------------------------
+
+HEALTH_CHECK_TYPES = ("http", "tcp")
+MAX_HEALTH_FAILS = 100
+
+
+def parse_statuses(value):
+    """Accepted statuses, canonical: a list of ``"200"`` / ``"200-499"`` texts, order kept, none twice."""
+    texts = [format_status_range(low, high) for low, high in parse_status_ranges(value)]
+    for index, text in enumerate(texts):
+        if text in texts[:index]:
+            raise FieldError("[%d]: %s is listed twice (as %s)" % (index, show(value[index]), text))
+    return texts
+
+
+# The options of one type of check only (protocols=HTTP: type http) are read by the check's
+# O(type), not by the rule's protocol (Field.kind_option); their defaults are the docs' defaults.
+HEALTH_CHECK_FIELDS = (
+    Field("enabled", "bool", parse=parse_bool, default=True, description=[
+        "V(false) - the agent does not probe this rule's upstreams (passive checks only).",
+    ]),
+    Field("type", "str", choices=list(HEALTH_CHECK_TYPES), parse=lambda v: parse_choice(v, HEALTH_CHECK_TYPES),
+          protocol_defaults={"http": "http", "tcp": "tcp"}, description=[
+        "V(http) - a GET of O(health_check.path) on a new connection; it passes when the answer's status is one of "
+        "O(health_check.status) within O(health_check.timeout). V(tcp) - a TCP connect within O(health_check.timeout).",
+        "A tcp rule has no HTTP to send: V(http) is refused there.",
+    ]),
+    Field("path", "str", parse=parse_http_path, protocols=HTTP, default="/", description=[
+        "The path (and query) requested, such as V(/health).",
+    ]),
+    Field("host", "str", parse=parse_host_header, protocols=HTTP, default=None, description=[
+        "The C(Host) header sent, a host name or address with an optional port. Not given, the rule's "
+        "first O(server_name); when that is a wildcard (V(*.example.com)), the upstream's address (host:port), "
+        "with a warning.",
+    ]),
+    Field("status", "list", elements="str", parse=parse_statuses, protocols=HTTP, default=["200-499"], description=[
+        "The statuses that pass, each a status (V(200)) or a range (V(200-399)). The default, V(200-499): "
+        "any answer but a server error means the application answered; give V(200) (or V(200-399)) when the path "
+        "is a health endpoint that says so.",
+    ]),
+    Field("interval", "str", parse=lambda v: parse_time(v, 100, 3600000), default="1s", description=[
+        "Time between two probes of an upstream (nginx time, V(100ms) to V(1h)). While an upstream is in doubt (its "
+        "last probe failed, or the one under way has not answered within half an interval) it is probed every half "
+        "interval.",
+    ]),
+    Field("timeout", "str", parse=lambda v: parse_time(v, 100, 60000), default="1s", description=[
+        "How long one probe may take, connecting and (V(http)) until the status line (V(100ms) to V(60s)). A probe "
+        "that takes longer fails.",
+    ]),
+    Field("fails", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), default=2, description=[
+        "Failed probes in a row (1-%d) after which an upstream leaves this rule's rotation." % MAX_HEALTH_FAILS,
+    ]),
+    Field("passes", "int", parse=lambda v: parse_int(v, 1, MAX_HEALTH_FAILS), default=2, no_log=False, description=[
+        "Passed probes in a row (1-%d) after which an upstream out of rotation returns. An upstream that keeps "
+        "failing and returning (flapping) must pass for longer each time." % MAX_HEALTH_FAILS,
+    ]),
+)
+
+
+def defaults_of(fields, protocol):
+    """{option: default} of every one of ``fields`` that applies to ``protocol`` and has a default for it."""
+    return OrderedDict((f.name, copy.deepcopy(f.default_for(protocol))) for f in fields
+                       if f.applies_to(protocol) and f.has_default_for(protocol))
+
 
 # --- the rule ------------------------------------------------------------------------------------
 
@@ -433,6 +502,21 @@ RULE_FIELDS = (
             "the client's address. The upstreams must expect it (an application that does not reads it as data).",
         ],
     ),
+    Field("health_check", "dict", options=HEALTH_CHECK_FIELDS, protocols=HTTP_TCP,
+          kind_option="type", expected="a mapping such as {path: /health}",
+          protocol_defaults=dict((p, defaults_of(HEALTH_CHECK_FIELDS, p)) for p in HTTP_TCP),
+          quiet_default=True, description=[
+              "Active health checks by the health agent (the P(antsle.antman.load_balancer#role) role's "
+              "C(antman_lb_health)): it probes every upstream in rotation on its own, takes one out of this rule's rotation "
+              "after O(health_check.fails) failed probes in a row and returns it after O(health_check.passes) passed ones, "
+              "through the same validated reload as the modules. Held-out upstreams are rendered C(down) in the rule's "
+              "file; the rule itself (what modules return and compare) is unchanged, so a playbook run keeps them out and "
+              "reports no change. Upstreams declared O(upstreams[].down) are never probed.",
+              "Fail open - a rule is never left with nothing to serve: when every primary fails, the backups serve; when "
+              "nothing passes, every upstream stays in rotation.",
+              "Checks are on by default for http and tcp rules (udp rules have none); options not given take their "
+              "defaults, and rule files at the defaults do not mention it.",
+          ]),
 )
 
 # Fields only the role's inventory rules have (antsle.antman.lb_expand_rules turns them into upstreams).
@@ -458,9 +542,10 @@ UPSTREAM = by_name(UPSTREAM_FIELDS)
 TLS = by_name(TLS_FIELDS)
 FIELD_ORDER = tuple(RULE)
 HTTP_ONLY = tuple(field.name for field in RULE_FIELDS if field.protocols == HTTP)
-# {field: default} of the fields left out of a rule file's header at their default.
-QUIET_DEFAULTS = OrderedDict((field.name, field.default if field.has_default else set(field.protocol_defaults.values()).pop())
-                             for field in RULE_FIELDS if field.quiet_default)
+# {protocol: {field: default}} of the fields left out of a rule file's header at their default.
+QUIET_DEFAULTS = dict((protocol, OrderedDict((field.name, field.default_for(protocol)) for field in RULE_FIELDS
+                                             if field.quiet_default and field.applies_to(protocol)))
+                      for protocol in PROTOCOLS)
 # Fields a rule loses when its protocol changes: those of one protocol only, or whose default differs.
 PROTOCOL_SPECIFIC = tuple(field.name for field in RULE_FIELDS if field.protocols != PROTOCOLS or field.protocol_defaults)
 # Upstream options that override the rule's option of the same name (max_fails, fail_timeout).
@@ -469,8 +554,7 @@ UPSTREAM_OVERRIDES = tuple(name for name in UPSTREAM if name in RULE)
 
 def defaults_for(protocol):
     """{field: default} of every field a rule of ``protocol`` has a default for, in canonical order."""
-    return OrderedDict((f.name, f.default_for(protocol)) for f in RULE_FIELDS
-                       if f.applies_to(protocol) and f.has_default_for(protocol))
+    return defaults_of(RULE_FIELDS, protocol)
 
 
 # --- derived: argument specs -----------------------------------------------------------------------
@@ -485,6 +569,8 @@ def shown_default(field):
     when a rule is created, or keeps the current values when it is edited."""
     if field.has_default:
         return field.default
+    if field.options:
+        return None  # its options state their defaults
     values = [field.protocol_defaults[p] for p in PROTOCOLS if p in field.protocol_defaults]
     if values and all(value == values[0] for value in values):
         return values[0]
@@ -531,19 +617,22 @@ def _shown(value):
 
 
 def _default_note(field):
-    """A sentence naming the defaults of the protocols whose default differs from the one shown."""
+    """A sentence naming the defaults of the protocols whose default differs from the one shown; the
+    defaults of a field with options are stated by its options."""
     shown = shown_default(field)
     others = [(p, field.protocol_defaults[p]) for p in PROTOCOLS
               if p in field.protocol_defaults and field.protocol_defaults[p] != shown]
-    if shown is None or not others:
+    if field.options or shown is None or not others:
         return None
     return "The default shown is for %s rules; not given, %s." % (
         RULE_DEFAULT_PROTOCOL, " and ".join("a %s rule has V(%s)" % (protocol, _shown(value)) for protocol, value in others))
 
 
-def _doc(field, refs, suboptions_key):
+def _doc(field, refs, suboptions_key, kind=None):
     description = [text.replace("O(", "O(%s" % refs) if refs else text for text in field.description]
-    if field.protocols != PROTOCOLS and field.name != "server_name":
+    if field.protocols != PROTOCOLS and kind:
+        description[0] = "With O(%s%s=%s) only. " % (refs, kind, "|".join(field.protocols)) + description[0]
+    elif field.protocols != PROTOCOLS and field.name != "server_name":
         description[0] = "%s only. " % " and ".join(field.protocols) + description[0]
     note = _default_note(field)
     if note:
@@ -560,16 +649,18 @@ def _doc(field, refs, suboptions_key):
     if field.no_log is not None and suboptions_key == "options":
         doc["no_log"] = field.no_log  # role argument specs validate with it; module docs do not carry it
     if field.options:
-        doc[suboptions_key] = option_docs(field.options, refs, suboptions_key)
+        kind = "%s.%s" % (field.name, field.kind_option) if field.kind_option else None
+        doc[suboptions_key] = option_docs(field.options, refs, suboptions_key, kind)
     return doc
 
 
-def option_docs(fields, refs="", suboptions_key="suboptions"):
+def option_docs(fields, refs="", suboptions_key="suboptions", kind=None):
     """Documentation of ``fields`` (plain data, as in a DOCUMENTATION block's ``options``).
 
     ``refs`` prefixes every option reference (``config[].`` in lb_rules), ``suboptions_key`` is
-    ``options`` for role argument specs."""
-    return OrderedDict((field.name, _doc(field, refs, suboptions_key)) for field in fields)
+    ``options`` for role argument specs; ``kind`` names the option that decides which of ``fields``
+    apply (``health_check.type``)."""
+    return OrderedDict((field.name, _doc(field, refs, suboptions_key, kind)) for field in fields)
 
 
 def role_rule_options():

@@ -27,7 +27,8 @@ import re
 from collections import OrderedDict
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, parse_address, parse_bool, parse_choice, parse_distinct, parse_int, parse_name, show)
+    FieldError, format_status_ranges, parse_address, parse_bool, parse_choice, parse_distinct, parse_http_path, parse_int,
+    parse_name, parse_status_ranges, show)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 
 ENABLED, DISABLED = "enabled", "disabled"
@@ -38,13 +39,6 @@ HEALTHY_AFTER_RANGE = (1, 100)
 # The defaults of the options that have one (the module's argument spec takes them from here).
 DEFAULTS = {"wait_drained": True, "timeout": 60.0, "health_check": True, "health_status": ("200-399",),
             "healthy_after": 2, "health_interval": 1.0, "allow_missing": False}
-MAX_PATH = 1024
-# An origin-form request target (RFC 9112 3.2.1): "/" then path and query characters (RFC 3986
-# pchar, "/" and "?"); "%" only as a percent-encoding. Nothing that could end the request line
-# (space, CR, LF) or start a fragment.
-HTTP_PATH_RE = re.compile(r"\A/(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*\Z")
-STATUS_RE = re.compile(r"\A([0-9]{3})(?:-([0-9]{3}))?\Z")
-STATUS_RANGE = (100, 599)
 NUMBER_RE = re.compile(r"\A[0-9]{1,9}(?:\.[0-9]{1,9})?\Z")
 
 
@@ -68,43 +62,6 @@ def parse_seconds(value, minimum, maximum):
     if not minimum <= number <= maximum:  # also false for NaN
         raise FieldError("%s is out of range (%g-%g seconds)" % (show(value), minimum, maximum))
     return number
-
-
-def parse_http_path(value):
-    """The path (and query) of the health check's GET: ``/health``, ``/status?full=1``. It goes
-    into the request line, so it is ASCII without spaces or line breaks, percent-encoded."""
-    if not isinstance(value, str):
-        raise FieldError("%s is a %s, expected a path such as /health" % (show(value), type(value).__name__))
-    if len(value) > MAX_PATH or not HTTP_PATH_RE.match(value):
-        raise FieldError("%s is not a path such as /health (it starts with /; letters, digits and - . _ ~ ! $ & ' ( ) "
-                         "* + , ; = : @ / ?, other characters percent-encoded; at most %d characters)"
-                         % (show(value), MAX_PATH))
-    return value
-
-
-def parse_status_ranges(value):
-    """HTTP statuses that pass the health check: ``200``, ``"200-399"``, or a list of them.
-    Returns the canonical list of (lowest, highest) ranges, in the order given."""
-    items = [value] if isinstance(value, (str, int)) and not isinstance(value, bool) else value
-    if not isinstance(items, (list, tuple)) or not items:
-        raise FieldError("%s is not a status (200), a range (200-399) or a non-empty list of them" % show(value))
-    ranges = []
-    for index, item in enumerate(items):
-        where = "[%d]: " % index if len(items) > 1 or not isinstance(value, (str, int)) else ""
-        text = str(item).strip() if isinstance(item, (str, int)) and not isinstance(item, bool) else None
-        match = STATUS_RE.match(text) if text is not None else None
-        if not match:
-            raise FieldError("%s%s is not a status (200) or a range of them (200-399)" % (where, show(item)))
-        low = int(match.group(1))
-        high = int(match.group(2)) if match.group(2) else low
-        if not STATUS_RANGE[0] <= low <= high <= STATUS_RANGE[1]:
-            raise FieldError("%s%s is not a status range within %d-%d, lowest first" % ((where, show(item)) + STATUS_RANGE))
-        ranges.append((low, high))
-    return ranges
-
-
-def format_status_ranges(ranges):
-    return ", ".join("%d" % low if low == high else "%d-%d" % (low, high) for low, high in ranges)
 
 
 class HealthCheck:

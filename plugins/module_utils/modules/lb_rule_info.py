@@ -2,7 +2,7 @@
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The body of the lb_rule_info module: the managed rules read back from the host (sorted by
-name), optionally with upstream probes."""
+name), optionally with upstream probes, and each upstream's health as the health agent sees it."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import copy
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.status import rules_health
 from ansible_collections.antsle.antman.plugins.module_utils.host.probe import probe_addresses
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_name, rule_label
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
@@ -58,7 +59,9 @@ def run(module):
     warnings = snapshot.warnings()
     if name is not None and name not in snapshot.managed:
         warnings.append(missing_rule_note(name, params["rules_dir"], list(snapshot.managed)))
-    return dict(changed=False, rules=rules, out_of_sync=out_of_sync, unmanaged=snapshot.unmanaged, warnings=warnings)
+    health = rules_health(snapshot, params["rules_dir"], None if name is None else [name])
+    return dict(changed=False, rules=rules, health=health, out_of_sync=out_of_sync, unmanaged=snapshot.unmanaged,
+                warnings=warnings)
 
 
 def missing_rule_note(name, rules_dir, names):

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.status import rules_health
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_nginx_version
 from ansible_collections.antsle.antman.plugins.module_utils.model.request import config_request
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
@@ -116,7 +117,8 @@ def run(module):
         return dict(changed=False, rendered=rendered, warnings=rule_warnings(request.rules.values()))
     if state == GATHERED:
         snapshot = read_host(module)
-        return dict(changed=False, gathered=list(snapshot.rules().values()), warnings=snapshot.warnings())
+        return dict(changed=False, gathered=list(snapshot.rules().values()),
+                    health=rules_health(snapshot, params["rules_dir"]), warnings=snapshot.warnings())
     return apply(module, state, request)
 
 

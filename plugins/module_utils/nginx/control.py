@@ -108,6 +108,11 @@ def cmdline(pid):
         return ""
 
 
+def shutting_down_workers(master):
+    """The old workers of the nginx master ``master`` still serving connections they had at a reload."""
+    return sorted(pid for pid in child_pids(master) if "shutting down" in cmdline(pid))
+
+
 class Nginx:
     """The host's nginx: its binary, its main configuration file, and the scan of that file
     (``ConfScan``, read once per run by the host reader) for the pid and error log paths."""

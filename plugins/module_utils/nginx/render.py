@@ -18,6 +18,7 @@ import json
 import os
 from collections import OrderedDict
 
+from ansible_collections.antsle.antman.plugins.module_utils.model.health_check import rotation
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import effective_next_upstream_timeout, effective_tries
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import QUIET_DEFAULTS
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import CHALLENGE_PATH, acme_files, companion_names, is_acme
@@ -25,6 +26,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.tls import CHA
 HTTP_SUFFIX = ".conf"
 STREAM_SUFFIX = ".stream"
 HEADER_PREFIX = "# antman-rule: "
+# After the server line of an upstream the health agent holds out of rotation.
+HELD_OUT_NOTE = "  # out of rotation: failed its health check"
 INDENT = "    "
 # Retry on errors, timeouts and the gateway-type answers an antlet gives when its own app is
 # down; never on 500 (a real application error, retrying could repeat its side effects).
@@ -98,8 +101,8 @@ def render_header(rule):
     which is how the reader gets the rule back without parsing nginx syntax. Fields added since
     rule files were first written are left out at their default (``QUIET_DEFAULTS``): a rule that
     does not use them is written exactly as before."""
-    stored = OrderedDict((key, value) for key, value in rule.items()
-                         if key not in QUIET_DEFAULTS or value != QUIET_DEFAULTS[key])
+    quiet = QUIET_DEFAULTS[rule["protocol"]]
+    stored = OrderedDict((key, value) for key, value in rule.items() if key not in quiet or value != quiet[key])
     return "# Managed by antsle.antman: rule %s. Do not edit, changes are overwritten.\n%s%s\n" % (
         rule["name"], HEADER_PREFIX, json.dumps(stored, separators=(",", ":"), ensure_ascii=True))
 
@@ -155,7 +158,9 @@ def render_rate_limited_location(rule):
             INDENT * 2 + "return %d;" % RATE_LIMITED_STATUS, INDENT + "}"]
 
 
-def render_server_line(upstream, rule):
+def render_server_line(upstream, rule, held_out=False):
+    """One ``server`` line; ``held_out``: marked down because it failed its health check (observed
+    state, not the rule's: the comment says so to whoever reads the file)."""
     parts = ["server", upstream["address"], "weight=%d" % upstream["weight"]]
     max_fails = upstream["max_fails"] if upstream["max_fails"] is not None else rule["max_fails"]
     fail_timeout = upstream["fail_timeout"] if upstream["fail_timeout"] is not None else rule["fail_timeout"]
@@ -165,10 +170,12 @@ def render_server_line(upstream, rule):
         parts.append("backup")
     if upstream["down"]:
         parts.append("down")
+    elif held_out:
+        return " ".join(parts) + " down;" + HELD_OUT_NOTE
     return " ".join(parts) + ";"
 
 
-def render_upstream_block(rule):
+def render_upstream_block(rule, held_out=frozenset()):
     name = upstream_name(rule)
     # The shared zone makes every worker use one round-robin state and one failure count:
     # exact weights with any number of workers, and a failed upstream is skipped by all of them.
@@ -177,7 +184,7 @@ def render_upstream_block(rule):
         lines.append(INDENT + "hash $remote_addr;")  # the stream module's client-IP stickiness
     elif rule["method"] != "round_robin":
         lines.append(INDENT + "%s;" % rule["method"])
-    lines.extend(INDENT + render_server_line(upstream, rule) for upstream in rule["upstreams"])
+    lines.extend(INDENT + render_server_line(upstream, rule, upstream["address"] in held_out) for upstream in rule["upstreams"])
     if rule.get("keepalive"):
         lines.append(INDENT + "keepalive %d;" % rule["keepalive"])
     lines.append("}")
@@ -353,14 +360,17 @@ def render_stream_server_block(rule, features):
     return "\n".join(lines) + "\n"
 
 
-def render_rule(rule, rules_dir, features=PORTABLE):
+def render_rule(rule, rules_dir, features=PORTABLE, unhealthy=()):
     """The complete file for one canonical rule. ``rules_dir`` locates certificate files that the
     collection writes beside the rule (tls given as content); ``features`` is what the host's nginx
-    offers (the host reader and the transaction always pass the host's)."""
+    offers (the host reader and the transaction always pass the host's); ``unhealthy`` the addresses
+    the health agent found failing (observed state, applied with the rule: those fail open allows
+    are marked ``down``)."""
     head = render_header(rule) + render_limit_zone(rule)
+    upstream = render_upstream_block(rule, rotation(rule, unhealthy).held_out if unhealthy else frozenset())
     if is_stream(rule):
-        return "%s%s\n%s" % (head, render_upstream_block(rule), render_stream_server_block(rule, features))
-    text = "%s%s\n%s" % (head, render_upstream_block(rule), render_server_block(rule, rules_dir, features))
+        return "%s%s\n%s" % (head, upstream, render_stream_server_block(rule, features))
+    text = "%s%s\n%s" % (head, upstream, render_server_block(rule, rules_dir, features))
     if rule.get("redirect_http") or is_acme(rule):
         text += "\n" + render_port80_block(rule, features)
     return text

@@ -28,7 +28,7 @@ DERIVED = {
     "an entry-point guard": re.compile(r"_antman_lb_facts_known"),
 }
 # Set by the role's vars files, or given to facts.yml by each entry point.
-NOT_FACTS = {"_antman_lb_os", "_antman_lb_ha_files", "_antman_lb_entry"}
+NOT_FACTS = {"_antman_lb_os", "_antman_lb_ha_files", "_antman_lb_health_files", "_antman_lb_entry"}
 
 
 def task_files():

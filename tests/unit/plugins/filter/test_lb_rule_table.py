@@ -47,6 +47,26 @@ def test_probe_results_add_a_reachable_column():
     assert lines[3].endswith("  yes")
 
 
+def test_the_health_agent_s_view_adds_a_health_column():
+    probe = {"ok": False, "ms": 1000.2, "detail": "no answer within 1000 ms", "at": "2026-12-06T20:01:05Z"}
+    health = {"shop": {
+        "10.1.1.102:80": {"state": "unhealthy", "since": None, "probe": probe, "in_rotation": False, "fail_open": False},
+        "10.1.1.103:80": {"state": "off", "since": None, "probe": None, "in_rotation": False},
+        "10.1.1.104:80": {"state": "healthy", "since": None, "probe": dict(probe, ok=True, detail="status 200"),
+                          "in_rotation": True, "fail_open": False}}}
+    lines = rule_table(rules(), health)
+    assert lines[0].endswith("DOWN  HEALTH")
+    assert lines[1].endswith("  unhealthy out: no answer within 1000 ms")
+    assert lines[2].endswith("  yes   off") and lines[3].endswith("  healthy")
+    health["shop"]["10.1.1.102:80"].update(in_rotation=True, fail_open=True)
+    assert rule_table(rules(), health)[1].endswith("  unhealthy fail open: no answer within 1000 ms")
+    # no agent on the host: every upstream off, the table as before
+    off = {"shop": dict((a, {"state": "off", "in_rotation": True}) for a in health["shop"])}
+    assert rule_table(rules(), off) == rule_table(rules())
+    with pytest.raises(AnsibleFilterError, match="health must be"):
+        rule_table(rules(), ["healthy"])
+
+
 def test_empty_and_wrong_input():
     assert rule_table([]) == ["no load-balancing rules"]
     with pytest.raises(AnsibleFilterError, match="expects a list of rules"):

@@ -125,6 +125,10 @@ def test_gathered_and_round_trip_is_byte_identical(apply, host):
     original = host.files()
     failed, gathered = apply("gathered")
     assert not gathered["changed"] and names(gathered["gathered"]) == ["api", "old", "web"]
+    # each upstream's health beside the rules (no agent ever ran: off), never inside them
+    assert sorted(gathered["health"]) == ["api", "old", "web"]
+    assert all(h["state"] == "off" and h["in_rotation"] for rule in gathered["health"].values() for h in rule.values())
+    assert all("health" not in u for rule in gathered["gathered"] for u in rule["upstreams"])
     apply("overridden", [dict(WEB, server_name="other.local")])
     assert host.files() != original
     failed, result = apply("overridden", gathered["gathered"])

@@ -75,7 +75,7 @@ def test_nothing_is_rendered_twice_for_an_unchanged_rule(host, monkeypatch):
     snapshot = applier.host.snapshot(applier.features)
     rendered = []
     from ansible_collections.antsle.antman.plugins.module_utils.host import transaction as module
-    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir, features: rendered.append(rule["name"]) or "")
+    monkeypatch.setattr(module, "render_rule", lambda rule, rules_dir, features, unhealthy: rendered.append(rule["name"]) or "")
     changed = rule_set(("web", "10.0.0.9"), ("api", "10.0.0.3"))
     changes = plan_changes(snapshot, changed.rules, host.rules_dir, applier.features)
     assert [c.name for c in changes] == ["web"] and rendered == ["web"]

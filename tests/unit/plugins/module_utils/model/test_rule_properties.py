@@ -23,7 +23,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import
 from ansible_collections.antsle.antman.tests.support.nginx_oracle import check_rendered, expected_file_name
 from ansible_collections.antsle.antman.tests.support.rule_strategies import (
     ADDRESS, BOOL, HOSTILE_FIELDS, HOSTILE_KEYS, HOSTILE_UPSTREAM_FIELDS, HOSTILE_UPSTREAMS, HTTP_ONLY, REFERENCE,
-    SERVER_NAME, UPSTREAM_DEFAULTS, UPSTREAM_ORDER, budget, default_of, rule_order, rule_pair, upstream_pair)
+    SERVER_NAME, UPSTREAM_DEFAULTS, UPSTREAM_ORDER, budget, default_of, reference_health_check, rule_order, rule_pair,
+    upstream_pair)
 from ansible_collections.antsle.antman.tests.support.tls_strategies import (
     SECRET_PREFIX, certificate_text, key_text, tls_pair)
 
@@ -33,6 +34,7 @@ FIELD_PATH = re.compile(
     r"|websocket_timeout|client_max_body_size|buffering|http2|allow_from|real_ip_from|proxy_protocol"
     r"|proxy_protocol_upstream)(?:\[\d+\])?"
     r"|rate_limit(?:\.(?:requests_per_second|burst|connections))?"
+    r"|health_check(?:\.(?:enabled|type|path|host|interval|timeout|fails|passes|status(?:\[\d+\])?))?"
     r"|tls(?:\.(?:certificate|key|certificate_content|key_content|certificate_sha256|key_sha256|acme|acme_dir|protocols|hsts))?"
     r"|upstreams(?:\[\d+\](?:\.(?:address|weight|backup|down|max_fails|fail_timeout))?)?): ")
 # Raw values are shown cut at 80 characters; a problem may also name a canonical address (up to
@@ -123,7 +125,10 @@ def check_accepted(raw, rule):
         value = raw.get(key)
         if key == "upstreams":
             continue
-        expected = default_of(key, protocol) if value is None else REFERENCE[key](value)
+        if value is None:
+            expected = default_of(key, protocol)
+        else:
+            expected = reference_health_check(value, protocol) if key == "health_check" else REFERENCE[key](value)
         assert rule[key] == expected, (key, value, rule[key])
     assert len(rule["upstreams"]) == len(raw["upstreams"])
     for item, upstream in zip(raw["upstreams"], rule["upstreams"]):

@@ -83,7 +83,8 @@ def test_tcp_and_udp_rules_render_in_stream_context():
     rule = normalize_rule(tcp(method="ip_hash", upstreams=[{"address": "10.0.0.1:22"}, {"address": "10.0.0.2:22"}]))
     assert list(rule) == ["name", "protocol", "server_port", "ipv6", "method", "upstreams", "connect_timeout",
                           "read_timeout", "max_fails", "fail_timeout", "next_upstream_tries", "next_upstream_timeout",
-                          "allow_from", "rate_limit", "real_ip_from", "proxy_protocol", "proxy_protocol_upstream"]
+                          "allow_from", "rate_limit", "real_ip_from", "proxy_protocol", "proxy_protocol_upstream",
+                          "health_check"]
     assert rule["read_timeout"] == "600s" and rule_file_name(rule) == "ssh.stream"
     body = lines(render_rule(rule, "/etc/nginx/antman.d"))
     assert "hash $remote_addr;" in body and "listen 2222;" in body and "proxy_pass antman_ssh;" in body

@@ -30,7 +30,7 @@ def test_http_only_and_protocol_specific_fields():
     assert set(HTTP_ONLY) == {"server_name", "retry_non_idempotent", "keepalive", "tls", "redirect_http", "websocket",
                               "websocket_timeout", "client_max_body_size", "buffering", "http2"}
     assert set(PROTOCOL_SPECIFIC) == set(HTTP_ONLY) | {"read_timeout", "rate_limit", "real_ip_from", "proxy_protocol",
-                                                       "proxy_protocol_upstream"}
+                                                       "proxy_protocol_upstream", "health_check"}
 
 
 def test_argument_specs_show_the_defaults_a_rule_is_created_with():

@@ -177,7 +177,7 @@ def test_the_version_is_only_asked_for_a_tls_rule_with_http2():
 def test_header_round_trips_to_the_same_rule():
     rule = make()
     text = render_rule(rule, "/etc/nginx/antman.d")
-    quiet = ("allow_from", "rate_limit", "real_ip_from", "proxy_protocol")  # left out at their defaults
+    quiet = ("allow_from", "rate_limit", "real_ip_from", "proxy_protocol", "health_check")  # left out at their defaults
     assert json.loads(text.splitlines()[1].split(": ", 1)[1]) == dict((k, v) for k, v in rule.items() if k not in quiet)
     assert parse_managed_text("web", text) == (rule, None)
     assert parse_managed_text("other", text)[0] is None
@@ -189,6 +189,8 @@ def test_documented_defaults_are_what_the_model_gives_an_http_rule():
     for field in RULE_FIELDS:
         if field.name == "proxy_protocol_upstream":
             assert documented[field.name]["default"] is False  # tcp only: its one default
+        elif field.options:
+            assert "default" not in documented[field.name], field.name  # its options state theirs
         elif http.get(field.name) is not None:
             assert documented[field.name]["default"] == http[field.name], field.name
         else:

@@ -1,0 +1,380 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The probes of the health agent, all on one thread: non-blocking sockets on one poller and a
+heap of timers (Linux epoll), so hundreds of probes a second cost little (no thread per probe, no busy loop).
+
+A probe is a TCP connect (``tcp``), or a connect, one small request and the status line of the
+answer (``http``); every probe is a new connection, closed with a reset once judged (no
+TIME_WAIT piling up on the host, as HAProxy's checks do). Only the status code is read from an
+answer: nothing the application sends reaches a log, a file or a label.
+
+Timing of one ProbeSpec: a probe every ``interval``; while the target is in doubt (its last probe
+failed, or the one under way has had no answer for half an interval) one every half interval
+(HAProxy's ``fastinter``), so that a hung application is judged after about ``fails`` x
+``timeout`` rather than ``fails`` x (``interval`` + ``timeout``). At most ``MAX_IN_FLIGHT`` probes
+of one spec are under way at once.
+
+Other sockets can share the loop (``register``): the hook for a metrics listener.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import heapq
+import itertools
+import math
+import os
+import re
+import select
+import socket
+import struct
+import threading
+import time
+
+MAX_IN_FLIGHT = 3
+GRAIN = 0.02  # seconds: timers are rounded up to it (as the kernel's timer slack does)
+STATUS_LINE_RE = re.compile(br"\AHTTP/1\.[01] ([1-5][0-9][0-9])[ \r\n]")
+MAX_HEAD = 4096  # bytes read while looking for the status line
+RESOLVE_EVERY = 60.0  # seconds between lookups of an upstream's host name
+LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class Result:
+    """One probe's outcome: ``ok``, how long it took (``ms``), a short ``detail`` of our own words,
+    the HTTP ``status`` (or None) and when it ended (``at``, epoch seconds)."""
+
+    __slots__ = ("ok", "ms", "detail", "status", "at")
+
+    def __init__(self, ok, ms, detail, status=None, at=None):
+        self.ok = ok
+        self.ms = ms
+        self.detail = detail
+        self.status = status
+        self.at = at
+
+    def as_dict(self):
+        return {"ok": self.ok, "ms": self.ms, "detail": self.detail, "at": self.at}
+
+
+def split_address(address):
+    """("host", port) of a canonical address (``host:port`` or ``[v6]:port``)."""
+    host, _sep, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def literal_family(host):
+    """The address family of an IP literal, or None for a host name."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+            return family
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+class Resolver:
+    """Where each upstream address connects to. IP literals at once; host names looked up by a
+    thread of their own (a slow DNS server never stalls the probes), again every RESOLVE_EVERY
+    seconds. ``lookup`` returns ((family, sockaddr), None) or (None, why not)."""
+
+    def __init__(self, getaddrinfo=socket.getaddrinfo):
+        self.getaddrinfo = getaddrinfo
+        self.answers = {}
+        self.wanted = set()
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread = None
+        self.stopping = False
+
+    def want(self, addresses):
+        """The addresses probes will ask for; host names among them are looked up (first lookups
+        before ``want`` returns when they take less than ``first_wait`` seconds)."""
+        names = set(a for a in addresses if literal_family(split_address(a)[0]) is None)
+        with self.lock:
+            self.wanted = names
+            missing = [a for a in names if a not in self.answers]
+        for address in missing:
+            self._resolve(address)  # the first lookup of a name before its first probe: no false failure
+        if names and self.thread is None:
+            self.thread = threading.Thread(target=self._refresh, name="antman-health-resolver", daemon=True)
+            self.thread.start()
+
+    def lookup(self, address):
+        host, port = split_address(address)
+        family = literal_family(host)
+        if family is not None:
+            return ((family, (host, port)), None)
+        with self.lock:
+            return self.answers.get(address, (None, "host name %s not looked up yet" % host))
+
+    def _resolve(self, address):
+        host, port = split_address(address)
+        try:
+            infos = self.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+            family, _type, _proto, _name, sockaddr = infos[0]
+            answer = ((family, sockaddr), None)
+        except (OSError, IndexError, UnicodeError) as error:
+            answer = (None, "host name %s does not resolve (%s)" % (host, getattr(error, "strerror", None) or error))
+        with self.lock:
+            self.answers[address] = answer
+
+    def _refresh(self):
+        while not self.stopping:
+            self.wake.wait(RESOLVE_EVERY)
+            with self.lock:
+                names = sorted(self.wanted)
+                for gone in set(self.answers) - self.wanted:
+                    del self.answers[gone]
+            for address in names:
+                if self.stopping:
+                    return
+                self._resolve(address)
+
+    def stop(self):
+        self.stopping = True
+        self.wake.set()
+
+
+class Schedule:
+    """The timing state of one ProbeSpec."""
+
+    def __init__(self, spec, generation):
+        self.spec = spec
+        self.generation = generation
+        self.in_flight = set()
+        self.extra_pending = False  # a probe half an interval after a failure is due
+
+
+# Timer kinds: the regular cadence of a spec, the probe half an interval after a failure, the
+# check of a probe under way (in doubt at half an interval, failed at its timeout).
+REGULAR, EXTRA, CHECK = 0, 1, 2
+
+
+class Run:
+    """One probe under way."""
+
+    __slots__ = ("prober", "schedule", "sock", "fd", "started", "deadline", "pending", "connected", "head", "done")
+
+    def __init__(self, prober, schedule, sock, started, request):
+        self.prober = prober
+        self.schedule = schedule
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.started = started
+        self.deadline = started + schedule.spec.timeout
+        self.pending = request
+        self.connected = False
+        self.head = b""
+        self.done = False
+
+    def on_event(self, mask):
+        if not self.connected:
+            code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                return self.finish(False, "connection failed: %s" % os.strerror(code))
+            self.connected = True
+            if not self.pending:
+                return self.finish(True, "connected")  # tcp: connecting is the check
+        if self.pending:
+            try:
+                sent = self.sock.send(self.pending)
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError as error:
+                return self.finish(False, "sending the request failed: %s" % (error.strerror or error))
+            self.pending = self.pending[sent:]
+            if not self.pending:
+                self.prober.poller.modify(self.fd, select.EPOLLIN)
+            return None
+        try:
+            data = self.sock.recv(MAX_HEAD)
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as error:
+            return self.finish(False, "reading the answer failed: %s" % (error.strerror or error))
+        if not data:
+            return self.finish(False, "connection closed without an answer")
+        self.head += data
+        match = STATUS_LINE_RE.match(self.head)
+        if match:
+            status = int(match.group(1))
+            return self.finish(self.schedule.spec.passes(status), "status %d" % status, status)
+        if b"\n" in self.head or len(self.head) >= MAX_HEAD or not b"HTTP/1.".startswith(self.head[:7]):
+            return self.finish(False, "not an HTTP/1 answer")
+        return None
+
+    def time_out(self):
+        timeout_ms = int(round(self.schedule.spec.timeout * 1000))
+        if not self.connected:
+            return self.finish(False, "no connection within %d ms" % timeout_ms)
+        return self.finish(False, "no answer within %d ms" % timeout_ms)
+
+    def finish(self, ok, detail, status=None):
+        if self.done:
+            return None
+        self.done = True
+        self.prober._closed(self)
+        elapsed = (self.prober.clock() - self.started) * 1000.0
+        self.prober._result(self.schedule, Result(ok, round(elapsed, 2), detail, status, self.prober.wall()))
+        return None
+
+
+class Prober:
+    """Runs ProbeSpecs (``update``) and calls ``on_result(spec, Result)`` for each probe, from
+    ``step``, which the caller runs in a loop (its own thread). Linux: one epoll object."""
+
+    def __init__(self, on_result, clock=time.monotonic, wall=time.time, resolver=None):
+        self.on_result = on_result
+        self.clock = clock
+        self.wall = wall
+        self.resolver = resolver or Resolver()
+        self.poller = select.epoll()
+        self.handlers = {}  # fd -> what handles its events (a Run, or a registered hook)
+        self.schedules = {}
+        self.timers = []
+        self.sequence = itertools.count()
+        self.generations = itertools.count(1)
+        self.probes_started = 0
+
+    # -- what to probe --------------------------------------------------------------------------
+
+    def update(self, specs):
+        """Probe exactly ``specs`` ({key: ProbeSpec}) from now on. Specs kept keep their timing;
+        new ones start within their interval (at most a second), spread out."""
+        now = self.clock()
+        self.resolver.want([spec.address for spec in specs.values()])
+        for key in list(self.schedules):
+            if key not in specs:
+                schedule = self.schedules.pop(key)
+                schedule.generation = None
+                for run in list(schedule.in_flight):
+                    run.done = True
+                    self._closed(run)
+        for key, spec in specs.items():
+            if key in self.schedules:
+                continue
+            schedule = self.schedules[key] = Schedule(spec, next(self.generations))
+            spread = min(spec.interval, 1.0) * ((hash(key) & 0xFFFF) / 65536.0)
+            self._at(now + spread, REGULAR, schedule, schedule.generation)
+
+    def specs(self):
+        """The ProbeSpecs probed now."""
+        return [schedule.spec for schedule in self.schedules.values()]
+
+    # -- the loop ---------------------------------------------------------------------------------
+
+    def register(self, fileobj, events, callback):
+        """Another socket on this loop (a listener): ``callback(mask)`` when it is ready for
+        ``events`` (``select.EPOLLIN``...)."""
+        fd = fileobj.fileno()
+        self.poller.register(fd, events)
+        self.handlers[fd] = _Hook(callback)
+
+    def unregister(self, fileobj):
+        fd = fileobj.fileno()
+        self.poller.unregister(fd)
+        self.handlers.pop(fd, None)
+
+    def step(self, max_wait):
+        """Start the probes that are due, wait up to ``max_wait`` seconds for sockets and timers,
+        handle what is ready."""
+        self._fire(self.clock())
+        wait = max_wait
+        if self.timers:
+            wait = max(0.0, min(max_wait, self.timers[0][0] - self.clock()))
+        for fd, mask in self.poller.poll(wait):
+            handler = self.handlers.get(fd)
+            if handler is not None:
+                handler.on_event(mask)
+        self._fire(self.clock())
+
+    def close(self):
+        for schedule in list(self.schedules.values()):
+            for run in list(schedule.in_flight):
+                run.done = True
+                self._closed(run)
+        self.schedules.clear()
+        self.resolver.stop()
+        self.poller.close()
+
+    # -- inside ---------------------------------------------------------------------------------
+
+    def _at(self, when, kind, target, tag):
+        # on a grid of GRAIN: probes due about together start in one wake-up of the loop
+        heapq.heappush(self.timers, (math.ceil(when / GRAIN) * GRAIN, next(self.sequence), kind, target, tag))
+
+    def _fire(self, now):
+        while self.timers and self.timers[0][0] <= now:
+            _when, _seq, kind, target, tag = heapq.heappop(self.timers)
+            if kind == CHECK:
+                if target.done:
+                    continue
+                if now >= target.deadline:
+                    target.time_out()
+                    continue
+                # no answer for half an interval: in doubt, probe again now; the timeout comes later
+                self._at(target.deadline, CHECK, target, None)
+                if target.schedule.generation is not None:
+                    self._start(target.schedule, now)
+            elif target.generation == tag:
+                if kind == REGULAR:
+                    self._at(now + target.spec.interval, REGULAR, target, tag)
+                else:
+                    target.extra_pending = False
+                self._start(target, now)
+
+    def _start(self, schedule, now):
+        if len(schedule.in_flight) >= MAX_IN_FLIGHT:
+            return
+        spec = schedule.spec
+        target, problem = self.resolver.lookup(spec.address)
+        if target is None:
+            self._result(schedule, Result(False, 0.0, problem, None, self.wall()))
+            return
+        family, sockaddr = target
+        try:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+        except OSError as error:
+            self._result(schedule, Result(False, 0.0, "no socket: %s" % (error.strerror or error), None, self.wall()))
+            return
+        sock.setblocking(False)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
+        run = Run(self, schedule, sock, now, spec.request_bytes)
+        self.probes_started += 1
+        code = sock.connect_ex(sockaddr)
+        schedule.in_flight.add(run)
+        if code not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+            run.finish(False, "connection failed: %s" % os.strerror(code))
+            return
+        self.poller.register(run.fd, select.EPOLLOUT)
+        self.handlers[run.fd] = run
+        half = spec.interval / 2.0
+        self._at(now + half if half < spec.timeout else run.deadline, CHECK, run, None)
+
+    def _closed(self, run):
+        run.schedule.in_flight.discard(run)
+        if self.handlers.get(run.fd) is run:
+            del self.handlers[run.fd]
+            try:
+                self.poller.unregister(run.fd)
+            except (OSError, ValueError):
+                pass
+        run.sock.close()
+
+    def _result(self, schedule, result):
+        if schedule.generation is None:
+            return  # no longer probed: its last results mean nothing
+        if not result.ok and not schedule.extra_pending:
+            # in doubt after a failure: the next probe comes half an interval from now, not a whole one
+            schedule.extra_pending = True
+            self._at(self.clock() + schedule.spec.interval / 2.0, EXTRA, schedule, schedule.generation)
+        self.on_result(schedule.spec, result)
+
+
+class _Hook:
+    def __init__(self, callback):
+        self.on_event = callback

@@ -1,0 +1,187 @@
+"""The agent's prober against real sockets on loopback: what passes and what fails an http and a
+tcp probe, in our own words, within the timeout; the request sent; probes every half interval
+while in doubt; specs that go stop being probed."""
+import socket
+import threading
+import time
+
+import pytest
+
+from ansible_collections.antsle.antman.plugins.module_utils.health.prober import Prober
+from ansible_collections.antsle.antman.plugins.module_utils.health.targets import ProbeSpec
+from ansible_collections.antsle.antman.tests.support.harness import free_port
+
+
+class Server:
+    """A listener on 127.0.0.1 whose connections get ``answer(connection)``; it records when each
+    connection was accepted and what its first bytes were."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.port = free_port()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(64)
+        self.accepted, self.received, self.open = [], [], []
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                connection, _peer = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(time.monotonic())
+            self.open.append(connection)
+            connection.settimeout(2)
+            try:
+                self.answer(self, connection)
+            except OSError:
+                pass
+
+    def read_request(self, connection):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        self.received.append(data)
+        return data
+
+    def close(self):
+        self.stopping = True
+        self.sock.close()
+        for connection in self.open:
+            connection.close()
+
+
+def answering(head):
+    def answer(server, connection):
+        server.read_request(connection)
+        connection.sendall(head)
+        connection.close()
+    return answer
+
+
+def silent(server, connection):
+    server.read_request(connection)  # and never answers
+
+
+def closing(server, connection):
+    server.read_request(connection)
+    connection.close()
+
+
+@pytest.fixture
+def servers():
+    made = []
+
+    def make(answer):
+        made.append(Server(answer))
+        return made[-1]
+    yield make
+    for server in made:
+        server.close()
+
+
+def probe(spec, count=1, within=5.0):
+    """The first ``count`` results of ``spec``, with the monotonic time each came."""
+    results = []
+    prober = Prober(lambda spec_, result: results.append((time.monotonic(), result)))
+    prober.update({spec.key: spec})
+    deadline = time.monotonic() + within
+    try:
+        while len(results) < count:
+            assert time.monotonic() < deadline, [r.detail for _t, r in results]
+            prober.step(0.05)
+    finally:
+        prober.close()
+    return results[:count]
+
+
+def http(address, statuses=((200, 499),), interval=1.0, timeout=1.0, path="/health", host="web.local"):
+    return ProbeSpec("http", address, interval, timeout, path, host, statuses)
+
+
+@pytest.mark.parametrize("head, ok, detail", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", True, "status 200"),
+    (b"HTTP/1.0 404 Not Found\r\n\r\n", True, "status 404"),
+    (b"HTTP/1.1 500 Internal Server Error\r\n\r\n", False, "status 500"),
+    (b"HTTP/1.1 503 <script>alert(1)</script>\r\n\r\n", False, "status 503"),
+    (b"SSH-2.0-OpenSSH_9.2\r\n", False, "not an HTTP/1 answer"),
+    (b"HTTP/2 200\r\n\r\n", False, "not an HTTP/1 answer"),
+    (b"HTTP/1.1 2000 OK\r\n\r\n", False, "not an HTTP/1 answer"),
+])
+def test_an_http_probe_judges_the_status_line_only(servers, head, ok, detail):
+    server = servers(answering(head))
+    spec = http(server.address)
+    ((_at, result),) = probe(spec)
+    assert (result.ok, result.detail) == (ok, detail)
+    assert server.received == [spec.request()]
+    assert server.received[0].startswith(b"GET /health HTTP/1.1\r\nHost: web.local\r\n")
+
+
+def test_a_probe_without_an_answer_fails_at_its_timeout(servers):
+    server = servers(silent)
+    ((at, result),) = probe(http(server.address, timeout=0.4))
+    assert (result.ok, result.detail) == (False, "no answer within 400 ms")
+    assert 0.35 <= at - server.accepted[0] <= 0.9 and 390 <= result.ms <= 900
+
+
+def test_closed_without_answer_and_refused_are_failures(servers):
+    ((_at, result),) = probe(http(servers(closing).address))
+    assert (result.ok, result.detail) == (False, "connection closed without an answer")
+    port = free_port()
+    ((_at, result),) = probe(ProbeSpec("tcp", "127.0.0.1:%d" % port, 1.0, 1.0))
+    assert (result.ok, result.detail) == (False, "connection failed: Connection refused")
+
+
+def test_a_tcp_probe_passes_when_it_connects(servers):
+    server = servers(silent)
+    ((_at, result),) = probe(ProbeSpec("tcp", server.address, 1.0, 1.0))
+    assert (result.ok, result.detail) == (True, "connected") and result.ms < 500
+
+
+def test_host_names_are_looked_up(servers):
+    server = servers(answering(b"HTTP/1.1 204 No Content\r\n\r\n"))
+    ((_at, result),) = probe(http("localhost:%d" % server.port))
+    assert result.detail == "status 204"
+    ((_at, result),) = probe(http("no-such-host.invalid:80"))
+    assert not result.ok and "no-such-host.invalid does not resolve" in result.detail
+
+
+def test_in_doubt_a_target_is_probed_every_half_interval(servers):
+    server = servers(silent)
+    results = probe(http(server.address, interval=1.0, timeout=1.0), count=3, within=6)
+    starts = server.accepted[:3]
+    # the second probe starts half an interval after the first got no answer, not a whole one
+    assert 0.4 <= starts[1] - starts[0] <= 0.7, starts
+    # two failures come about one timeout and a half after the first probe began
+    assert results[1][0] - starts[0] <= 1.8, (starts, [r[0] for r in results])
+
+
+def test_specs_that_go_stop_being_probed(servers):
+    server = servers(answering(b"HTTP/1.1 200 OK\r\n\r\n"))
+    spec = http(server.address, interval=0.2)
+    results = []
+    prober = Prober(lambda spec_, result: results.append(result))
+    try:
+        prober.update({spec.key: spec})
+        while len(results) < 3:
+            prober.step(0.05)
+        prober.update({})
+        count = len(server.accepted)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            prober.step(0.05)
+        assert len(server.accepted) == count and prober.specs() == []
+    finally:
+        prober.close()
