@@ -51,7 +51,7 @@ def hang_case(agent, fields, rate, hang_at, hung, tail):
                                                        (hang_at + hung, "resume", victim.resume)])
         hang, resume = w.events["hang"], w.events["resume"]
         out_file, out_served = w.served.first("web", lambda held: victim.address in held, hang)
-        back_file, back_served = w.served.first("web", lambda held: victim.address not in held, resume)
+        _file, back_served = w.served.first("web", lambda held: victim.address not in held, resume)
         hung_records = [r for r in records if r.start < resume]
         result = {
             "requests": len(records), "failed": len([r for r in hung_records if r.failed]),
