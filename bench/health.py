@@ -17,13 +17,12 @@ Cases (a fresh nginx, fresh antlets and a fresh agent each):
 "Out of rotation" is timed pessimistically (see health_world.py); "started after it was out" counts
 from the rule file's change, which comes earlier. The numbers are reported, never asserted.
 """
-import threading
 import time
 
 from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.bench.health_reloads import one_reload_each_case, transitions_case
 from ansible_collections.antsle.antman.bench.health_world import AgentProcess, HOST, World
-from ansible_collections.antsle.antman.tests.support.harness import get
+from ansible_collections.antsle.antman.bench.slow import fire_slow
 
 TODAY = {"max_fails": 3, "next_upstream_timeout": "18s"}  # main's passive defaults, before the slow-page change
 SLOW = 1.0
@@ -84,7 +83,7 @@ def slow_case(agent, fields, rate, duration, slow_at, count, page_seconds):
         w = World(stack, scratch, agent, fields)
         answers, threads = [], []
         records = w.load(rate, duration, [(slow_at, "slow", lambda: threads.extend(
-            fire_slow(w.port, count, page_seconds, answers)))], timeout=30)
+            fire_slow(w.port, count, page_seconds, answers, HOST)))], timeout=30)
         for thread in threads:
             thread.join(timeout=60)
         taken_out = sum(1 for _f, _s, held in w.served.changes["web"] if held)
@@ -92,22 +91,6 @@ def slow_case(agent, fields, rate, duration, slow_at, count, page_seconds):
                 "answers": sorted(answers, key=str), "taken_out": taken_out,
                 "no_live": common.count_in_file(w.nginx.error_log, "no live upstreams"),
                 "reloads": w.reloads_and_transitions()}
-
-
-def fire_slow(port, count, page_seconds, answers):
-    """``count`` GETs of a page that takes ``page_seconds``, each in a thread; each appends (status
-    or error, seconds)."""
-    def one():
-        started = time.monotonic()
-        try:
-            status, _unused = get(port, HOST, path="/delay/%g" % page_seconds, timeout=120)
-        except OSError as error:
-            status = type(error).__name__
-        answers.append((status, time.monotonic() - started))
-    threads = [threading.Thread(target=one, daemon=True) for _unused in range(count)]
-    for thread in threads:
-        thread.start()
-    return threads
 
 
 def endpoint_case(rate, break_at, duration):

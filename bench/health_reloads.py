@@ -5,11 +5,10 @@ connections, so reloads that come often pile up worker generations; ``ReloadGove
 same transitions applied one reload each show what it saves.
 """
 import asyncio
-import threading
 import time
 
 from ansible_collections.antsle.antman.bench import common
-from ansible_collections.antsle.antman.bench.health_world import AgentProcess, make_antlets
+from ansible_collections.antsle.antman.bench.health_world import AgentProcess, Background, make_antlets
 from ansible_collections.antsle.antman.bench.loadclient import CLOSED, BackgroundLoad, Target
 from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import Verdict, Verdicts
 from ansible_collections.antsle.antman.plugins.module_utils.health.writer import VerdictWriter
@@ -17,17 +16,19 @@ from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import
 from ansible_collections.antsle.antman.tests.support.harness import AppBackend, run_command
 
 
-class SocketOpener:
+class SocketOpener(Background):
     """Opens a WebSocket through ``port`` every ``every`` seconds and holds them all open, as users of
     a chat or a dashboard do, until ``stop()``."""
 
     def __init__(self, port, every):
+        super(SocketOpener, self).__init__()
         self.url, self.every = "ws://127.0.0.1:%d/ws" % port, every
         self.opened, self.failed = 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
-    async def _run(self):
+    def _run(self):
+        asyncio.run(self._open_and_hold())
+
+    async def _open_and_hold(self):
         from websockets.asyncio.client import connect
         held = []
         try:
@@ -43,16 +44,6 @@ class SocketOpener:
         finally:
             for ws in held:
                 await ws.close()
-
-    def start(self, stack):
-        self._thread.start()
-        stack.callback(self.stop)
-        return self
-
-    def stop(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(60)
 
 
 def nginx_processes(nginx):

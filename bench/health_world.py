@@ -100,17 +100,37 @@ def held_out(text):
                      if line.strip().startswith("server ") and line.endswith(" down;" + HELD_OUT_NOTE))
 
 
-class Served:
+class Background:
+    """A daemon thread running ``_run`` until ``stop()``; ``start(stack)`` has the stack stop it."""
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        raise NotImplementedError
+
+    def start(self, stack):
+        self._thread.start()
+        stack.callback(self.stop)
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(60)
+
+
+class Served(Background):
     """What nginx serves, watched every 20 ms: each rule file's held-out addresses, and the moment
     the reload after a change had started its new workers. ``changes[rule]``: [(file time, served
     time or None, held-out set)], monotonic clock."""
 
     def __init__(self, nginx, rules, period=0.02):
+        super(Served, self).__init__()
         self.nginx, self.rules, self.period = nginx, list(rules), period
         self.changes = dict((rule, []) for rule in self.rules)
         self.reloads = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _files(self):
         found = {}
@@ -144,16 +164,6 @@ class Served:
                     for entry in entries:
                         if entry[1] is None:
                             entry[1] = now
-
-    def start(self, stack):
-        self._thread.start()
-        stack.callback(self.stop)
-        return self
-
-    def stop(self):
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
     def first(self, rule, predicate, after):
         """(file time, served time) of the first change of ``rule`` after ``after`` whose held-out set
@@ -219,15 +229,3 @@ class World:
             return None
         out, back = self.agent.transitions()
         return self.agent.status().get("reloads", 0), out + back
-
-
-def after(records, moment):
-    return [r for r in records if moment is not None and r.start >= moment]
-
-
-def seconds(value):
-    return "-" if value is None else "%.2f s" % value
-
-
-def between(later, earlier):
-    return None if later is None or earlier is None else later - earlier
