@@ -17,6 +17,7 @@ Cases (a fresh nginx, fresh antlets and a fresh agent each):
 "Out of rotation" is timed pessimistically (see health_world.py); "started after it was out" counts
 from the rule file's change, which comes earlier. The numbers are reported, never asserted.
 """
+import os
 import time
 
 from ansible_collections.antsle.antman.bench import common
