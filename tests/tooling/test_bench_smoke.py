@@ -73,7 +73,9 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     health = dict(((row[0].split(",")[0].split(" at ")[0], row[1]), row[2:]) for row in by_number["8"])
     hang = [key for key in health if key[0].startswith("hang ")]
     assert health[hang[0][0], "failed requests (of all sent while hung)"][0].split(" of ")[1].isdigit(), health
-    outs = [health[case, "out of rotation after"][0] for case in ("hang 4 s", "one antlet answers 500", "one antlet killed")]
+    outs = [health[case, measure][0] for case, measure in (
+        ("hang 4 s", "out of rotation after"), ("one antlet answers 500", "out of rotation after"),
+        ("one antlet killed", "out of rotation after (http rule)"))]
     assert all(re.match(r"^(\d+\.\d\d s|-)$", out) for out in outs) and outs != ["-"] * 3, health  # "-": not out in time
     assert re.match(r"^\d+\.\d %$", [v for k, v in health.items() if k[1].startswith("agent CPU")][0][0]), health
     assert re.match(r"^\d+ \(", [v for k, v in health.items() if k[1].startswith("reloads (per")][0][0]), health
