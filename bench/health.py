@@ -207,8 +207,8 @@ def cells(results, show):
 
 
 def cost_rows(section, cost):
-    label = "cost: %d rules x %d upstreams (%d checks), interval 1s" % (cost["rules"], cost["checks"] // cost["rules"],
-                                                                      cost["checks"])
+    label = "cost: %d rules x %d upstreams (%d checks), interval 1s" % (
+        cost["rules"], cost["checks"] // cost["rules"], cost["checks"])
     section.row(label, "agent CPU, %% of one core (%.0f s window)" % cost["window"], "%.1f %%" % cost["cpu"], "-", "-", "< 5 %")
     section.row(label, "agent memory: RSS now / peak", "%.1f MB / %.1f MB" % (cost["rss"], cost["peak"]), "-", "-", "< 60 MB")
     section.row(label, "probes per second / ready after", "%.0f / %.1f s" % (cost["probes"], cost["ready"]), "-", "-", "-")

@@ -152,8 +152,8 @@ def test_a_file_written_before_keeps_its_max_fails_and_changes_at_most_its_next_
 
 def test_new_rules_get_max_fails_5():
     assert normalize_rule(RULES["http-defaults"])["max_fails"] == 5
-    assert "server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s;" in render_rule(normalize_rule(RULES["http-defaults"]),
-                                                                                     "/etc/nginx/antman.d")
+    text = render_rule(normalize_rule(RULES["http-defaults"]), "/etc/nginx/antman.d")
+    assert "server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s;" in text
 
 
 def test_the_golden_file_covers_every_rule_and_host():
