@@ -28,12 +28,12 @@ TINY_VARIANTS = [("generated rule, read_timeout 1s, next_upstream_tries 1", "rul
 PLAIN_SLOW = 7.0  # the slow page for nginx's defaults (60 s timeout): as slow as for the rule defaults
 
 
-def fire_slow(port, count, seconds, results):
+def fire_slow(port, count, seconds, results, host="slow.bench.test"):
     """Start ``count`` slow GETs in threads; each appends (status or error, duration)."""
     def one():
         started = time.monotonic()
         try:
-            status, _unused = get(port, "slow.bench.test", path="/delay/%g" % seconds, timeout=120)
+            status, _unused = get(port, host, path="/delay/%g" % seconds, timeout=120)
         except OSError as error:
             status = type(error).__name__
         results.append((status, time.monotonic() - started))

@@ -164,12 +164,15 @@ options:
     description:
       - Failed attempts within O(fail_timeout) after which an upstream is considered unavailable for O(fail_timeout).
         V(0) disables the accounting (the upstream is never marked unavailable).
-      - Why 3 and not nginx's 1 - nginx cannot tell a hung upstream from one page that is slower than O(read_timeout);
-        with 1, a single slow request takes every upstream it was tried on out of rotation, and a few of
-        them at once make the whole rule answer 502 (see docs/benchmarks.md). A crashed or hung upstream
-        is still avoided after its first few failures, and the requests that failed on it are retried elsewhere.
+      - 'Why 5 and not nginx''s 1 - nginx cannot tell a hung upstream from one page that is slower than
+        O(read_timeout): each try of such a page counts as a failure of its upstream. With the default O(next_upstream_timeout)
+        a slow page is tried on two upstreams, one failure each, so up to four slow pages at once take no
+        upstream out of rotation, and with three upstreams it takes eight to make the rule answer 502 (with
+        nginx''s 1, a single one does; see docs/benchmarks.md). Under load a crashed or hung upstream still
+        collects its 5 failures within milliseconds, and the requests that failed on it are retried elsewhere.
+        The health agent (O(health_check)) takes such an upstream out before any request times out.'
     type: int
-    default: 3
+    default: 5
   fail_timeout:
     description:
       - The window for O(max_fails), and how long an upstream is then avoided before one request probes
@@ -189,9 +192,13 @@ options:
         once it has spent this long, the failure it last met is the answer. V(0) for no limit.
       - 'It bounds how long a request can take when several upstreams hang, whatever the number of tries:
         at most this plus one try (O(connect_timeout) + O(read_timeout)).'
-      - Not given, http rules use the time three tries can take, 3 x (O(connect_timeout) + O(read_timeout))
-        (18s with the defaults); tcp and udp rules have no limit (their retries only happen while connecting,
-        each bounded by O(connect_timeout)).
+      - 'Not given, http rules use the time of one try, O(connect_timeout) + O(read_timeout) (6s with the
+        defaults): a request that timed out is passed to one more upstream, not to all of them, so a page
+        slower than O(read_timeout) costs two upstreams a failure (see O(max_fails)) and gets its 504 after
+        2 x O(read_timeout); errors that come at once (a refused connection) are still passed on up to O(next_upstream_tries).
+        A rule with backups uses three tries'' worth, 3 x (O(connect_timeout) + O(read_timeout)) (18s),
+        so that a request gets past hung primaries to a backup. tcp and udp rules have no limit (their retries
+        only happen while connecting, each bounded by O(connect_timeout)).'
     type: str
   retry_non_idempotent:
     description:

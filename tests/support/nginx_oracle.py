@@ -99,12 +99,14 @@ def expected_tries(rule):
 
 
 def expected_next_upstream_timeout(rule):
-    """Given, or for http rules three tries' worth of connect + read timeout; None: not written."""
+    """Given, or for http rules one try's connect + read timeout (three tries' worth with backups in
+    rotation); None: not written."""
     if rule["next_upstream_timeout"] is not None:
         return rule["next_upstream_timeout"]
     if is_stream(rule):
         return None
-    total = 3 * (milliseconds(rule["connect_timeout"]) + milliseconds(rule["read_timeout"]))
+    tries = 3 if any(u["backup"] and not u["down"] for u in rule["upstreams"]) else 1
+    total = tries * (milliseconds(rule["connect_timeout"]) + milliseconds(rule["read_timeout"]))
     return "%dms" % total if total % 1000 else "%ds" % (total // 1000)
 
 

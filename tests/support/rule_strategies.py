@@ -324,7 +324,7 @@ ACCESS_PROTOCOLS = {"allow_from": PROTOCOLS, "rate_limit": ("http", "tcp"), "rea
 ACCESS_DEFAULTS = {"allow_from": None, "rate_limit": None, "real_ip_from": None, "proxy_protocol": False,
                    "proxy_protocol_upstream": False}
 RULE_DEFAULTS = {
-    "protocol": "http", "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "max_fails": 3,
+    "protocol": "http", "server_port": 80, "method": "round_robin", "connect_timeout": "1s", "max_fails": 5,
     "fail_timeout": "10s", "next_upstream_tries": None, "next_upstream_timeout": None, "retry_non_idempotent": False,
     "keepalive": 32, "tls": None, "redirect_http": False, "ipv6": True, "websocket": True, "websocket_timeout": "3600s",
     "client_max_body_size": "200m", "buffering": True, "http2": True,

@@ -30,7 +30,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert text in result.stdout
     found = sections(text)
     titles = sorted(found)
-    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6", "7"], titles
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6", "7", "8"], titles
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
@@ -70,8 +70,19 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
         "all 3 primaries (weights 5/1/1) killed at once, a backup; next_upstream_tries"], apps
     assert re.match(r"^\d+/\d+ echoed", apps[0][2]) and re.match(r"^\d+ requests, failed \d+", apps[3][2]), apps
 
+    health = dict(((row[0].split(",")[0].split(" at ")[0], row[1]), row[2:]) for row in by_number["8"])
+    hang = [key for key in health if key[0].startswith("hang ")]
+    assert health[hang[0][0], "failed requests (of all sent while hung)"][0].split(" of ")[1].isdigit(), health
+    outs = [health[case, measure][0] for case, measure in (
+        ("hang 4 s", "out of rotation after"), ("one antlet answers 500", "out of rotation after"),
+        ("one antlet killed", "out of rotation after (http rule)"))]
+    assert all(re.match(r"^(\d+\.\d\d s|-)$", out) for out in outs) and outs != ["-"] * 3, health  # "-": not out in time
+    assert re.match(r"^\d+\.\d %$", [v for k, v in health.items() if k[1].startswith("agent CPU")][0][0]), health
+    assert re.match(r"^\d+ \(", [v for k, v in health.items() if k[1].startswith("reloads (per")][0][0]), health
+
     targets = found["Targets"][1:]
-    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling", "applications"}, targets
+    assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling", "applications",
+                                           "health"}, targets
     control = [row for row in text.split("## 5.")[1].splitlines() if re.match(r"\| (from empty|no-op|one rule)", row)]
     assert len(control) == 3  # the lb_rules scale benchmark with 3 rules
     assert "(3 changes)" in control[0] and "(0 changes)" in control[1] and "(1 changes)" in control[2]

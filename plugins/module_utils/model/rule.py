@@ -112,13 +112,17 @@ def effective_tries(rule):
 
 def effective_next_upstream_timeout(rule):
     """The ``next_upstream_timeout`` nginx applies (canonical time), or None for no limit: the rule's,
-    or for http rules that give none the time DEFAULT_TRIES tries can take."""
+    or for http rules that give none the time of one try (a request that timed out is passed to one
+    more upstream, not to all: a page slower than read_timeout then costs two upstreams a failure,
+    not every one, and a few such pages cannot take the rule's upstreams out together), or with
+    backups the time DEFAULT_TRIES tries can take (a request still gets past hung primaries)."""
     if rule.get("next_upstream_timeout") is not None:
         return rule["next_upstream_timeout"]
     if rule["protocol"] != "http":
         return None
     one_try = parse_time_ms(rule["connect_timeout"], 0, 10 ** 9) + parse_time_ms(rule["read_timeout"], 0, 10 ** 9)
-    return format_time(DEFAULT_TRIES * one_try)
+    _primaries, backups = in_rotation(rule)
+    return format_time(DEFAULT_TRIES * one_try if backups else one_try)
 
 
 def rule_protocol(raw):

@@ -98,7 +98,7 @@ def test_disable_takes_it_out_of_every_rule_in_one_reload_then_is_a_no_op(world,
     flags = down_flags(world)
     assert flags["shop.conf"] == {"10.0.0.1:80": True, "10.0.0.2:80": False, "10.0.0.3:80": False}
     assert flags["blog.conf"] == {"10.0.0.1:80": True, "10.0.0.4:80": False}
-    assert "server 10.0.0.1:80 weight=3 max_fails=3 fail_timeout=10s down;" in world.files()["blog.conf"]
+    assert "server 10.0.0.1:80 weight=3 max_fails=5 fail_timeout=10s down;" in world.files()["blog.conf"]
     before = world.files()
     counts.script = [1, 0]
     failed, again = upstream(run_module, world, address="10.0.0.1:80", state="disabled")
@@ -116,7 +116,7 @@ def test_check_mode_predicts_exactly_changes_nothing_and_does_not_wait(world, ru
     assert [d["after_header"] for d in check["diff"]] == [world.rules_dir + "/blog.conf", world.rules_dir + "/shop.conf"]
     failed, real = upstream(run_module, world, diff=True, address="10.0.0.1", state="disabled")
     assert real["rules"] == check["rules"] and real["diff"] == check["diff"]
-    assert "10.0.0.1:80 weight=1 max_fails=3 fail_timeout=10s down;" in real["diff"][1]["after"]
+    assert "10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s down;" in real["diff"][1]["after"]
     assert "down" not in real["diff"][1]["before"].split("upstream antman_shop")[1].split("}")[0]
     failed, check = upstream(run_module, world, check_mode=True, address="10.0.0.1", state="disabled")
     assert not check["changed"] and check["rules"] == []

@@ -56,9 +56,9 @@ def test_verdicts_and_the_rule_files_they_change_switch_together(host):
     api_before = host.files()["api.conf"]
     outcome = agent_apply(host, verdicts(web=[B]))
     assert outcome.rules == ["web"] and not outcome.reloaded  # the fake host's nginx does not run
-    assert server_lines(host) == ["server 10.0.0.1:80 weight=1 max_fails=3 fail_timeout=10s;",
-                                  "server 10.0.0.2:80 weight=1 max_fails=3 fail_timeout=10s %s" % HELD,
-                                  "server 10.0.0.3:80 weight=1 max_fails=3 fail_timeout=10s;"]
+    assert server_lines(host) == ["server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s;",
+                                  "server 10.0.0.2:80 weight=1 max_fails=5 fail_timeout=10s %s" % HELD,
+                                  "server 10.0.0.3:80 weight=1 max_fails=5 fail_timeout=10s;"]
     assert host.files()["api.conf"] == api_before
     assert VERDICTS_FILE in host.files() and outcome.verdicts == verdicts(web=[B])
     # the same verdicts again: nothing to do
@@ -76,7 +76,7 @@ def test_a_playbook_run_keeps_a_held_out_upstream_out_and_reports_no_change(host
     # an edit of the rule keeps the verdict: the new file still holds B out
     edited = module_run(host, [web(read_timeout="30s")])
     assert edited.changed and [c.name for c in edited.changes] == ["web"]
-    assert "server 10.0.0.2:80 weight=1 max_fails=3 fail_timeout=10s %s" % HELD in server_lines(host)
+    assert "server 10.0.0.2:80 weight=1 max_fails=5 fail_timeout=10s %s" % HELD in server_lines(host)
     assert edited.changes[0].diff()["after"] == host.files()["web.conf"]
     # the diff shows the edit, not the agent's line as a change
     before_lines = set(edited.changes[0].diff()["before"].splitlines())
@@ -88,7 +88,7 @@ def test_declared_down_wins_and_its_verdict_is_dropped_by_the_next_apply(host):
     module_run(host, [web()])
     agent_apply(host, verdicts(web=[B]))
     module_run(host, [web(upstreams=[{"address": A}, {"address": B, "down": True}, {"address": C}])])
-    assert "server 10.0.0.2:80 weight=1 max_fails=3 fail_timeout=10s down;" in server_lines(host)
+    assert "server 10.0.0.2:80 weight=1 max_fails=5 fail_timeout=10s down;" in server_lines(host)
     outcome = agent_apply(host, verdicts(web=[B]))  # the agent still thinks so; the verdict goes
     assert outcome.rules == [] and outcome.verdicts == Verdicts() and VERDICTS_FILE not in host.files()
 

@@ -134,8 +134,8 @@ def test_held_out_upstreams_are_rendered_down_and_nothing_else_changes():
     held = render_rule(rule, "/x", unhealthy={A})
     assert render_rule(rule, "/x", unhealthy=()) == plain
     changed = [(before, after) for before, after in zip(plain.splitlines(), held.splitlines()) if before != after]
-    assert changed == [("    server 10.0.0.1:80 weight=1 max_fails=3 fail_timeout=10s;",
-                        "    server 10.0.0.1:80 weight=1 max_fails=3 fail_timeout=10s down;"
+    assert changed == [("    server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s;",
+                        "    server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s down;"
                         "  # out of rotation: failed its health check")]
     # the header still holds the declared rule: reading the file back gives the rule, not the verdicts
     assert held.splitlines()[1] == plain.splitlines()[1]

@@ -92,7 +92,7 @@ def test_tcp_and_udp_rules_render_in_stream_context():
     assert not any(line.startswith(("server_name", "location", "keepalive", "proxy_http_version")) for line in body)
     udp = normalize_rule(tcp(name="dns", protocol="udp", server_port=53))
     assert udp["read_timeout"] == "10s" and "listen 53 udp;" in lines(render_rule(udp, "/etc/nginx/antman.d"))
-    assert "server 10.0.0.2:22 weight=1 max_fails=3 fail_timeout=10s backup;" in lines(render_rule(udp, "/etc/nginx/antman.d"))
+    assert "server 10.0.0.2:22 weight=1 max_fails=5 fail_timeout=10s backup;" in lines(render_rule(udp, "/etc/nginx/antman.d"))
 
 
 @pytest.mark.parametrize("field, value", [("server_name", "a.local"), ("keepalive", 8), ("retry_non_idempotent", False),

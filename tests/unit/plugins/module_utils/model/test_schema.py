@@ -60,7 +60,7 @@ def test_docs_name_the_defaults_of_the_other_protocols_and_point_into_config():
     assert not any("Default" in text for text in docs["keepalive"]["description"])
     config = yaml.safe_load(lb_rules.DOCUMENTATION)["options"]["config"]["suboptions"]
     assert "O(config[].fail_timeout)" in " ".join(config["max_fails"]["description"])
-    assert config["max_fails"]["default"] == 3
+    assert config["max_fails"]["default"] == 5
 
 
 def test_a_new_field_reaches_specs_and_docs_without_anything_else():

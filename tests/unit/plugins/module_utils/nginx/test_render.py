@@ -40,8 +40,8 @@ def test_render_is_deterministic_and_complete():
     assert text == render_rule(make(), "/etc/nginx/antman.d")
     lines = directives(text)
     assert lines[:2] == ["upstream antman_web {", "zone antman_web 256k;"]
-    assert "server 10.0.0.1:80 weight=3 max_fails=3 fail_timeout=10s;" in lines
-    assert "server [2001:db8::5]:81 weight=1 max_fails=3 fail_timeout=10s;" in lines
+    assert "server 10.0.0.1:80 weight=3 max_fails=5 fail_timeout=10s;" in lines
+    assert "server [2001:db8::5]:81 weight=1 max_fails=5 fail_timeout=10s;" in lines
     assert "server spare.local:80 weight=1 max_fails=3 fail_timeout=30s backup;" in lines
     assert "keepalive 32;" in lines
     assert "listen 8080;" in lines and "listen [::]:8080;" in lines and "server_name web.local *.web.local;" in lines
@@ -65,7 +65,7 @@ def test_methods_and_switches():
     assert "proxy_http_version 1.1;" not in block(text_of(method="least_conn", keepalive=0), "location / {")
     assert "proxy_next_upstream error timeout http_502 http_503 http_504 non_idempotent;" in lines
     ip_hash = directives(render_rule(make(method="ip_hash", upstreams=[{"address": "a"}, {"address": "b", "down": True}]), "/etc/nginx/antman.d"))
-    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=3 fail_timeout=10s down;" in ip_hash
+    assert "ip_hash;" in ip_hash and "server b:80 weight=1 max_fails=5 fail_timeout=10s down;" in ip_hash
     assert "round_robin;" not in directives(render_rule(make(), "/etc/nginx/antman.d"))
 
 
@@ -153,9 +153,14 @@ def test_default_tries_reach_every_backup(upstreams, tries):
     assert "proxy_next_upstream_tries 2;" in given and "proxy_next_upstream_timeout 0s;" in given
 
 
-def test_next_upstream_timeout_is_three_tries_unless_given():
-    assert "proxy_next_upstream_timeout 93s;" in directives(text_of(read_timeout="30s"))
-    assert "proxy_next_upstream_timeout 4500ms;" in directives(text_of(read_timeout="1s", connect_timeout="500ms"))
+def test_next_upstream_timeout_is_one_try_or_three_with_backups_unless_given():
+    one = [{"address": "a"}, {"address": "b"}]
+    assert "proxy_next_upstream_timeout 31s;" in directives(text_of(read_timeout="30s", upstreams=one))
+    assert "proxy_next_upstream_timeout 1500ms;" in directives(text_of(read_timeout="1s", connect_timeout="500ms", upstreams=one))
+    backup = one + [{"address": "c", "backup": True}]
+    assert "proxy_next_upstream_timeout 93s;" in directives(text_of(read_timeout="30s", upstreams=backup))
+    down_backup = one + [{"address": "c", "backup": True, "down": True}]
+    assert "proxy_next_upstream_timeout 31s;" in directives(text_of(read_timeout="30s", upstreams=down_backup))
     assert "proxy_next_upstream_timeout 10s;" in directives(text_of(next_upstream_timeout="10s"))
     tcp = normalize_rule({"name": "ssh", "protocol": "tcp", "server_port": 22, "upstreams": [{"address": "a:22"}]})
     assert not any(line.startswith("proxy_next_upstream_timeout") for line in directives(render_rule(tcp, "/x")))

@@ -3,7 +3,12 @@ real_ip_from, proxy_protocol, proxy_protocol_upstream), and the promise made whe
 a rule that uses none of them renders byte for byte as before (``rendered_before_access.json``
 was written by the renderer of commit c221268, the last one without them; the TLS lines of the
 https rule were re-recorded when the TLS defaults became Mozilla's intermediate profile, a change
-of its own), so existing rule files are not rewritten and their throughput cannot change."""
+of its own), so existing rule files are not rewritten and their throughput cannot change.
+
+The passive failover change (slow pages no longer take healthy upstreams out) is a change of its
+own too: new rules get ``max_fails`` 5 where these were written with 3, and an http rule without
+backups ``proxy_next_upstream_timeout`` of one try instead of three. A file written before keeps its
+stored ``max_fails``; the timeout line is the one line of it that is rewritten."""
 import json
 import os
 
@@ -11,6 +16,7 @@ import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import check_rule_set
+from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import parse_managed_text
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule
 from ansible_collections.antsle.antman.tests.support.nginx_oracle import check_rendered
 
@@ -115,10 +121,39 @@ def golden():
         return json.load(handle)
 
 
+WRITTEN_WITH = {"max_fails": 3}  # the default when the golden file was written
+ONE_TRY = {"http-defaults": ("18s", "6s"), "http-ip-hash": ("18s", "6s")}  # http rules without backups
+
+
 @pytest.mark.parametrize("key", sorted(golden()))
 def test_a_rule_without_the_options_renders_byte_for_byte_as_before(key):
     case_id, features_id = key.split("/")
-    assert render_rule(normalize_rule(RULES[case_id]), "/etc/nginx/antman.d", FEATURES[features_id]) == golden()[key]
+    expected = golden()[key]
+    if case_id in ONE_TRY:
+        before, now = ONE_TRY[case_id]
+        assert expected.count("proxy_next_upstream_timeout %s;" % before) == 2
+        expected = expected.replace("proxy_next_upstream_timeout %s;" % before, "proxy_next_upstream_timeout %s;" % now)
+    rule = normalize_rule(dict(RULES[case_id], **WRITTEN_WITH))
+    assert render_rule(rule, "/etc/nginx/antman.d", FEATURES[features_id]) == expected
+
+
+@pytest.mark.parametrize("key", sorted(golden()))
+def test_a_file_written_before_keeps_its_max_fails_and_changes_at_most_its_next_upstream_timeout(key):
+    written = golden()[key]
+    rule, problem = parse_managed_text(RULES[key.split("/")[0]]["name"], written)
+    assert problem is None and rule["max_fails"] == 3
+    now = render_rule(rule, "/etc/nginx/antman.d", FEATURES[key.split("/")[1]])
+    changed = [(a, b) for a, b in zip(written.splitlines(), now.splitlines()) if a != b]
+    assert len(now.splitlines()) == len(written.splitlines())
+    assert all(a.strip().startswith("proxy_next_upstream_timeout ") and b.strip() == "proxy_next_upstream_timeout 6s;"
+               for a, b in changed), changed
+    assert bool(changed) == (key.split("/")[0] in ONE_TRY)
+
+
+def test_new_rules_get_max_fails_5():
+    assert normalize_rule(RULES["http-defaults"])["max_fails"] == 5
+    text = render_rule(normalize_rule(RULES["http-defaults"]), "/etc/nginx/antman.d")
+    assert "server 10.0.0.1:80 weight=1 max_fails=5 fail_timeout=10s;" in text
 
 
 def test_the_golden_file_covers_every_rule_and_host():
