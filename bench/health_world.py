@@ -6,8 +6,6 @@ started the workers of the reload that followed the rule file's change (the erro
 worker process" lines, read every 20 ms).
 """
 import os
-import signal
-import subprocess
 import threading
 import time
 
@@ -15,41 +13,18 @@ from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.bench.loadclient import Target, run_open_loop
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import HELD_OUT_NOTE
-from ansible_collections.antsle.antman.tests.support.harness import _die_with_parent
-from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
+from ansible_collections.antsle.antman.tests.support import health_agent
 
-AGENT_MODULE = "plugins.module_utils.health.agent"
 HOST = "health.bench.test"
 
 
-def agent_command(nginx):
-    """The agent as the role starts it (the one place to change when its entry point moves)."""
-    return tool(AGENT_MODULE, "--rules-dir", nginx.rules_dir, "--nginx-conf", nginx.conf, "--nginx-binary", nginx.binary)
+class AgentProcess(health_agent.AgentProcess):
+    """The agent in a process of its own (its CPU and memory are its own), stopped with the stack."""
 
-
-class AgentProcess:
-    """The agent in a process of its own (its CPU and memory are its own), logging to a file."""
-
-    def __init__(self, nginx, scratch):
-        self.nginx = nginx
-        self.log_path = os.path.join(scratch, "agent.log")
-        self.proc = None
-
-    def start(self, stack):
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen(agent_command(self.nginx), env=child_env(), stdout=subprocess.DEVNULL,
-                                         stderr=log, preexec_fn=_die_with_parent)
+    def start(self, stack):  # pylint: disable=arguments-differ
+        super().start()
         stack.callback(self.stop)
         return self
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
     def status(self):
         return read_status(status_path(self.nginx.rules_dir)) or {}

@@ -3,53 +3,19 @@ antlet leaves rotation and comes back, fail open, restart and death of the agent
 and the agent agree (a playbook run keeps a held-out antlet out and reports no change)."""
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from ansible_collections.antsle.antman.plugins.module_utils.health.install import SCRIPT, command, install
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path, upstream_health
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import read_snapshot
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import PORTABLE
 from ansible_collections.antsle.antman.tests.support.harness import (
-    Backend, NginxInstance, _die_with_parent, free_port, get)
-from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
+    Backend, NginxInstance, free_port, get)
+from ansible_collections.antsle.antman.tests.support.health_agent import AgentProcess
 
 HELD = "down;  # out of rotation: failed its health check"
-
-
-class AgentProcess:
-    """The agent as the role runs it: its code and script installed in a directory of their own by
-    lb_health_agent's install (health/install.py), started with the unit's command line, no
-    PYTHONPATH (it imports the installed copy), logging to a file."""
-
-    def __init__(self, nginx, directory):
-        self.nginx = nginx
-        self.log_path = os.path.join(str(directory), "agent.log")
-        self.lib_dir = os.path.join(str(directory), "antsle-antman")
-        self.proc = None
-
-    def start(self):
-        with open(os.path.join(COLLECTION, "roles", "load_balancer", "files", SCRIPT), "rb") as handle:
-            install(self.lib_dir, handle.read())
-        env = dict((k, v) for k, v in os.environ.items() if k != "PYTHONPATH")
-        with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen(
-                command(sys.executable, self.lib_dir, self.nginx.rules_dir, self.nginx.binary, self.nginx.conf),
-                env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
-        return self
-
-    def stop(self, how=signal.SIGTERM):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(how)
-            self.proc.wait(30)
-
-    def log(self):
-        with open(self.log_path) as handle:
-            return handle.read()
 
 
 class World:
