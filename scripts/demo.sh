@@ -2,7 +2,8 @@
 # The demo: an antsle host with three antlets, in Docker: the host is a container running systemd
 # (Debian 12; nginx is installed and configured by the collection's own playbook), the antlets are
 # containers on a docker network, each an HTTP server saying its name. Shows the rule table, the
-# weighted spread of 300 requests and a crash of one antlet under traffic. This machine's own
+# weighted spread of 300 requests, a crash of one antlet and a hang of another under traffic (the
+# health agent takes the hung one out), the table's HEALTH column. This machine's own
 # nginx is never touched. Needs root (it installs Docker and starts dockerd when none runs);
 # installs what it needs first (scripts/setup.sh).
 #
@@ -81,14 +82,24 @@ echo "nginx's access log on $HOST: requests that were retried on another antlet 
 docker exec "$HOST" tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' ||
   echo "  (none: the crash fell between requests)"
 
-log "6. the rule table now (antsle.antman.rules -e probe=true): web2 refuses connections"
+log "6. $REQUESTS more requests, 100 per second; web3 hangs (docker pause: it accepts connections, never answers) after the 100th"
+# The health agent (antman_lb_health, on by default) probes every antlet each second and takes one out
+# of the rule's rotation after 2 failed probes, through a validated reload: requests that reached web3
+# before that wait for read_timeout (5 s) and are retried on another antlet; later ones never wait.
+pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
+  "$ROOT/scripts/pymod.sh" tests.support.docker_world hang "$WORLD" web3
+echo "the health agent's journal on $HOST (journalctl -u antman-health):"
+docker exec "$HOST" journalctl -u antman-health --no-pager -o cat | grep -E "out of rotation|back in rotation|fail open" | sed 's/^/  /' ||
+  echo "  (no transition logged)"
+
+log "7. the rule table now (antsle.antman.rules -e probe=true): web2 refuses connections, web3 hangs; HEALTH says both are out"
 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ansible-playbook -i "$INVENTORY" antsle.antman.rules -e probe=true
 
-log "7. a Host name no rule serves gets the catch-all answer, not the first rule"
+log "8. a Host name no rule serves gets the catch-all answer, not the first rule"
 printf 'curl -H "Host: unknown.example" http://%s/ -> HTTP %s\n' "$HOST_ADDRESS" \
   "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: unknown.example' "http://$HOST_ADDRESS/")"
 
-log "8. this machine's own nginx: untouched"
+log "9. this machine's own nginx: untouched"
 machine_now="$(pymod tests.support.nginx_host_state state)"
 if [ "$machine_now" = "$machine_before" ]; then
   echo "every file under /etc/nginx has the checksum it had, the system nginx runs as before"
