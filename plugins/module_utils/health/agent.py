@@ -314,4 +314,3 @@ class Agent:
             applier.join(60)
             self.prober.close()
             self.write_status()
-

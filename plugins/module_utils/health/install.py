@@ -53,6 +53,8 @@ def _source(name):
         source = loader.get_source(name) if loader is not None else None
     except (ImportError, OSError):
         pass
+    if isinstance(source, bytes):  # some loaders (ansible-test's collection loader) give bytes
+        source = source.decode("utf-8")
     origin = getattr(module, "__file__", None)
     if source is None and origin and origin.endswith(".py") and os.path.isfile(origin):
         with open(origin, "rb") as handle:
