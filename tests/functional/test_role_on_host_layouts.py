@@ -411,7 +411,7 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
     world = LayoutWorld("debian")
     files = {"lib_dir": world.path("/usr/local/lib/antsle-antman"), "unit": world.path("/etc/systemd/system/antman-health.service"),
              "pid_file": world.path("/run/antman-health.pid"), "log_file": world.path("/var/log/antman-health.log"),
-                 "nginx_error_log": world.path("/var/log/nginx/error.log")}
+             "nginx_error_log": world.path("/var/log/nginx/error.log")}
     moved = ["-e", json.dumps({"_antman_lb_health_files": files})]  # extra vars: above the role's include_vars
     install_task = "antsle.antman.load_balancer : Install the health agent's code and script (started and kept running " \
                    "here where systemd does not run nginx)"
