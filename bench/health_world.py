@@ -12,6 +12,7 @@ import time
 from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.bench.loadclient import Target, run_open_loop
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import proc_cpu_seconds
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import HELD_OUT_NOTE
 from ansible_collections.antsle.antman.tests.support import health_agent
 
@@ -41,10 +42,8 @@ class AgentProcess(health_agent.AgentProcess):
         raise RuntimeError("the agent did not find %d upstreams healthy within %g s:\n%s" % (count, within, self.log()))
 
     def cpu_seconds(self):
-        """User + system CPU seconds of the agent process so far (/proc/PID/stat)."""
-        with open("/proc/%d/stat" % self.proc.pid) as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+        """User + system CPU seconds of the agent process so far."""
+        return proc_cpu_seconds(self.proc.pid)
 
     def memory(self):
         """(VmRSS, VmHWM) in MB."""

@@ -63,16 +63,29 @@ def concise(output):
     return "; ".join(line for line in lines if line and "test failed" not in line) or output
 
 
-def proc_stat(pid):
-    """(command name, state letter, parent pid) of process ``pid`` from /proc/PID/stat, or None when
-    there is no such process (or no /proc). The one reader of /proc/PID/stat; the tests use it too."""
+def _stat_fields(pid):
+    """(command name, the fields after it) of /proc/PID/stat, or None when there is no such process."""
     try:
         with open("/proc/%d/stat" % pid) as handle:
             stat = handle.read()
     except (IOError, OSError):
         return None
-    fields = stat[stat.rfind(")") + 2:].split()  # the name, in parentheses, may hold spaces and ")"
-    return stat[stat.find("(") + 1:stat.rfind(")")], fields[0], int(fields[1])
+    # The name, in parentheses, may hold spaces and ")".
+    return stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:].split()
+
+
+def proc_stat(pid):
+    """(command name, state letter, parent pid) of process ``pid`` from /proc/PID/stat, or None when
+    there is no such process (or no /proc). With proc_cpu_seconds the one reader of /proc/PID/stat;
+    the tests and benchmarks use them too."""
+    stat = _stat_fields(pid)
+    return None if stat is None else (stat[0], stat[1][0], int(stat[1][1]))
+
+
+def proc_cpu_seconds(pid):
+    """User + system CPU seconds process ``pid`` has used so far (utime + stime), or None."""
+    stat = _stat_fields(pid)
+    return None if stat is None else (int(stat[1][11]) + int(stat[1][12])) / float(os.sysconf("SC_CLK_TCK"))
 
 
 def process_alive(pid):

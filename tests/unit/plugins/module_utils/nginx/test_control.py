@@ -1,11 +1,12 @@
 """nginx control without a real nginx: its messages, the files it blames, its runtime paths."""
 import os
+import time
 
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import (
-    Nginx, NginxError, concise, files_named_in, find_binary, parse_version_output, process_alive)
+    Nginx, NginxError, concise, files_named_in, find_binary, parse_version_output, process_alive, proc_cpu_seconds, proc_stat)
 from ansible_collections.antsle.antman.tests.support.fake_host import FakeHost
 
 OUTPUT = ('2026/12/01 10:00:00 [emerg] 123#123: host not found in upstream "x.invalid:80" in /etc/nginx/antman.d/web.conf:6\n'
@@ -67,3 +68,13 @@ def test_the_fake_host_answers_its_version(tmp_path):
     assert nginx.version() == (1, 22, 1)
     host.set_version("1.25.1")
     assert nginx.version() == (1, 25, 1)
+
+
+def test_proc_cpu_seconds_counts_this_process_cpu_time_and_none_for_no_process():
+    before = proc_cpu_seconds(os.getpid())
+    started = time.process_time()
+    while time.process_time() - started < 0.3:
+        pass
+    assert proc_cpu_seconds(os.getpid()) - before >= 0.2
+    assert proc_stat(os.getpid())[1] in "RS"
+    assert proc_cpu_seconds(2 ** 22 + 1) is None  # above pid_max: no such process
