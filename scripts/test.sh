@@ -35,12 +35,16 @@ if grep -qx '# needs: docker' "${stages[@]}" /dev/null; then
 fi
 
 # stage_failure_lines LOG NAME: what in a stage's log says why it failed, at most 40 lines: pytest's
-# and ansible-test's summary lines, Ansible's fatal results, errors and tracebacks; the log's last
-# 25 lines when none of those is there.
+# and ansible-test's summary lines, Ansible's fatal results (with the first lines of a result
+# printed over several lines: its message), errors and tracebacks; the log's last 25 lines when
+# none of those is there.
 stage_failure_lines() {
   local found
   found="$({ grep -E '^(FAILED|ERROR) ' "$1"
-    grep -E '^E +[A-Za-z]|fatal: \[|FAILED! =>|^ERROR: |^Traceback|left behind|still running' "$1"; } | cut -c1-400 | head -n 40 || true)"
+    awk '/FAILED! => \{$/ { print; more = 4; next }
+         more > 0 && !/^\}/ { print; more--; next }
+         { more = 0 }
+         /^E +[A-Za-z]|fatal: \[|FAILED! =>|^ERROR: |^Traceback|left behind|still running/' "$1"; } | cut -c1-400 | head -n 40 || true)"
   log "why $2 failed (whole log: ${1#"$ROOT"/})"
   if [ -n "$found" ]; then echo "$found"; else tail -n 25 "$1"; fi
 }

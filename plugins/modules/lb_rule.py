@@ -458,9 +458,11 @@ options:
           - 200-499
       interval:
         description:
-          - Time between two probes of an upstream (nginx time, V(100ms) to V(1h)). While an upstream is
-            in doubt (its last probe failed, or the one under way has not answered within half an interval)
-            it is probed every half interval.
+          - 'Time between two probes of an upstream (nginx time, V(100ms) to V(1h)). An upstream in doubt
+            is probed sooner: half an interval after a failed probe, and as soon as the probe under way
+            has not answered within four times the upstream''s usual answer time (at least 100ms, at most
+            half an interval), so a hung application is judged about one timeout after its first unanswered
+            probe began, plus that doubt for each further failure needed.'
         type: str
         default: 1s
       timeout:

@@ -134,6 +134,31 @@ def test_a_hung_antlet_leaves_rotation_and_returns_when_it_answers(world):
     print("hung antlet out after %.2f s, back %.2f s after it answered" % (took, back))
 
 
+def test_readers_never_see_a_rotation_the_status_file_does_not_explain(world):
+    """lb_rule_info reads the rule file (in rotation or not) and the status file (the state): the
+    agent writes a state before it changes the rotation, so out of rotation always reads unhealthy
+    and back in rotation healthy, at any moment a reader comes."""
+    w = world().checked()
+    antlet = w.antlets[0]
+
+    def watch(until_in_rotation, then_s=0.5):
+        seen, ended = [], None
+        while ended is None or time.monotonic() < ended + then_s:
+            health = w.health()[antlet.address]
+            seen.append((health["in_rotation"], health["state"]))
+            if ended is None and health["in_rotation"] == until_in_rotation:
+                ended = time.monotonic()
+            assert len(seen) < 20000, seen[-5:]
+        return seen
+
+    antlet.break_paths()
+    out = watch(False)
+    antlet.repair()
+    back = watch(True)
+    assert set(state for in_rotation, state in out if not in_rotation) == {"unhealthy"}, out
+    assert set(state for in_rotation, state in back[back.index((True, "healthy")):] if in_rotation) == {"healthy"}, back
+
+
 def test_an_antlet_answering_500_leaves_rotation_and_no_500_reaches_a_client_after(world):
     w = world()
     w.checked()

@@ -1,6 +1,6 @@
 """The agent's prober against real sockets on loopback: what passes and what fails an http and a
 tcp probe, in our own words, within the timeout; the request sent; probes every half interval
-while in doubt; specs that go stop being probed."""
+while in doubt, sooner for a target that usually answers fast; specs that go stop being probed."""
 import socket
 import threading
 import time
@@ -166,6 +166,30 @@ def test_in_doubt_a_target_is_probed_every_half_interval(servers):
     assert 0.4 <= starts[1] - starts[0] <= 0.7, starts
     # two failures come about one timeout and a half after the first probe began
     assert results[1][0] - starts[0] <= 1.8, (starts, [r[0] for r in results])
+
+
+def hanging_after(count, delay=0.0):
+    """Answers the first ``count`` probes after ``delay`` seconds, then none."""
+    def answer(server, connection):
+        server.read_request(connection)
+        if len(server.accepted) <= count:
+            time.sleep(delay)
+            connection.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+            connection.close()
+    return answer
+
+
+@pytest.mark.parametrize("delay, doubt", [(0.0, (0.08, 0.3)), (0.3, (0.45, 0.7))], ids=["fast", "slow"])
+def test_in_doubt_after_four_times_the_usual_answer_time(servers, delay, doubt):
+    # a target that answered in ~1 ms and then hangs is in doubt after MIN_DOUBT (0.1 s); one that
+    # usually takes 0.3 s after half an interval, as before any answer
+    server = servers(hanging_after(3, delay))
+    results = probe(http(server.address, interval=1.0, timeout=1.0), count=5, within=8)
+    assert [r.ok for _at, r in results[:3]] == [True] * 3, [r.detail for _at, r in results]
+    starts = server.accepted
+    assert doubt[0] <= starts[4] - starts[3] <= doubt[1], starts
+    # so a hung target fails twice about a timeout and that doubt after its first unanswered probe
+    assert results[4][0] - starts[3] <= 1.0 + doubt[1] + 0.2, (starts, [at for at, _r in results])
 
 
 def test_specs_that_go_stop_being_probed(servers):

@@ -81,7 +81,8 @@ class Agent:
         self.ready = False
         self.stopping = False
         self.refresh_wanted = True
-        self.status_due = False  # the applier applied something: write the status now, not at the next tick
+        self.status_due = False  # a probe changed a state: write the status now, not at the next tick
+        self.status_lock = threading.Lock()  # the main loop and the applier both write the status file
         self.applying = False
         self.last_apply = None
         self.reloads = 0
@@ -144,6 +145,7 @@ class Agent:
                              "failed %d probe(s) in a row, to be taken out of rotation" % tracker.fails_in_row
                              if transition == OUT else "passed again, to return to rotation", result.detail)
                 if transition is not None:
+                    self.status_due = True
                     self._notify("on_transition", key[0], key[1], tracker, transition)
             if not self.ready and (not self.unprobed or now - self.started > self.startup_grace):
                 self.ready = changed = True
@@ -202,13 +204,17 @@ class Agent:
         began = self.clock()
         with self.lock:
             self.applying = True
+        # The states that ask for this change reach the status file before the rule files change,
+        # and the new rotation right after: a reader never sees an upstream out of rotation while
+        # the status file still calls it healthy.
+        self.write_status()
         try:
             outcome = self.writer.apply(lambda rules, applied: wanted)
         except ApplyError as error:
             self.applying = False
             LOG.error("applying the health verdicts failed, nothing was changed: %s", error)
             self.last_apply = {"at": self.wall(), "ok": False, "detail": str(error)[:500], "reloaded": False}
-            self.status_due = True
+            self.write_status()
             self._notify("on_apply", None, self.clock() - began, error)
             return self.clock() + RETRY_AFTER_ERROR
         took = self.clock() - began
@@ -225,7 +231,7 @@ class Agent:
                  "nginx reloaded" if outcome.reloaded else "no reload needed", took)
         self.last_apply = {"at": self.wall(), "ok": True, "detail": None, "reloaded": outcome.reloaded,
                            "rules": list(outcome.rules)}
-        self.status_due = True
+        self.write_status()
         self._notify("on_apply", outcome, took, None)
         return 0.0
 
@@ -271,10 +277,11 @@ class Agent:
                     "problem": self.read_problem}
 
     def write_status(self):
-        try:
-            write_status(self.status_file, self.status())
-        except (IOError, OSError) as error:
-            LOG.error("cannot write the status file %s: %s", self.status_file, error)
+        with self.status_lock:
+            try:
+                write_status(self.status_file, self.status())
+            except (IOError, OSError) as error:
+                LOG.error("cannot write the status file %s: %s", self.status_file, error)
 
     def _notify(self, event, *args):
         for observer in self.observers:

@@ -9,11 +9,14 @@ answer (``http``); every probe is a new connection, closed with a reset once jud
 TIME_WAIT piling up on the host, as HAProxy's checks do). Only the status code is read from an
 answer: nothing the application sends reaches a log, a file or a label.
 
-Timing of one ProbeSpec: a probe every ``interval``; while the target is in doubt (its last probe
-failed, or the one under way has had no answer for half an interval) one every half interval
-(HAProxy's ``fastinter``), so that a hung application is judged after about ``fails`` x
-``timeout`` rather than ``fails`` x (``interval`` + ``timeout``). At most ``MAX_IN_FLIGHT`` probes
-of one spec are under way at once.
+Timing of one ProbeSpec: a probe every ``interval``; while the target is in doubt one more
+(HAProxy's ``fastinter``): half an interval after a failure, and as soon as the probe under way has
+had no answer for four times the target's usual answer time (a smoothed average of its answers,
+as TCP estimates its retransmission timeout), at least ``MIN_DOUBT`` and at most half an
+interval. A hung application is so judged about ``timeout`` + (``fails`` - 1) x that doubt after
+its first unanswered probe began, rather than ``fails`` x (``interval`` + ``timeout``); a slow one
+that keeps answering costs at most one probe more each half interval. At most ``MAX_IN_FLIGHT``
+probes of one spec are under way at once.
 
 Other sockets can share the loop (``register``): the hook for a metrics listener.
 """
@@ -35,6 +38,8 @@ import threading
 import time
 
 MAX_IN_FLIGHT = 3
+MIN_DOUBT = 0.1  # seconds without an answer before a probe is in doubt, at the least
+DOUBT_FACTOR = 4.0  # in doubt after this many times the usual answer time
 GRAIN = 0.02  # seconds: timers are rounded up to it (as the kernel's timer slack does)
 STATUS_LINE_RE = re.compile(br"\AHTTP/1\.[01] ([1-5][0-9][0-9])[ \r\n]")
 MAX_HEAD = 4096  # bytes read while looking for the status line
@@ -147,10 +152,22 @@ class Schedule:
         self.generation = generation
         self.in_flight = set()
         self.extra_pending = False  # a probe half an interval after a failure is due
+        self.usual = None  # seconds: the smoothed answer time of the target (None: no answer yet)
+
+    def answered(self, seconds):
+        """An answer came after ``seconds``: the usual answer time moves an eighth of the way to it."""
+        self.usual = seconds if self.usual is None else self.usual + (seconds - self.usual) / 8.0
+
+    def doubt_after(self):
+        """Seconds without an answer after which a probe under way is in doubt."""
+        half = self.spec.interval / 2.0
+        if self.usual is None:
+            return half
+        return min(half, max(MIN_DOUBT, DOUBT_FACTOR * self.usual))
 
 
 # Timer kinds: the regular cadence of a spec, the probe half an interval after a failure, the
-# check of a probe under way (in doubt at half an interval, failed at its timeout).
+# check of a probe under way (in doubt after ``Schedule.doubt_after``, failed at its timeout).
 REGULAR, EXTRA, CHECK = 0, 1, 2
 
 
@@ -316,7 +333,7 @@ class Prober:
                 if now >= target.deadline:
                     target.time_out()
                     continue
-                # no answer for half an interval: in doubt, probe again now; the timeout comes later
+                # no answer for longer than usual: in doubt, probe again now; the timeout comes later
                 self._at(target.deadline, CHECK, target, None)
                 if target.schedule.generation is not None:
                     self._start(target.schedule, now)
@@ -352,8 +369,8 @@ class Prober:
             return
         self.poller.register(run.fd, select.EPOLLOUT)
         self.handlers[run.fd] = run
-        half = spec.interval / 2.0
-        self._at(now + half if half < spec.timeout else run.deadline, CHECK, run, None)
+        doubt = schedule.doubt_after()
+        self._at(now + doubt if doubt < spec.timeout else run.deadline, CHECK, run, None)
 
     def _closed(self, run):
         run.schedule.in_flight.discard(run)
@@ -368,6 +385,8 @@ class Prober:
     def _result(self, schedule, result):
         if schedule.generation is None:
             return  # no longer probed: its last results mean nothing
+        if result.ok or result.status is not None:
+            schedule.answered(result.ms / 1000.0)
         if not result.ok and not schedule.extra_pending:
             # in doubt after a failure: the next probe comes half an interval from now, not a whole one
             schedule.extra_pending = True
