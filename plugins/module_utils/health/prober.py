@@ -189,10 +189,15 @@ class Run:
         self.done = False
 
     def on_event(self, mask):
+        # Edge-triggered (registered once for reading and writing): an event comes when the connect
+        # completes or fails, when the socket can take more of the request, when answer bytes come.
         if not self.connected:
-            code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if code:
-                return self.finish(False, "connection failed: %s" % os.strerror(code))
+            if mask & (select.EPOLLERR | select.EPOLLHUP):
+                code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code:
+                    return self.finish(False, "connection failed: %s" % os.strerror(code))
+            if not mask & select.EPOLLOUT:
+                return None
             self.connected = True
             if not self.pending:
                 return self.finish(True, "connected")  # tcp: connecting is the check
@@ -204,9 +209,10 @@ class Run:
             except OSError as error:
                 return self.finish(False, "sending the request failed: %s" % (error.strerror or error))
             self.pending = self.pending[sent:]
-            if not self.pending:
-                self.prober.poller.modify(self.fd, select.EPOLLIN)
-            return None
+            if self.pending:
+                return None
+        if not mask & (select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP):
+            return None  # writable again (the request acknowledged), nothing to read yet
         try:
             data = self.sock.recv(MAX_HEAD)
         except (BlockingIOError, InterruptedError):
@@ -354,11 +360,10 @@ class Prober:
             return
         family, sockaddr = target
         try:
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
         except OSError as error:
             self._result(schedule, Result(False, 0.0, "no socket: %s" % (error.strerror or error), None, self.wall()))
             return
-        sock.setblocking(False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
         run = Run(self, schedule, sock, now, spec.request_bytes)
         self.probes_started += 1
@@ -367,7 +372,7 @@ class Prober:
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
             run.finish(False, "connection failed: %s" % os.strerror(code))
             return
-        self.poller.register(run.fd, select.EPOLLOUT)
+        self.poller.register(run.fd, select.EPOLLIN | select.EPOLLOUT | select.EPOLLET)
         self.handlers[run.fd] = run
         doubt = schedule.doubt_after()
         self._at(now + doubt if doubt < spec.timeout else run.deadline, CHECK, run, None)
@@ -375,11 +380,7 @@ class Prober:
     def _closed(self, run):
         run.schedule.in_flight.discard(run)
         if self.handlers.get(run.fd) is run:
-            del self.handlers[run.fd]
-            try:
-                self.poller.unregister(run.fd)
-            except (OSError, ValueError):
-                pass
+            del self.handlers[run.fd]  # closing the socket takes it off the poller (nothing else holds it)
         run.sock.close()
 
     def _result(self, schedule, result):

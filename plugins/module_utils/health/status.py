@@ -41,10 +41,13 @@ def status_path(rules_dir):
 
 
 def write_status(path, body):
-    """Replace the status file atomically (readers see the old one or the new one)."""
+    """Replace the status file atomically (readers see the old one or the new one). Not synced to
+    disk: the agent writes it again every second; a host that crashed may leave the last one
+    stale or unreadable (read as no agent) until the agent, started again, writes it."""
     temporary = "%s.tmp-%d" % (path, os.getpid())
     remove_quietly(temporary)
-    write_file(temporary, (json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n").encode("ascii"), 0o644)
+    write_file(temporary, (json.dumps(body, separators=(",", ":"), sort_keys=True) + "\n").encode("ascii"), 0o644,
+               sync=False)
     os.rename(temporary, path)
 
 

@@ -42,8 +42,8 @@ def remove_quietly(path):
         pass
 
 
-def write_file(path, data, mode):
-    """Create ``path`` (which must not exist) with ``data``, ``mode`` and fsync."""
+def write_file(path, data, mode, sync=True):
+    """Create ``path`` (which must not exist) with ``data``, ``mode`` and (``sync``) fsync."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         os.fchmod(fd, mode)
@@ -51,7 +51,8 @@ def write_file(path, data, mode):
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
