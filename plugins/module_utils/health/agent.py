@@ -9,7 +9,8 @@ this code (``health/install.py``) and runs under systemd or directly.
 
 Threads: the main one runs the probes (``prober.py``), feeds each result to the trackers of the
 rules that share it (``tracker.py``), reads the rules again whenever the rules directory switched
-to a new generation, and writes the status file every second (``status.py``); the applier thread
+to a new generation, and writes the status file at once when a state changed, else every STATUS_EVERY seconds
+(``status.py``); the applier thread
 applies the verdicts (``writer.py``) when the ``ReloadGovernor`` lets it (``damping.py``), so a
 reload never stalls a probe.
 
@@ -45,7 +46,8 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.health_check i
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import NginxError, shutting_down_workers
 
 LOG = logging.getLogger("antman-health")
-TICK = 1.0  # seconds between reads of the rules directory and writes of the status file
+TICK = 1.0  # seconds between reads of the rules directory
+STATUS_EVERY = 5.0  # seconds between writes of the status file when no state changed (its heartbeat)
 RETRY_AFTER_ERROR = 5.0  # seconds before an apply that failed is tried again
 
 
@@ -304,15 +306,19 @@ class Agent:
         applier = threading.Thread(target=self._apply_loop, name="antman-health-applier", daemon=True)
         applier.start()
         next_tick = self.clock() + TICK
+        next_status = self.clock() + STATUS_EVERY
         try:
             while not self.stopping:
                 self.prober.step(0.2)
-                if self.clock() >= next_tick:
-                    next_tick = self.clock() + TICK
+                now = self.clock()
+                if now >= next_tick:
+                    next_tick = now + TICK
                     self.refresh()
+                if now >= next_status:
                     self.status_due = True
                 if self.status_due:
                     self.status_due = False
+                    next_status = now + STATUS_EVERY
                     self.write_status()
         finally:
             with self.lock:

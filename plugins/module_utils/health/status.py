@@ -2,7 +2,8 @@
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the health agent sees now, for readers (``lb_rule_info``, ``lb_rules state=gathered``, the
-rule table): the status file it rewrites every second beside the rules directory
+rule table): the status file it rewrites beside the rules directory (at once when a state changes,
+else every few seconds)
 (``.<rules dir>.health.json``, hidden like the lock and the journal), and the one function that
 turns it, the declared rules and the applied verdicts into each upstream's ``health``.
 
@@ -42,7 +43,7 @@ def status_path(rules_dir):
 
 def write_status(path, body):
     """Replace the status file atomically (readers see the old one or the new one). Not synced to
-    disk: the agent writes it again every second; a host that crashed may leave the last one
+    disk: the agent writes it again within seconds; a host that crashed may leave the last one
     stale or unreadable (read as no agent) until the agent, started again, writes it."""
     temporary = "%s.tmp-%d" % (path, os.getpid())
     remove_quietly(temporary)
