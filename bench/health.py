@@ -15,9 +15,10 @@ Cases (a fresh nginx, fresh antlets and a fresh agent each):
   same transitions applied one reload each (what an agent without ReloadGovernor would do).
 
 "Out of rotation" is timed pessimistically (see health_world.py): nginx serves without the antlet
-once the reload that followed the rule file's change has started its workers; "after it was out"
-counts from then, "after its file changed" from the change, which comes earlier (requests between
-the two are still served by the old workers). The numbers are reported, never asserted.
+once the reload that followed the rule file's change has started its workers and told the old ones
+to stop (100 ms later: nginx's master waits that long); "after it was out" counts from then,
+"after its file changed" from the change, which comes earlier (requests between the two are
+still served by the old workers). The numbers are reported, never asserted.
 """
 import os
 import sys
@@ -163,7 +164,8 @@ def run(tiny=False):
         "One rule of three antlets (Python backends) with the defaults (health_check: interval 1s, timeout 1s, "
         "fails 2, passes 2), open-loop GETs, a fresh nginx (2 workers), antlets and agent (its own process, "
         "as the role runs it) per case. 'Out' = nginx serves the rule without the antlet: its file changed "
-        "and the reload's new workers started (read every 20 ms); requests 'after it was out' count from then, "
+        "and the reload's new workers started and the old ones were told to stop (their 'gracefully shutting down', "
+        "100 ms later; read every 20 ms); requests 'after it was out' count from then, "
         "'after its file changed' from the change (the old workers serve until the reload). main's defaults = max_fails 3, next_upstream_timeout 18s.",
         short="health")
     if tiny:

@@ -97,14 +97,17 @@ class Background:
 
 class Served(Background):
     """What nginx serves, watched every 20 ms: each rule file's held-out addresses, and the moment
-    the reload after a change had started its new workers. ``changes[rule]``: [(file time, served
-    time or None, held-out set)], monotonic clock."""
+    the reload after a change serves it alone: its new workers started and the old ones told to
+    stop (their "gracefully shutting down"; nginx's master waits 100 ms between the two, and until
+    then the old workers still take requests with the old rotation). ``changes[rule]``: [(file
+    time, served time or None, held-out set)], monotonic clock."""
 
     def __init__(self, nginx, rules, period=0.02):
         super(Served, self).__init__()
         self.nginx, self.rules, self.period = nginx, list(rules), period
         self.changes = dict((rule, []) for rule in self.rules)
         self.reloads = 0
+        self.starting = False  # a reload's new workers started, the old ones not yet told to stop
 
     def _files(self):
         found = {}
@@ -134,6 +137,9 @@ class Served(Background):
             offset += len(text)
             if b"start worker process" in text:
                 self.reloads += 1
+                self.starting = True
+            if self.starting and b"gracefully shutting down" in text:
+                self.starting = False
                 for entries in self.changes.values():
                     for entry in entries:
                         if entry[1] is None:
