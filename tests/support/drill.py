@@ -18,8 +18,9 @@ seconds (``rule``) so that the caller asserts against the rule's own values. The
 
 - ``requests``/``answered``/``failed``/``failures``/``slowest_ms`` for the whole drill, and the same
   per window (``windows``): ``before`` the first fault; ``detecting`` from it until nginx had
-  marked every faulty antlet failed; ``faulted`` from then until the last recovery; ``returning``
-  until every recovered antlet answered a client again; ``after``; ``outage`` from the moment every
+  marked every faulty antlet failed; ``faulted`` from then until the first recovery began (a
+  recovery of several antlets brings them back one by one); ``returning`` until every recovered
+  antlet answered a client again; ``after``; ``outage`` from the moment every
   fault had taken effect until the first recovery;
 - ``antlets``: per faulty antlet, its failed tries by kind (``refused``, ``connect_timeout``,
   ``read_timeout``, ``other``) and the slowest request that had such a try, ``detected_at`` (when
@@ -192,14 +193,14 @@ def analyse(samples, events, addresses, tries_by_index, duration, max_fails=1):
     detected = [a["detected_at"] for a in antlets.values()]
     # The request whose try found the last faulty antlet belongs to the detection.
     detection = max(detected) + IN_FLIGHT_MARGIN if detected and None not in detected else first_fault
-    last_recovery = max([e.done for e in events if not e.fault] or [duration])
+    first_recovery = min([e.started for e in events if not e.fault] or [duration])
     returned = [a["returned_at"] for a in antlets.values() if a["recovered_at"] is not None]
     back = max(returned) if returned and None not in returned else duration
     windows = {
         "before": window(samples, 0.0, first_fault),
         "detecting": window(samples, first_fault, detection),
-        "faulted": window(samples, detection, last_recovery),
-        "returning": window(samples, last_recovery, back),
+        "faulted": window(samples, detection, max(detection, first_recovery)),
+        "returning": window(samples, max(detection, first_recovery), back),
         "after": window(samples, back, duration + 3600.0),
         "outage": window(samples, max([e.done for e in events if e.fault] or [duration]),
                          min([e.started for e in events if not e.fault] or [duration])),

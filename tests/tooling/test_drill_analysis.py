@@ -69,6 +69,22 @@ def test_detection_avoidance_and_return_of_a_hung_antlet():
     assert windows["outage"]["requests"] == 4
 
 
+def test_an_antlet_started_first_of_several_answers_in_returning_not_in_faulted():
+    # every primary killed at 1 s (a refused try at 1.1 s marks it); the start of a and b takes
+    # 1.5 s: a answers at 6.3 s, before b is up (done at 7.5 s)
+    kill = event("1:kill:a,b", 1.0)
+    start = event("6:start:a,b", 6.0, {"a": 6.2, "b": 7.5})
+    refused = {"status": 502, "connect": None, "time": 0.0}
+    answered = {"status": 200, "connect": 0.0, "time": 0.001}
+    backup = dict(answered, address="10.0.0.9:80")
+    tries = {0: [dict(refused, address=ADDRESSES["a"]), backup], 1: [dict(refused, address=ADDRESSES["b"]), backup],
+             2: [backup], 3: [dict(answered, address=ADDRESSES["a"])], 4: [dict(answered, address=ADDRESSES["b"])]}
+    samples = [ok(0, 1.1, "backup"), ok(1, 1.2, "backup"), ok(2, 3.0, "backup"), ok(3, 6.3, "a"), ok(4, 8.0, "b")]
+    windows, _antlets = analyse(samples, [kill, start], ADDRESSES, tries, 9.0)
+    assert windows["faulted"]["answered"] == {"backup": 1}
+    assert windows["returning"]["answered"] == {"a": 1}
+
+
 def test_failures_and_slowest_are_counted_per_window():
     kill = event("1:kill:a,b", 1.0)
     # b answers one more request while a is being killed: not part of the outage yet.
