@@ -44,7 +44,6 @@ GRAIN = 0.02  # seconds: timers are rounded up to it (as the kernel's timer slac
 STATUS_LINE_RE = re.compile(br"\AHTTP/1\.[01] ([1-5][0-9][0-9])[ \r\n]")
 MAX_HEAD = 4096  # bytes read while looking for the status line
 RESOLVE_EVERY = 60.0  # seconds between lookups of an upstream's host name
-MAX_LITERALS = 10000  # IP literal addresses remembered (the cache starts over beyond)
 LINGER_RESET = struct.pack("ii", 1, 0)
 
 
@@ -90,7 +89,7 @@ class Resolver:
     def __init__(self, getaddrinfo=socket.getaddrinfo):
         self.getaddrinfo = getaddrinfo
         self.answers = {}
-        self.literals = {}  # IP literal address -> its answer, worked out once
+        self.literals = {}  # IP literal address wanted -> its answer, worked out once in ``want``
         self.wanted = set()
         self.lock = threading.Lock()
         self.wake = threading.Event()
@@ -100,7 +99,9 @@ class Resolver:
     def want(self, addresses):
         """The addresses probes will ask for; host names among them are looked up (first lookups
         before ``want`` returns when they take less than ``first_wait`` seconds)."""
-        names = set(a for a in addresses if literal_family(split_address(a)[0]) is None)
+        answers = [(a, self._literal(a)) for a in addresses]
+        self.literals = dict((a, answer) for a, answer in answers if answer is not None)
+        names = set(a for a, answer in answers if answer is None)
         with self.lock:
             self.wanted = names
             missing = [a for a in names if a not in self.answers]
@@ -111,18 +112,18 @@ class Resolver:
             self.thread.start()
 
     def lookup(self, address):
-        known = self.literals.get(address)
+        known = self.literals.get(address) or self._literal(address)
         if known is not None:
             return known
+        with self.lock:
+            return self.answers.get(address, (None, "host name %s not looked up yet" % split_address(address)[0]))
+
+    @staticmethod
+    def _literal(address):
+        """The answer for an IP literal address, None for a host name."""
         host, port = split_address(address)
         family = literal_family(host)
-        if family is not None:
-            if len(self.literals) >= MAX_LITERALS:
-                self.literals.clear()
-            known = self.literals[address] = ((family, (host, port)), None)
-            return known
-        with self.lock:
-            return self.answers.get(address, (None, "host name %s not looked up yet" % host))
+        return None if family is None else ((family, (host, port)), None)
 
     def _resolve(self, address):
         host, port = split_address(address)
