@@ -439,9 +439,10 @@ options:
             default: true
           type:
             description:
-              - V(http) - a GET of O(config[].health_check.path) on a new connection; it passes when the answer's
-                status is one of O(config[].health_check.status) within O(config[].health_check.timeout). V(tcp)
-                - a TCP connect within O(config[].health_check.timeout).
+              - V(http) - a GET of O(config[].health_check.path) (on the connection of the last probe that passed
+                when its answer allowed HTTP/1.1 keep-alive, a new one at least every 10 probes and after any
+                failure); it passes when the answer's status is one of O(config[].health_check.status) within
+                O(config[].health_check.timeout). V(tcp) - a TCP connect within O(config[].health_check.timeout).
               - 'A tcp rule has no HTTP to send: V(http) is refused there.'
               - The default shown is for http rules; not given, a tcp rule has V(tcp).
             type: str

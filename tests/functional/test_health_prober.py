@@ -1,13 +1,14 @@
 """The agent's prober against real sockets on loopback: what passes and what fails an http and a
 tcp probe, in our own words, within the timeout; the request sent; probes every half interval
-while in doubt, sooner for a target that usually answers fast; specs that go stop being probed."""
+while in doubt, sooner for a target that usually answers fast; specs that go stop being probed;
+connections kept for the next probes (and when not)."""
 import socket
 import threading
 import time
 
 import pytest
 
-from ansible_collections.antsle.antman.plugins.module_utils.health.prober import Prober
+from ansible_collections.antsle.antman.plugins.module_utils.health.prober import MAX_USES, Prober
 from ansible_collections.antsle.antman.plugins.module_utils.health.targets import ProbeSpec
 from ansible_collections.antsle.antman.tests.support.harness import free_port
 
@@ -209,3 +210,76 @@ def test_specs_that_go_stop_being_probed(servers):
         assert len(server.accepted) == count and prober.specs() == []
     finally:
         prober.close()
+
+
+def keeping(answers):
+    """Serves each connection in a thread of its own, keeping it open: the n-th request on it
+    (from 0), the server's ``total``-th in all (from 1), gets ``answers(n, total)``: a list of byte
+    strings sent one after another, or None to close the connection without an answer."""
+    def serve(server, connection):
+        count = 0
+        try:
+            while server.read_request(connection):
+                parts = answers(count, len(server.received))
+                if parts is None:
+                    connection.close()
+                    return
+                for index, part in enumerate(parts):
+                    time.sleep(0.01 if index else 0.0)
+                    connection.sendall(part)
+                count += 1
+        except OSError:
+            return  # the prober reset it, or the test ended
+
+    def answer(server, connection):
+        threading.Thread(target=serve, args=(server, connection), daemon=True).start()
+    return answer
+
+
+OK_KEPT = [b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", b"hello"]  # header and body apart, as nginx's sendfile
+
+
+def test_a_passing_answer_keeps_its_connection_for_the_next_probes(servers):
+    server = servers(keeping(lambda n, total: OK_KEPT))
+    results = probe(http(server.address, interval=0.2), count=MAX_USES + 2, within=10)
+    assert [r.ok for _at, r in results] == [True] * (MAX_USES + 2)
+    # one connection carries MAX_USES probes, then a new one: connecting anew is checked too
+    assert len(server.accepted) == 2 and len(server.received) >= MAX_USES + 2
+
+
+def test_after_a_failure_the_next_probe_connects_anew(servers):
+    server = servers(keeping(lambda n, total: [b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n"] if total == 2 else OK_KEPT))
+    results = probe(http(server.address, interval=0.2), count=4, within=10)
+    assert [r.ok for _at, r in results] == [True, False, True, True]
+    # the first connection carried probes 1 and 2 (the 500), the second probes 3 and 4
+    assert len(server.accepted) == 2
+
+
+def test_a_kept_connection_the_antlet_closed_gets_a_new_one_and_no_verdict(servers):
+    # the first connection is closed when its second request comes (an idle timeout met the probe)
+    server = servers(keeping(lambda n, total: None if total == 2 else OK_KEPT))
+    results = probe(http(server.address, interval=0.2), count=4, within=10)
+    assert [r.ok for _at, r in results] == [True] * 4, [r.detail for _at, r in results]
+    assert len(server.accepted) == 2
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhello",  # more than it said: not kept
+], ids=["close", "chunked", "http1.0", "too-long"])
+def test_an_answer_that_cannot_carry_the_next_probe_closes_its_connection(servers, head):
+    server = servers(keeping(lambda n, total: [head]))
+    results = probe(http(server.address, interval=0.2), count=3, within=10)
+    assert [r.ok for _at, r in results] == [True] * 3
+    assert len(server.accepted) == 3
+
+
+def test_a_kept_connection_that_hangs_fails_within_the_same_bounds(servers):
+    # answers twice on its first connection, then hangs there and on every new one
+    server = servers(keeping(lambda n, total: OK_KEPT if total <= 2 else [b""]))
+    results = probe(http(server.address, interval=1.0, timeout=1.0), count=4, within=8)
+    assert [r.ok for _at, r in results] == [True, True, False, False], [r.detail for _at, r in results]
+    hung = results[1][0] + 1.0  # about when the third probe began, on the kept connection
+    assert results[3][0] - hung <= 1.0 + 0.3 + 0.3, [at - hung for at, _r in results]

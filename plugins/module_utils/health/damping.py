@@ -12,11 +12,14 @@ come often pile up worker generations and their memory.
   ``FIRST_HOLD`` seconds, then twice as long each time, up to ``MAX_HOLD`` (route flap damping, as
   BGP routers do). A flapping antlet then costs a few reloads, not one per flap.
 - ``ReloadGovernor`` (the whole host): transitions that come together share one reload (each change
-  waits ``SETTLE`` for others), reloads are at least ``MIN_GAP`` apart, and once more than ``FREE``
-  reloads fell within ``WINDOW`` the gap doubles for each one more (up to ``MAX_GAP``). A change
-  that only returns upstreams (nothing newly taken out) also waits while nginx still has more than
+  waits ``SETTLE`` for others); a change that only returns upstreams (nothing newly taken out)
+  comes at least ``MIN_GAP`` after the last reload, and also waits while nginx still has more than
   ``max_old_workers`` old workers shutting down, for up to ``MAX_DEFER``: returning an antlet can
-  wait, taking out a failing one cannot.
+  wait, taking out a failing one cannot (it waits only ``SETTLE``: a second antlet failing just
+  after the first is not served failures for a second more). Once more than ``FREE`` reloads fell
+  within ``WINDOW``, every change waits a gap that doubles for each one more (up to ``MAX_GAP``):
+  however many antlets fail one after another, reloads, and the worker generations they leave,
+  stay bounded.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -70,10 +73,10 @@ class ReloadGovernor:
         while self.applied and self.applied[0] < now - WINDOW:
             self.applied.popleft()
 
-    def gap(self, now):
+    def gap(self, now, urgent=False):
         recent = sum(1 for at in self.applied if at >= now - WINDOW)
         if recent <= FREE:
-            return self.min_gap
+            return 0.0 if urgent else self.min_gap
         return min(MAX_GAP, self.min_gap * 2 ** (recent - FREE))
 
     def ready_at(self, now, pending_since, urgent, old_workers=0):
@@ -81,7 +84,7 @@ class ReloadGovernor:
         takes an upstream out. ``old_workers``: nginx's workers shutting down now."""
         at = pending_since + self.settle
         if self.applied:
-            at = max(at, self.applied[-1] + self.gap(now))
+            at = max(at, self.applied[-1] + self.gap(now, urgent))
         if (not urgent and self.max_old_workers is not None and old_workers > self.max_old_workers
                 and now < pending_since + MAX_DEFER):
             at = max(at, min(now + 1.0, pending_since + MAX_DEFER))

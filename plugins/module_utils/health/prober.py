@@ -4,10 +4,17 @@
 """The probes of the health agent, all on one thread: non-blocking sockets on one poller and a
 heap of timers (Linux epoll), so hundreds of probes a second cost little (no thread per probe, no busy loop).
 
-A probe is a TCP connect (``tcp``), or a connect, one small request and the status line of the
-answer (``http``); every probe is a new connection, closed with a reset once judged (no
-TIME_WAIT piling up on the host, as HAProxy's checks do). Only the status code is read from an
-answer: nothing the application sends reaches a log, a file or a label.
+A probe is a TCP connect (``tcp``), or one small request and the status line of the answer
+(``http``). An http probe that passed leaves its connection open for the next one when the answer
+allows it (HTTP/1.1 keep-alive with a ``Content-Length``, read through: ``answer.py``): a probe then
+costs one send and one read instead of a connect, a send, a read and a close (half of the agent's
+CPU). A kept connection carries at most ``MAX_USES`` probes, and none after a failure: at least
+every ``MAX_USES`` intervals, and always after a failure, a probe connects anew, so an antlet that
+stops accepting connections is found too. A kept connection the antlet closed (its idle timeout, a
+restart) is dropped; a probe that finds it closed before any answer tries again at once on a new
+connection, without a result. Every other connection is closed with a reset once judged (no
+TIME_WAIT piling up on the host, as HAProxy's checks do). Only the status code is judged:
+nothing the application sends reaches a log, a file or a label.
 
 Timing of one ProbeSpec: a probe every ``interval``; while the target is in doubt one more
 (HAProxy's ``fastinter``): half an interval after a failure, and as soon as the probe under way has
@@ -30,19 +37,19 @@ import heapq
 import itertools
 import math
 import os
-import re
 import select
 import socket
 import struct
 import threading
 import time
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.answer import MAX_HEAD, MORE, answer_length, status_of
+
 MAX_IN_FLIGHT = 3
+MAX_USES = 10  # probes carried by one kept connection, at most
 MIN_DOUBT = 0.1  # seconds without an answer before a probe is in doubt, at the least
 DOUBT_FACTOR = 4.0  # in doubt after this many times the usual answer time
 GRAIN = 0.02  # seconds: timers are rounded up to it (as the kernel's timer slack does)
-STATUS_LINE_RE = re.compile(br"\AHTTP/1\.[01] ([1-5][0-9][0-9])[ \r\n]")
-MAX_HEAD = 4096  # bytes read while looking for the status line
 RESOLVE_EVERY = 60.0  # seconds between lookups of an upstream's host name
 LINGER_RESET = struct.pack("ii", 1, 0)
 
@@ -162,6 +169,8 @@ class Schedule:
         self.in_flight = set()
         self.extra_pending = False  # a probe half an interval after a failure is due
         self.usual = None  # seconds: the smoothed answer time of the target (None: no answer yet)
+        self.kept = None  # a Kept connection for the next probe
+        self.reading = None  # a judged Run reading the rest of its answer, to be kept
 
     def answered(self, seconds):
         """An answer came after ``seconds``: the usual answer time moves an eighth of the way to it."""
@@ -181,11 +190,13 @@ REGULAR, EXTRA, CHECK = 0, 1, 2
 
 
 class Run:
-    """One probe under way."""
+    """One probe under way, on a new connection or on a kept one (``uses`` > 1). Once judged, a
+    passing http probe may read the rest of its answer (``judged``) to keep the connection."""
 
-    __slots__ = ("prober", "schedule", "sock", "fd", "started", "deadline", "pending", "connected", "head", "done")
+    __slots__ = ("prober", "schedule", "sock", "fd", "started", "deadline", "pending", "connected", "head",
+                 "done", "uses", "judged", "length", "read")
 
-    def __init__(self, prober, schedule, sock, started, request):
+    def __init__(self, prober, schedule, sock, started, request, uses=1):
         self.prober = prober
         self.schedule = schedule
         self.sock = sock
@@ -193,13 +204,19 @@ class Run:
         self.started = started
         self.deadline = started + schedule.spec.timeout
         self.pending = request
-        self.connected = False
+        self.connected = uses > 1
         self.head = b""
         self.done = False
+        self.uses = uses
+        self.judged = False
+        self.length = MORE  # bytes of the whole answer once its header says (answer_length)
+        self.read = 0
 
     def on_event(self, mask):
         # Edge-triggered (registered once for reading and writing): an event comes when the connect
         # completes or fails, when the socket can take more of the request, when answer bytes come.
+        if self.judged:
+            return self.read_rest()
         if not self.connected:
             if mask & (select.EPOLLERR | select.EPOLLHUP):
                 code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -216,7 +233,7 @@ class Run:
             except (BlockingIOError, InterruptedError):
                 return None
             except OSError as error:
-                return self.finish(False, "sending the request failed: %s" % (error.strerror or error))
+                return self.lost("sending the request failed: %s" % (error.strerror or error))
             self.pending = self.pending[sent:]
             if self.pending:
                 return None
@@ -227,17 +244,53 @@ class Run:
         except (BlockingIOError, InterruptedError):
             return None
         except OSError as error:
-            return self.finish(False, "reading the answer failed: %s" % (error.strerror or error))
+            return self.lost("reading the answer failed: %s" % (error.strerror or error))
         if not data:
-            return self.finish(False, "connection closed without an answer")
+            return self.lost("connection closed without an answer")
         self.head += data
-        match = STATUS_LINE_RE.match(self.head)
-        if match:
-            status = int(match.group(1))
-            return self.finish(self.schedule.spec.passes(status), "status %d" % status, status)
-        if b"\n" in self.head or len(self.head) >= MAX_HEAD or not b"HTTP/1.".startswith(self.head[:7]):
-            return self.finish(False, "not an HTTP/1 answer")
+        status, problem = status_of(self.head)
+        if status is not None:
+            ok = self.schedule.spec.passes(status)
+            self.judged = ok and self.uses < MAX_USES
+            self.finish(ok, "status %d" % status, status)
+            return self.read_rest(b"") if self.judged else None
+        if problem:
+            return self.finish(False, problem)
         return None
+
+    def read_rest(self, data=None):
+        """After a passing verdict: read the answer through, then keep the connection (the
+        header and body as they say, nothing more) or close it."""
+        if data is None:
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return None
+            except OSError:
+                data = b""
+            if not data:
+                return self.prober._closed(self)
+        if self.length == MORE:
+            self.head += data
+            self.length = answer_length(self.head)
+            self.read = len(self.head)
+        else:
+            self.read += len(data)
+        if self.length is None or (self.length != MORE and self.read > self.length):
+            return self.prober._closed(self)
+        if self.read == self.length:
+            return self.prober._keep(self)
+        return None  # more to come
+
+    def lost(self, detail):
+        """The connection failed before an answer: on a kept connection the antlet may have closed
+        it just now (its idle timeout): try again on a new one, no verdict; else a failure."""
+        if self.uses > 1 and not self.head:
+            self.done = True
+            self.prober._closed(self)
+            self.prober._again(self.schedule)
+            return None
+        return self.finish(False, detail)
 
     def time_out(self):
         timeout_ms = int(round(self.schedule.spec.timeout * 1000))
@@ -249,10 +302,31 @@ class Run:
         if self.done:
             return None
         self.done = True
-        self.prober._closed(self)
+        if self.judged:
+            self.prober._judged(self)  # the connection stays while the rest of the answer is read
+        else:
+            self.prober._closed(self)
         elapsed = (self.prober.clock() - self.started) * 1000.0
         self.prober._result(self.schedule, Result(ok, round(elapsed, 2), detail, status, self.prober.wall()))
         return None
+
+
+class Kept:
+    """A connection kept for the next probe of its schedule. Events while it waits (data, the
+    antlet's close, an error) mean it cannot carry one: it is dropped."""
+
+    __slots__ = ("prober", "schedule", "sock", "fd", "uses")
+
+    def __init__(self, prober, schedule, sock, uses):
+        self.prober = prober
+        self.schedule = schedule
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.uses = uses
+
+    def on_event(self, mask):
+        if mask & (select.EPOLLIN | select.EPOLLERR | select.EPOLLHUP):
+            self.prober._drop_kept(self.schedule)
 
 
 class Prober:
@@ -271,7 +345,8 @@ class Prober:
         self.sequence = itertools.count()
         self.generations = itertools.count(1)
         self.probes_started = 0
-        self.running = 0  # probes under way
+        self.running = 0  # probes under way (and answers read through to keep their connection)
+        self.again = []  # schedules whose kept connection was found closed: probed anew after the events
 
     # -- what to probe --------------------------------------------------------------------------
 
@@ -282,11 +357,7 @@ class Prober:
         self.resolver.want([spec.address for spec in specs.values()])
         for key in list(self.schedules):
             if key not in specs:
-                schedule = self.schedules.pop(key)
-                schedule.generation = None
-                for run in list(schedule.in_flight):
-                    run.done = True
-                    self._closed(run)
+                self._forget(self.schedules.pop(key))
         for key, spec in specs.items():
             if key in self.schedules:
                 continue
@@ -332,9 +403,7 @@ class Prober:
 
     def close(self):
         for schedule in list(self.schedules.values()):
-            for run in list(schedule.in_flight):
-                run.done = True
-                self._closed(run)
+            self._forget(schedule)
         self.schedules.clear()
         self.resolver.stop()
         self.poller.close()
@@ -350,6 +419,8 @@ class Prober:
             _when, _seq, kind, target, tag = heapq.heappop(self.timers)
             if kind == CHECK:
                 if target.done:
+                    if target.schedule.reading is target:
+                        self._closed(target)  # an answer not read through within the timeout: not kept
                     continue
                 if now >= target.deadline:
                     target.time_out()
@@ -364,11 +435,26 @@ class Prober:
                 else:
                     target.extra_pending = False
                 self._start(target, now)
+        while self.again:
+            schedule = self.again.pop()
+            if schedule.generation is not None:
+                self._start(schedule, now)
 
     def _start(self, schedule, now):
         if len(schedule.in_flight) >= MAX_IN_FLIGHT:
             return
         spec = schedule.spec
+        kept = schedule.kept
+        if kept is not None:
+            schedule.kept = None
+            run = Run(self, schedule, kept.sock, now, spec.request_bytes, kept.uses + 1)
+            self.probes_started += 1
+            schedule.in_flight.add(run)
+            self.handlers[run.fd] = run
+            self.running += 1
+            self._at(now + min(schedule.doubt_after(), spec.timeout), CHECK, run, None)
+            run.on_event(select.EPOLLOUT)  # connected: the request goes now
+            return
         target, problem = self.resolver.lookup(spec.address)
         if target is None:
             self._result(schedule, Result(False, 0.0, problem, None, self.wall()))
@@ -390,21 +476,63 @@ class Prober:
         self.poller.register(run.fd, select.EPOLLIN | select.EPOLLOUT | select.EPOLLET)
         self.handlers[run.fd] = run
         self.running += 1
-        doubt = schedule.doubt_after()
-        self._at(now + doubt if doubt < spec.timeout else run.deadline, CHECK, run, None)
+        self._at(now + min(schedule.doubt_after(), spec.timeout), CHECK, run, None)
 
     def _closed(self, run):
-        run.schedule.in_flight.discard(run)
+        schedule = run.schedule
+        schedule.in_flight.discard(run)
+        if schedule.reading is run:
+            schedule.reading = None
         if self.handlers.get(run.fd) is run:
             del self.handlers[run.fd]  # closing the socket takes it off the poller (nothing else holds it)
             self.running -= 1
         run.sock.close()
+
+    def _judged(self, run):
+        """A passing probe's verdict is out; its connection stays while the rest of the answer is
+        read (one per schedule: another is closed)."""
+        schedule = run.schedule
+        schedule.in_flight.discard(run)
+        if schedule.reading is not None or schedule.kept is not None or schedule.generation is None:
+            run.judged = False
+            self._closed(run)
+        else:
+            schedule.reading = run
+            self._at(run.deadline, CHECK, run, None)
+
+    def _keep(self, run):
+        """The answer was read through: the connection waits for the next probe."""
+        schedule = run.schedule
+        schedule.reading = None
+        self.running -= 1
+        schedule.kept = self.handlers[run.fd] = Kept(self, schedule, run.sock, run.uses)
+
+    def _drop_kept(self, schedule):
+        kept, schedule.kept = schedule.kept, None
+        if kept is not None:
+            self.handlers.pop(kept.fd, None)
+            kept.sock.close()
+
+    def _again(self, schedule):
+        self.again.append(schedule)
+
+    def _forget(self, schedule):
+        """A schedule no longer probed: every connection of its is closed."""
+        schedule.generation = None
+        for run in list(schedule.in_flight):
+            run.done = True
+            self._closed(run)
+        if schedule.reading is not None:
+            self._closed(schedule.reading)
+        self._drop_kept(schedule)
 
     def _result(self, schedule, result):
         if schedule.generation is None:
             return  # no longer probed: its last results mean nothing
         if result.ok or result.status is not None:
             schedule.answered(result.ms / 1000.0)
+        if not result.ok:
+            self._drop_kept(schedule)  # after a failure the next probe connects anew
         if not result.ok and not schedule.extra_pending:
             # in doubt after a failure: the next probe comes half an interval from now, not a whole one
             schedule.extra_pending = True

@@ -41,7 +41,7 @@ class ProbeSpec:
     def request(self):
         """The bytes of the http probe's request (every part checked by the rule's grammar: no
         space, CR or LF can be in the path or the host)."""
-        return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+        return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nAccept: */*\r\n\r\n"
                 % (self.path, self.host, USER_AGENT)).encode("ascii")
 
     def passes(self, status):

@@ -233,7 +233,8 @@ HEALTH_CHECK_FIELDS = (
     ]),
     Field("type", "str", choices=list(HEALTH_CHECK_TYPES), parse=lambda v: parse_choice(v, HEALTH_CHECK_TYPES),
           protocol_defaults={"http": "http", "tcp": "tcp"}, description=[
-        "V(http) - a GET of O(health_check.path) on a new connection; it passes when the answer's status is one of "
+        "V(http) - a GET of O(health_check.path) (on the connection of the last probe that passed when its answer "
+        "allowed HTTP/1.1 keep-alive, a new one at least every 10 probes and after any failure); it passes when the answer's status is one of "
         "O(health_check.status) within O(health_check.timeout). V(tcp) - a TCP connect within O(health_check.timeout).",
         "A tcp rule has no HTTP to send: V(http) is refused there.",
     ]),

@@ -1,5 +1,6 @@
-"""The reload governor: transitions close together share a reload, reloads are spaced, and a
-change that only returns upstreams waits while old nginx workers pile up."""
+"""The reload governor: transitions close together share a reload, returns are spaced, taking an
+antlet out is not delayed until reloads keep coming, and a change that only returns upstreams
+waits while old nginx workers pile up."""
 from ansible_collections.antsle.antman.plugins.module_utils.health.damping import (
     FREE, MAX_DEFER, MAX_GAP, MIN_GAP, SETTLE, ReloadGovernor)
 
@@ -9,19 +10,31 @@ def test_a_first_change_waits_only_for_the_ones_that_come_with_it():
     assert governor.ready_at(10.0, 10.0, urgent=True) == 10.0 + SETTLE
 
 
-def test_reloads_are_spaced_and_the_gap_grows_when_they_keep_coming():
+def gaps(urgent, count):
+    """The wait of each of ``count`` changes, each pending from the moment the last was applied."""
     governor = ReloadGovernor()
-    now = 0.0
-    gaps = []
-    for _reload in range(FREE + 6):
-        at = governor.ready_at(now, now, urgent=True)
-        gaps.append(round(at - now, 3))
+    now, waits = 0.0, []
+    for _reload in range(count):
+        at = governor.ready_at(now, now, urgent=urgent)
+        waits.append(round(at - now, 3))
         now = at
         governor.record(now)
-    assert gaps[0] == SETTLE and gaps[1:FREE + 1] == [MIN_GAP] * FREE
-    assert gaps[FREE + 1:] == [min(MAX_GAP, MIN_GAP * 2 ** k) for k in range(1, 6)]
+    return governor, now, waits
+
+
+def test_returns_are_spaced_and_the_gap_grows_when_reloads_keep_coming():
+    governor, now, waits = gaps(False, FREE + 6)
+    assert waits[0] == SETTLE and waits[1:FREE + 1] == [MIN_GAP] * FREE
+    assert waits[FREE + 1:] == [min(MAX_GAP, MIN_GAP * 2 ** k) for k in range(1, 6)]
     # a quiet while later the gap is back to the minimum
-    assert governor.ready_at(now + 700, now + 700, urgent=True) == now + 700 + SETTLE
+    assert governor.ready_at(now + 700, now + 700, urgent=False) == now + 700 + SETTLE
+
+
+def test_taking_out_waits_only_to_settle_until_reloads_keep_coming():
+    governor, now, waits = gaps(True, FREE + 6)
+    assert waits[:FREE + 1] == [SETTLE] * (FREE + 1)
+    # a storm of failures is bounded as returns are
+    assert waits[FREE + 1:] == [min(MAX_GAP, MIN_GAP * 2 ** k) for k in range(1, 6)]
 
 
 def test_returns_wait_while_old_workers_pile_up_but_not_for_ever():
