@@ -263,6 +263,14 @@ def test_a_kept_connection_the_antlet_closed_gets_a_new_one_and_no_verdict(serve
     assert len(server.accepted) == 2
 
 
+def test_a_kept_connection_the_antlet_closes_while_idle_is_dropped_without_a_verdict(servers):
+    # every answer says keep-alive, then the antlet closes the connection while it waits
+    server = servers(answering(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    results = probe(http(server.address, interval=0.2), count=3, within=10)
+    assert [r.ok for _at, r in results] == [True] * 3, [r.detail for _at, r in results]
+    assert len(server.accepted) == 3 and len(server.received) == 3
+
+
 @pytest.mark.parametrize("head", [
     b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
