@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: antsle.antman contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Prometheus' text exposition format, version 0.0.4, for the health agent's ``/metrics``: the few
+dozen lines of it the agent needs, written here rather than taken from ``prometheus_client`` (its
+registry of global metric objects, and its exporter threads, fit a one-thread epoll agent badly,
+and RHEL hosts have no package of it; docs/metrics.md says more). ``promtool check metrics`` and
+``prometheus_client``'s own parser check the output in the tests.
+
+Label values are escaped as the format says (backslash, double quote, line feed); HELP text
+escapes backslash and line feed. Names are the agent's own constants, checked when a Family is
+made."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+import re
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+NAME_RE = re.compile(r"\A[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+LABEL_RE = re.compile(r"\A[a-zA-Z_][a-zA-Z0-9_]*\Z")
+TYPES = ("counter", "gauge", "histogram", "untyped")
+
+
+def escape_label(value):
+    return str(value).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+
+
+def escape_help(text):
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def format_value(value):
+    """A sample value as Go's ParseFloat reads it: integers without a fraction, NaN, +Inf, -Inf."""
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+class Family:
+    """One metric family: ``name``, ``kind`` (counter, gauge, histogram), ``help`` and its samples,
+    each (name suffix, ((label, value), ...), value)."""
+
+    def __init__(self, name, kind, help_text, label_names=()):
+        if not NAME_RE.match(name) or kind not in TYPES or not all(LABEL_RE.match(n) for n in label_names):
+            raise ValueError("bad metric family %r (%r, labels %r)" % (name, kind, label_names))
+        self.name, self.kind, self.help, self.label_names = name, kind, help_text, tuple(label_names)
+        self.samples = []
+
+    def add(self, labels, value, suffix=""):
+        """A sample; ``labels``: values in the order of ``label_names``."""
+        self.samples.append((suffix, tuple(zip(self.label_names, labels)), value))
+
+    def add_histogram(self, labels, histogram):
+        """The _bucket, _sum and _count samples of a ``Histogram``."""
+        pairs = tuple(zip(self.label_names, labels))
+        for bound, count in histogram.cumulative():
+            self.samples.append(("_bucket", pairs + (("le", format_value(bound)),), count))
+        self.samples.append(("_sum", pairs, histogram.sum))
+        self.samples.append(("_count", pairs, histogram.count))
+
+
+class Histogram:
+    """Observations counted in fixed buckets (upper bounds, ascending; +Inf added)."""
+
+    __slots__ = ("bounds", "counts", "sum", "count")
+
+    def __init__(self, bounds):
+        self.bounds = tuple(bounds)
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value):
+        index = len(self.bounds)
+        for i, bound in enumerate(self.bounds):
+            if value <= bound:
+                index = i
+                break
+        self.counts[index] += 1
+        self.sum += value
+        self.count += 1
+
+    def cumulative(self):
+        total = 0
+        for bound, count in zip(self.bounds + (float("inf"),), self.counts):
+            total += count
+            yield bound, total
+
+
+def _labels(pairs):
+    if not pairs:
+        return ""
+    return "{%s}" % ",".join('%s="%s"' % (name, escape_label(value)) for name, value in pairs)
+
+
+def exposition(families):
+    """The text of ``families`` (bytes, UTF-8). A family without samples is left out."""
+    lines = []
+    for family in families:
+        if not family.samples:
+            continue
+        lines.append("# HELP %s %s" % (family.name, escape_help(family.help)))
+        lines.append("# TYPE %s %s" % (family.name, family.kind))
+        for suffix, pairs, value in family.samples:
+            lines.append("%s%s%s %s" % (family.name, suffix, _labels(pairs), format_value(value)))
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
