@@ -34,17 +34,25 @@ def alerts(name, at, *firing):
             "exp_alerts": [{"exp_labels": labels, "exp_annotations": annotations(name, labels)} for labels in firing]}
 
 
+def upstream(address, healthy, checked):
+    """The series of one upstream of rule web (promtool's expanding notation: "1x3 0x20")."""
+    return [{"series": 'antman_lb_upstream_%s{%s,upstream="%s"}' % (name, WEB, address), "values": values}
+            for name, values in (("healthy", healthy), ("checked", checked))]
+
+
+def agent(up, reload_ok, nginx_up):
+    """The series of the agent of lb1: the scrape's up, its last reload, nginx's status page."""
+    return [{"series": '%s{job="antman-lb",instance="lb1:9146"}' % name, "values": values}
+            for name, values in (("up", up), ("antman_lb_last_reload_successful", reload_ok), ("antman_lb_nginx_up", nginx_up))]
+
+
 TESTS = [
     {   # antlet .2 fails from the second minute on; .1 stays healthy; a start's unknown state alerts nothing
         "interval": "15s",
         "input_series": [
-            {"series": 'antman_lb_upstream_healthy{%s,upstream="10.0.0.1:80"}' % WEB, "values": "0 1x20"},
-            {"series": 'antman_lb_upstream_checked{%s,upstream="10.0.0.1:80"}' % WEB, "values": "0 1x20"},
-            {"series": 'antman_lb_upstream_healthy{%s,upstream="10.0.0.2:80"}' % WEB, "values": "0 1x3 0x16"},
-            {"series": 'antman_lb_upstream_checked{%s,upstream="10.0.0.2:80"}' % WEB, "values": "0 1x20"},
-            {"series": 'up{job="antman-lb",instance="lb1:9146"}', "values": "1x20"},
-            {"series": 'antman_lb_last_reload_successful{job="antman-lb",instance="lb1:9146"}', "values": "1x20"},
-            {"series": 'antman_lb_nginx_up{job="antman-lb",instance="lb1:9146"}', "values": "1x20"},
+            *upstream("10.0.0.1:80", healthy="0 1x20", checked="0 1x20"),
+            *upstream("10.0.0.2:80", healthy="0 1x3 0x16", checked="0 1x20"),
+            *agent(up="1x20", reload_ok="1x20", nginx_up="1x20"),
         ],
         "alert_rule_test": [
             alerts("AntmanLbUpstreamUnhealthy", "0m"),  # unknown at the start: not judged
@@ -61,13 +69,9 @@ TESTS = [
     {   # every upstream fails from 1m; a reload fails at 2m; the agent stops answering at 3m
         "interval": "15s",
         "input_series": [
-            {"series": 'antman_lb_upstream_healthy{%s,upstream="10.0.0.1:80"}' % WEB, "values": "1x3 0x20"},
-            {"series": 'antman_lb_upstream_checked{%s,upstream="10.0.0.1:80"}' % WEB, "values": "1x23"},
-            {"series": 'antman_lb_upstream_healthy{%s,upstream="10.0.0.2:80"}' % WEB, "values": "1x3 0x20"},
-            {"series": 'antman_lb_upstream_checked{%s,upstream="10.0.0.2:80"}' % WEB, "values": "1x23"},
-            {"series": 'antman_lb_last_reload_successful{job="antman-lb",instance="lb1:9146"}', "values": "1x7 0x15"},
-            {"series": 'up{job="antman-lb",instance="lb1:9146"}', "values": "1x11 0x15"},
-            {"series": 'antman_lb_nginx_up{job="antman-lb",instance="lb1:9146"}', "values": "1x3 0x20"},
+            *upstream("10.0.0.1:80", healthy="1x3 0x20", checked="1x23"),
+            *upstream("10.0.0.2:80", healthy="1x3 0x20", checked="1x23"),
+            *agent(up="1x11 0x15", reload_ok="1x7 0x15", nginx_up="1x3 0x20"),
         ],
         "alert_rule_test": [
             alerts("AntmanLbRuleNoHealthyUpstream", "1m15s"),  # pending
