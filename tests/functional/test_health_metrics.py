@@ -16,10 +16,10 @@ from ansible_collections.antsle.antman.tests.support.health_agent import AgentPr
 STATUS_CONF = "server {\n    listen 127.0.0.1:%d;\n    location = /nginx_status { stub_status; }\n}\n"
 
 
-def scrape(port, source="127.0.0.1", path="/metrics"):
-    """(status, body) of a GET from ``source`` (a loopback address of this machine)."""
+def scrape(port, source="127.0.0.1", path="/metrics", request=None):
+    """(status, body) of a GET (or ``request``, bytes) from ``source`` (a loopback address of this machine)."""
     with socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0)) as sock:
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n" % path).encode("ascii"))
+        sock.sendall(request or ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/plain\r\n\r\n" % path).encode("ascii"))
         data = b""
         while True:
             chunk = sock.recv(65536)
@@ -127,6 +127,9 @@ def test_outside_the_allow_list_a_client_gets_403_and_a_silent_client_stalls_not
     status, body = scrape(world.metrics_port, source="127.0.0.2")
     assert (status, body) == (403, "not in antman_lb_metrics_allow\n")
     assert scrape(world.metrics_port, path="/")[0] == 404
+    assert scrape(world.metrics_port, request=b"HEAD /metrics HTTP/1.1\r\n\r\n") == (200, "")
+    assert scrape(world.metrics_port, request=b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n")[0] == 405
+    assert scrape(world.metrics_port, request=b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 9000)[0] == 431
     # Clients that connect and send nothing hold a connection each (at most MAX_CONNECTIONS), not the probe loop.
     silent = [socket.create_connection(("127.0.0.1", world.metrics_port), timeout=5) for _n in range(MAX_CONNECTIONS - 1)]
     try:

@@ -3,9 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The health agent's ``/metrics`` endpoint (role variables ``antman_lb_metrics_listen`` and
 ``antman_lb_metrics_allow``, docs/metrics.md): a small HTTP/1 server on the probe loop's poller
-(``Prober.register``), so it needs no thread and can never stall a probe: non-blocking sockets,
-requests of at most ``MAX_REQUEST`` bytes, at most ``MAX_CONNECTIONS`` clients at once, each
-closed after ``CLIENT_TIMEOUT`` seconds whatever it does, one answer per connection.
+(``Prober.register``) that never stalls a probe: non-blocking sockets, requests of at most
+``MAX_REQUEST`` bytes, at most ``MAX_CONNECTIONS`` clients at once, each closed after
+``CLIENT_TIMEOUT`` seconds whatever it does, one answer per connection. The text itself (about
+10 ms for 100 rules of 3 upstreams) is made by a thread of its own (``Renderer``), which hands it
+back to the loop through a socket pair on the same poller; scrapes that arrive meanwhile share it.
 
 A client outside the allow-list gets ``403`` and nothing else. With no allow-list every client
 is served: the role allows that only on a loopback address. If the address cannot be bound (in
@@ -20,6 +22,7 @@ import ipaddress
 import logging
 import select
 import socket
+import threading
 import time
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.exposition import CONTENT_TYPE
@@ -58,10 +61,59 @@ def response(status, reason, body=b"", content_type="text/plain; charset=utf-8",
 
 
 class _Client:
-    __slots__ = ("sock", "deadline", "allowed", "received", "pending")
+    __slots__ = ("sock", "deadline", "allowed", "received", "pending", "head_only", "waiting")
 
     def __init__(self, sock, deadline, allowed_):
         self.sock, self.deadline, self.allowed, self.received, self.pending = sock, deadline, allowed_, b"", None
+        self.head_only = self.waiting = False
+
+
+class Renderer:
+    """Makes the metrics text on a thread of its own when ``wanted``, and calls ``deliver(body)``
+    (``body`` None when rendering failed) on the probe loop once it is ready."""
+
+    def __init__(self, prober, render, deliver):
+        self.prober, self.render, self.deliver = prober, render, deliver
+        self.wake_read, self.wake_write = socket.socketpair()
+        self.wake_read.setblocking(False)
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.body = None
+        prober.register(self.wake_read, select.EPOLLIN, self._ready)
+        self.thread = threading.Thread(target=self._loop, name="antman-health-metrics", daemon=True)
+        self.thread.start()
+
+    def want(self):
+        self.wanted.set()
+
+    def _loop(self):
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            if self.stopping:
+                return
+            try:
+                body = self.render()
+            except Exception:  # pylint: disable=broad-except  # the endpoint must outlive any surprise
+                LOG.exception("making the metrics failed")
+                body = None
+            self.body = body
+            self.wake_write.send(b"x")
+
+    def _ready(self, _mask):
+        try:
+            self.wake_read.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        self.deliver(self.body)
+
+    def stop(self):
+        self.stopping = True
+        self.wanted.set()
+        self.thread.join(5)
+        self.prober.unregister(self.wake_read)
+        self.wake_read.close()
+        self.wake_write.close()
 
 
 class MetricsServer:
@@ -72,6 +124,7 @@ class MetricsServer:
         self.prober, self.listen, self.render, self.clock = prober, listen, render, clock
         self.networks = [ipaddress.ip_network(item) for item in allow] if allow else None
         self.listener = None
+        self.renderer = None
         self.clients = {}  # fd -> _Client
         self.retry_at = 0.0
         self.problem = None
@@ -101,6 +154,8 @@ class MetricsServer:
             LOG.info("serving metrics on %s now", self.listen)
         self.problem, self.listener = None, sock
         self.prober.register(sock, select.EPOLLIN, self._accept)
+        if self.renderer is None:
+            self.renderer = Renderer(self.prober, self.render, self._deliver)
         return True
 
     def _accept(self, _mask):
@@ -126,13 +181,15 @@ class MetricsServer:
 
     def _read(self, client, _mask):
         try:
-            data = client.sock.recv(MAX_REQUEST + 1 - len(client.received))
+            data = client.sock.recv(4096 if client.waiting else MAX_REQUEST + 1 - len(client.received))
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             return self._close(client)
         if not data:
             return self._close(client)
+        if client.waiting:
+            return None  # more bytes while its answer is being made: one answer per connection
         client.received += data
         end = client.received.find(b"\r\n\r\n")
         if end < 0:
@@ -141,12 +198,17 @@ class MetricsServer:
             if len(client.received) > MAX_REQUEST:
                 self._answer(client, response(431, "Request Header Fields Too Large"))
             return None
-        answer = self._respond(client.received[:end]) if client.allowed else \
+        answer = self._respond(client, client.received[:end]) if client.allowed else \
             response(403, "Forbidden", b"not in antman_lb_metrics_allow\n")
-        self._answer(client, answer)
+        if answer is None:
+            client.waiting = True  # answered by _deliver once the text is made
+            self.renderer.want()
+        else:
+            self._answer(client, answer)
         return None
 
-    def _respond(self, head):
+    def _respond(self, client, head):
+        """The answer to a request, or None for the metrics (made by the Renderer)."""
         parts = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0].split(b" ")
         if len(parts) != 3 or not parts[2].startswith(b"HTTP/1."):
             return response(400, "Bad Request")
@@ -156,7 +218,16 @@ class MetricsServer:
         if target != PATH.encode("ascii"):
             return response(404, "Not Found", b"the metrics are at %s\n" % PATH.encode("ascii"), head=method == b"HEAD")
         self.scrapes += 1
-        return response(200, "OK", self.render(), CONTENT_TYPE, head=method == b"HEAD")
+        client.head_only = method == b"HEAD"
+        return None
+
+    def _deliver(self, body):
+        for client in [c for c in self.clients.values() if c.waiting]:
+            client.waiting = False
+            if body is None:
+                self._answer(client, response(500, "Internal Server Error", b"see the agent's log\n"))
+            else:
+                self._answer(client, response(200, "OK", body, CONTENT_TYPE, head=client.head_only))
 
     def _answer(self, client, data):
         client.pending = data
@@ -201,6 +272,9 @@ class MetricsServer:
     def on_stop(self):
         for client in list(self.clients.values()):
             self._close(client)
+        if self.renderer is not None:
+            self.renderer.stop()
+            self.renderer = None
         if self.listener is not None:
             self.prober.unregister(self.listener)
             self.listener.close()

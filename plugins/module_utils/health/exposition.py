@@ -25,7 +25,10 @@ TYPES = ("counter", "gauge", "histogram", "untyped")
 
 
 def escape_label(value):
-    return str(value).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+    value = str(value)
+    if "\\" not in value and "\"" not in value and "\n" not in value:
+        return value  # the usual case: a rule name, an address
+    return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
 
 
 def escape_help(text):
@@ -34,6 +37,8 @@ def escape_help(text):
 
 def format_value(value):
     """A sample value as Go's ParseFloat reads it: integers without a fraction, NaN, +Inf, -Inf."""
+    if type(value) is int:  # pylint: disable=unidiomatic-typecheck  # the usual case, first (bool is not)
+        return str(value)
     if isinstance(value, bool):
         value = int(value)
     if isinstance(value, int):
@@ -49,7 +54,7 @@ def format_value(value):
 
 class Family:
     """One metric family: ``name``, ``kind`` (counter, gauge, histogram), ``help`` and its samples,
-    each (name suffix, ((label, value), ...), value)."""
+    each (name suffix, label text, value); label values are escaped as they are added."""
 
     def __init__(self, name, kind, help_text, label_names=()):
         if not NAME_RE.match(name) or kind not in TYPES or not all(LABEL_RE.match(n) for n in label_names):
@@ -57,17 +62,22 @@ class Family:
         self.name, self.kind, self.help, self.label_names = name, kind, help_text, tuple(label_names)
         self.samples = []
 
+    def _pairs(self, labels):
+        return ",".join('%s="%s"' % (name, escape_label(value)) for name, value in zip(self.label_names, labels))
+
     def add(self, labels, value, suffix=""):
         """A sample; ``labels``: values in the order of ``label_names``."""
-        self.samples.append((suffix, tuple(zip(self.label_names, labels)), value))
+        pairs = self._pairs(labels)
+        self.samples.append((suffix, "{%s}" % pairs if pairs else "", value))
 
     def add_histogram(self, labels, histogram):
         """The _bucket, _sum and _count samples of a ``Histogram``."""
-        pairs = tuple(zip(self.label_names, labels))
-        for bound, count in histogram.cumulative():
-            self.samples.append(("_bucket", pairs + (("le", format_value(bound)),), count))
-        self.samples.append(("_sum", pairs, histogram.sum))
-        self.samples.append(("_count", pairs, histogram.count))
+        pairs = self._pairs(labels)
+        before = pairs + "," if pairs else ""
+        for le, count in zip(histogram.le_texts(), histogram.cumulative()):
+            self.samples.append(("_bucket", '{%sle="%s"}' % (before, le), count))
+        self.samples.append(("_sum", "{%s}" % pairs if pairs else "", histogram.sum))
+        self.samples.append(("_count", "{%s}" % pairs if pairs else "", histogram.count))
 
 
 class Histogram:
@@ -81,6 +91,11 @@ class Histogram:
         self.sum = 0.0
         self.count = 0
 
+    def copy(self):
+        twin = Histogram(self.bounds)
+        twin.counts, twin.sum, twin.count = list(self.counts), self.sum, self.count
+        return twin
+
     def observe(self, value):
         index = len(self.bounds)
         for i, bound in enumerate(self.bounds):
@@ -93,15 +108,17 @@ class Histogram:
 
     def cumulative(self):
         total = 0
-        for bound, count in zip(self.bounds + (float("inf"),), self.counts):
+        for count in self.counts:
             total += count
-            yield bound, total
+            yield total
+
+    def le_texts(self):
+        """The ``le`` label values of the buckets, +Inf last."""
+        return _LE_TEXTS.get(self.bounds) or _LE_TEXTS.setdefault(
+            self.bounds, tuple(format_value(b) for b in self.bounds) + ("+Inf",))
 
 
-def _labels(pairs):
-    if not pairs:
-        return ""
-    return "{%s}" % ",".join('%s="%s"' % (name, escape_label(value)) for name, value in pairs)
+_LE_TEXTS = {}
 
 
 def exposition(families):
@@ -112,6 +129,6 @@ def exposition(families):
             continue
         lines.append("# HELP %s %s" % (family.name, escape_help(family.help)))
         lines.append("# TYPE %s %s" % (family.name, family.kind))
-        for suffix, pairs, value in family.samples:
-            lines.append("%s%s%s %s" % (family.name, suffix, _labels(pairs), format_value(value)))
+        for suffix, labels, value in family.samples:
+            lines.append("%s%s%s %s" % (family.name, suffix, labels, format_value(value)))
     return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""

@@ -36,6 +36,12 @@ class _Checked:
         self.durations = Histogram(PROBE_BUCKETS)
         self.ok = self.failed = self.out = self.back = 0
 
+    def copy(self):
+        twin = _Checked()
+        twin.durations = self.durations.copy()
+        twin.ok, twin.failed, twin.out, twin.back = self.ok, self.failed, self.out, self.back
+        return twin
+
 
 class AgentMetrics:
     """The agent's metrics. ``stub_status``: a StubStatus (nginx's counters), or None."""
@@ -133,40 +139,45 @@ class AgentMetrics:
         ready = Family("antman_lb_agent_ready", "gauge",
                        "1 once the agent has probed every upstream after its start (before, it changes nothing)")
         started = Family("antman_lb_agent_start_time_seconds", "gauge", "When the agent started (Unix time)")
+        # A copy under the locks (the probe loop waits for them), the text made outside them.
         with agent.lock:
+            states = sorted((key, tracker.state) for key, tracker in agent.trackers.items())
+            rule_set, applied, is_ready = agent.rules, agent.applied, agent.ready
             with self.lock:
-                states = [(key, tracker.state) for key, tracker in agent.trackers.items()]
-                checked = dict((key, self.checked.get(key)) for key, _state in states)
-                held, open_rules = set(), []
-                for name, rule in agent.rules.items():
-                    turn = rotation(rule, agent.applied.unhealthy(name))
-                    held.update((name, address) for address in turn.held_out)
-                    if turn.fail_open:
-                        open_rules.append(name)
-                checked_rules = set(name for name, _address in agent.trackers)
-                for (key, state) in sorted(states):
-                    healthy.add(key, 1 if state == HEALTHY else 0)
-                    judged.add(key, 1 if state in (HEALTHY, UNHEALTHY) else 0)
-                    in_rotation.add(key, 0 if key in held else 1)
-                    counters = checked[key] or _Checked()
-                    durations.add_histogram(key, counters.durations)
-                    probes.add(key + ("ok",), counters.ok)
-                    probes.add(key + ("failed",), counters.failed)
-                    transitions.add(key + ("unhealthy",), counters.out)
-                    transitions.add(key + ("healthy",), counters.back)
-                for name in sorted(checked_rules):
-                    fail_open.add((name,), 1 if name in open_rules else 0)
-                for result in ("success", "failure"):
-                    reloads.add((result,), self.reloads[result])
-                if self.last_success is not None:
-                    last_success.add((), self.last_success)
-                if self.last_apply_ok is not None:
-                    last_ok.add((), 1 if self.last_apply_ok else 0)
-                generation.add((), self.generations)
-                rules.add(("false",), len(set(agent.rules) - checked_rules))
-                rules.add(("true",), len(checked_rules))
-                ready.add((), 1 if agent.ready else 0)
-                started.add((), agent.started_wall)
+                counters = dict((key, self.checked[key].copy()) for key, _state in states if key in self.checked)
+                reload_counts, last_ok_value, last_success_at = dict(self.reloads), self.last_apply_ok, self.last_success
+                generations = self.generations
+        held, open_rules = set(), set()
+        for name, rule in rule_set.items():
+            turn = rotation(rule, applied.unhealthy(name))
+            held.update((name, address) for address in turn.held_out)
+            if turn.fail_open:
+                open_rules.add(name)
+        checked_rules = sorted(set(name for (name, _address), _state in states))
+        nothing = _Checked()
+        for key, state in states:
+            healthy.add(key, 1 if state == HEALTHY else 0)
+            judged.add(key, 1 if state in (HEALTHY, UNHEALTHY) else 0)
+            in_rotation.add(key, 0 if key in held else 1)
+            checked = counters.get(key, nothing)
+            durations.add_histogram(key, checked.durations)
+            probes.add(key + ("ok",), checked.ok)
+            probes.add(key + ("failed",), checked.failed)
+            transitions.add(key + ("unhealthy",), checked.out)
+            transitions.add(key + ("healthy",), checked.back)
+        for name in checked_rules:
+            fail_open.add((name,), 1 if name in open_rules else 0)
+        for result in ("success", "failure"):
+            reloads.add((result,), reload_counts[result])
+        if last_success_at is not None:
+            last_success.add((), last_success_at)
+        if last_ok_value is not None:
+            last_ok.add((), 1 if last_ok_value else 0)
+        generation.add((), generations)
+        rules.add(("false",), len(set(rule_set) - set(checked_rules)))
+        rules.add(("true",), len(checked_rules))
+        ready.add((), 1 if is_ready else 0)
+        started.add((), agent.started_wall)
         families = [healthy, judged, in_rotation, fail_open, durations, probes, transitions, reloads, last_success,
                     last_ok, generation, rules, ready, started]
         if self.stub_status is not None:
