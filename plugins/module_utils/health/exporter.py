@@ -230,7 +230,7 @@ class MetricsServer:
                 self._answer(client, response(200, "OK", body, CONTENT_TYPE, head=client.head_only))
 
     def _answer(self, client, data):
-        client.pending = data
+        client.pending = memoryview(data)  # sent in pieces without copying the rest each time
         self.prober.unregister(client.sock)
         self.prober.register(client.sock, select.EPOLLOUT, lambda mask, c=client: self._write(c, mask))
         self._write(client, select.EPOLLOUT)
