@@ -24,11 +24,17 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 /usr/bin/python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)
 # The ACME test server (Let's Encrypt's pebble) whose binaries molecule/acme mounts into its CA container.
 command -v pebble >/dev/null && command -v pebble-challtestsrv >/dev/null || need_apt+=(pebble)
+# promtool, which checks the health agent's /metrics output and the alert rules (docs/metrics.md).
+command -v promtool >/dev/null || need_apt+=(prometheus)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq || true
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # Only its promtool is wanted: a Prometheus server its package started (on a systemd machine) is stopped.
+  if [[ " ${need_apt[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 # The distribution's nginx may have been started by its package; the tests run their own instances.
 # The Docker engine (not started here) and debootstrap, for the molecule scenarios and the demo.

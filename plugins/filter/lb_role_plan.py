@@ -102,6 +102,16 @@ options:
     description: C(antman_lb_acme_renew_days).
     type: int
     default: 30
+  metrics_listen:
+    description: C(antman_lb_metrics_listen), the health agent's C(/metrics) C(ADDRESS:PORT), empty for none; anywhere but
+      loopback it needs O(metrics_allow).
+    type: str
+    default: ""
+  metrics_allow:
+    description: C(antman_lb_metrics_allow), addresses and networks that may ask C(/metrics).
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -153,6 +163,11 @@ _value:
     status_port:
       description: Its port, V(null) for none.
       type: int
+    metrics:
+      description: The health agent's metrics endpoint - C(listen) (canonical, empty for none), C(allow) (canonical
+        addresses and networks, empty for every client) and C(stub_status_url) (the status page whose counters it shows,
+        empty without one).
+      type: dict
     acme:
       description:
         - C(rules), the rules whose certificate comes from an ACME CA, each with C(name), C(server_name), C(acme_dir) and

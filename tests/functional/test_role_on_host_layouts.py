@@ -10,6 +10,7 @@ a server of the host on that server's own port (default server ports included), 
 such a port is served by name.
 """
 import datetime
+import http.client
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.health import install
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path
-from ansible_collections.antsle.antman.tests.support.harness import distribution, get
+from ansible_collections.antsle.antman.tests.support.harness import distribution, free_port, get
 from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
 from ansible_collections.antsle.antman.tests.support.paths import tool
 
@@ -404,15 +405,27 @@ def test_check_mode_says_an_acme_certificate_is_due_when_its_names_or_its_ca_are
         world.stop()
 
 
+def metrics_text(port):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/metrics")
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode("utf-8")
+    finally:
+        connection.close()
+
+
 def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tmp_path):
     """antman_lb_health where systemd does not run nginx: the role installs the agent and starts it
-    (check mode predicts it, a second run changes nothing, a killed agent is started again), and
-    antman_lb_health: false stops it and removes its files."""
+    (check mode predicts it, a second run changes nothing, a killed agent is started again), it serves
+    /metrics on antman_lb_metrics_listen with nginx's counters from the role's status page (without
+    the endpoint it is started again), and antman_lb_health: false stops it and removes its files."""
     world = LayoutWorld("debian")
     files = {"lib_dir": world.path("/usr/local/lib/antsle-antman"), "unit": world.path("/etc/systemd/system/antman-health.service"),
              "pid_file": world.path("/run/antman-health.pid"), "log_file": world.path("/var/log/antman-health.log"),
              "nginx_error_log": world.path("/var/log/nginx/error.log")}
     moved = ["-e", json.dumps({"_antman_lb_health_files": files})]  # extra vars: above the role's include_vars
+    metrics_port = free_port()
     install_task = "antsle.antman.load_balancer : Install the health agent's code and script (started and kept running " \
                    "here where systemd does not run nginx)"
     try:
@@ -421,7 +434,8 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
         check = site(world, tmp_path, rules, "--check", *moved, antman_lb_health=True)
         assert check["rc"] == 0 and install_task in check["changed_tasks"], check
         assert not os.path.exists(files["lib_dir"])
-        first = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        first = site(world, tmp_path, rules, *moved, antman_lb_health=True,
+                     antman_lb_metrics_listen="127.0.0.1:%d" % metrics_port)
         assert first["rc"] == 0 and first["changed_tasks"] == check["changed_tasks"], first
         pid = install.running_pid(files["pid_file"])
         assert pid is not None
@@ -429,10 +443,20 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
         while not (read_status(status_path(world.rules_dir)) or {}).get("ready"):
             assert time.monotonic() < deadline, "the agent did not probe every upstream within 15 s"
             time.sleep(0.1)
-        second = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        status, text = metrics_text(metrics_port)
+        assert status == 200 and "antman_lb_agent_ready 1" in text.splitlines(), text
+        deadline = time.monotonic() + 10  # nginx's counters are read every 5 s
+        while "antman_lb_nginx_up 1" not in metrics_text(metrics_port)[1].splitlines():
+            assert time.monotonic() < deadline, metrics_text(metrics_port)
+            time.sleep(0.2)
+        # No endpoint now: the agent's command line changed, so it is started again.
+        assert site(world, tmp_path, rules, *moved, antman_lb_health=True, antman_lb_metrics_listen="")["changed_tasks"] \
+            == [install_task]
+        second = site(world, tmp_path, rules, *moved, antman_lb_health=True, antman_lb_metrics_listen="")
         assert second["rc"] == 0 and second["changed"] == 0, second
+        pid = install.running_pid(files["pid_file"])
         install.stop(files["pid_file"])  # killed or gone: the next run starts it again
-        again = site(world, tmp_path, rules, *moved, antman_lb_health=True)
+        again = site(world, tmp_path, rules, *moved, antman_lb_health=True, antman_lb_metrics_listen="")
         assert again["changed_tasks"] == [install_task] and install.running_pid(files["pid_file"]) not in (None, pid)
         removed = site(world, tmp_path, rules, *moved, antman_lb_health=False)
         assert removed["rc"] == 0 and removed["changed"] == 1, removed

@@ -15,8 +15,9 @@ from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
 class AgentProcess:
     """The agent of one private nginx (tests/support/harness.py NginxInstance) in a process of its own."""
 
-    def __init__(self, nginx, directory):
+    def __init__(self, nginx, directory, **options):
         self.nginx = nginx
+        self.options = options  # install.command's: metrics_listen, metrics_allow, stub_status_url
         self.log_path = os.path.join(str(directory), "agent.log")
         self.lib_dir = os.path.join(str(directory), "antsle-antman")
         self.proc = None
@@ -27,7 +28,7 @@ class AgentProcess:
         env = dict((k, v) for k, v in os.environ.items() if k != "PYTHONPATH")
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                command(sys.executable, self.lib_dir, self.nginx.rules_dir, self.nginx.binary, self.nginx.conf),
+                command(sys.executable, self.lib_dir, self.nginx.rules_dir, self.nginx.binary, self.nginx.conf, **self.options),
                 env=env, stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_die_with_parent)
         return self
 

@@ -19,10 +19,14 @@ reload never stalls a probe.
 - Stopped or killed, nginx keeps serving the last applied state (and its passive checks); readers
   see the status file age and say ``stale``. Killed in the middle of an apply, the next writer
   (the agent again, or any module) rolls the change back from the journal.
-- It listens on no address. Commands are argument lists (nginx -t, the reload), never a shell.
-- Hooks (the metrics of the observability issue): ``Agent.observers`` get ``on_probe(spec,
-  result)``, ``on_transition(rule, address, tracker, transition)`` and ``on_apply(outcome, seconds,
-  error)``; ``Agent.prober.register(socket, events, callback)`` adds a listener to the probe loop.
+- It listens on no address but its metrics endpoint when asked (``exporter.py``). Commands are
+  argument lists (nginx -t, the reload), never a shell.
+- Hooks (the metrics: ``metrics.py``, ``exporter.py``): ``Agent.observers`` get ``on_probe(spec,
+  result)``, ``on_transition(rule, address, tracker, transition)`` (under the agent's lock),
+  ``on_apply(outcome, seconds, error)`` (the applier's thread), ``on_rules(generation, keys)``
+  (the rules read again; keys: every (rule, upstream) checked), ``on_tick(now)`` (each turn of
+  the probe loop) and ``on_stop()``; ``Agent.prober.register(socket, events, callback)`` adds a
+  listener to the probe loop.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -129,6 +133,7 @@ class Agent:
             self.startup_grace = max([3 * (s.interval + s.timeout) for s in specs.values()] + [0.0])
             self._update_pending()
             self.lock.notify_all()
+            self._notify("on_rules", generation, set(trackers))
         self.prober.update(specs)
 
     # -- probe results ------------------------------------------------------------------------------
@@ -311,6 +316,7 @@ class Agent:
             while not self.stopping:
                 self.prober.step(0.2)
                 now = self.clock()
+                self._notify("on_tick", now)
                 if now >= next_tick:
                     next_tick = now + TICK
                     self.refresh()
@@ -325,5 +331,6 @@ class Agent:
                 self.stopping = True
                 self.lock.notify_all()
             applier.join(60)
+            self._notify("on_stop")
             self.prober.close()
             self.write_status()

@@ -6,7 +6,7 @@
 
 The agent is this collection's code run by the host's Python, with no Ansible on the host: the
 module copies the ``module_utils`` files the agent imports (``agent_sources``: followed from
-``health/agent.py`` through its imports of the collection, read from wherever this code was loaded,
+``health/agent.py`` and ``health/exporter.py`` through their imports of the collection, read from wherever this code was loaded,
 Ansible's module payload included) under one directory, ``LIB_DIR`` by default, beside the process
 script (``roles/load_balancer/files/antman-health``), which Python runs with that directory first
 on ``sys.path``. Every package of the copy has an ``__init__.py`` of its own, so no other copy of
@@ -30,13 +30,14 @@ import time
 # Imported so that Ansible's module payload (which carries only what the module imports) holds the
 # agent's code for agent_sources to read.
 from ansible_collections.antsle.antman.plugins.module_utils.health import agent
+from ansible_collections.antsle.antman.plugins.module_utils.health import exporter
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import fsync_dir, remove_quietly, write_file
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
 
 LIB_DIR = "/usr/local/lib/antsle-antman"
 SCRIPT = "antman-health"
 PACKAGE = "ansible_collections.antsle.antman.plugins.module_utils"
-ENTRY = agent.__name__
+ENTRIES = (agent.__name__, exporter.__name__)  # what the process script imports
 STOP_TIMEOUT = 30.0
 
 
@@ -88,7 +89,7 @@ def _imported(source):
 def agent_sources():
     """{path relative to the install directory: bytes} of every module the agent imports, and an
     empty ``__init__.py`` in each package above them."""
-    sources, pending = {}, [ENTRY]
+    sources, pending = {}, list(ENTRIES)
     while pending:
         name = pending.pop()
         if name not in sources:
@@ -152,11 +153,28 @@ def uninstall(lib_dir, check_mode=False):
     return True
 
 
-def command(python, lib_dir, rules_dir, nginx_binary, nginx_conf):
+def command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen="", metrics_allow=(),
+            stub_status_url=""):
     """The agent's command line (argument list): the host's Python, no bytecode written (the code's
-    directory is read-only to the service)."""
-    return [python, "-B", os.path.join(lib_dir, SCRIPT), "--rules-dir", rules_dir, "--nginx-conf", nginx_conf,
+    directory is read-only to the service); the metrics endpoint when ``metrics_listen`` is given."""
+    argv = [python, "-B", os.path.join(lib_dir, SCRIPT), "--rules-dir", rules_dir, "--nginx-conf", nginx_conf,
             "--nginx-binary", nginx_binary]
+    if metrics_listen:
+        argv += ["--metrics-listen", metrics_listen]
+        for item in metrics_allow:
+            argv += ["--metrics-allow", item]
+        if stub_status_url:
+            argv += ["--stub-status-url", stub_status_url]
+    return argv
+
+
+def running_command(pid):
+    """The argument list process ``pid`` runs (None: no such process)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0")[:-1]]
+    except (IOError, OSError):
+        return None
 
 
 def systemd_command_line(argv):

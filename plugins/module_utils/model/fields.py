@@ -350,12 +350,11 @@ def parse_path(value, glob=False):
     return value
 
 
-def parse_loopback_listen(value):
-    """A loopback ``ADDRESS:PORT`` nginx can listen on and a local client can ask: ``127.0.0.1:8081``,
-    ``[::1]:8081`` (an IPv6 address in brackets, as nginx's ``listen`` wants it). Returns (address
-    without brackets, port)."""
+def parse_listen(value, what="an ADDRESS:PORT (10.1.1.2:9146, 0.0.0.0:9146, [::]:9146)"):
+    """An IP ``ADDRESS:PORT`` to listen on (an IPv6 address in brackets, as nginx's ``listen``
+    wants it). Returns (ipaddress address, port)."""
     if not isinstance(value, str):
-        raise FieldError("%s is a %s, expected a loopback ADDRESS:PORT" % (show(value), type(value).__name__))
+        raise FieldError("%s is a %s, expected %s" % (show(value), type(value).__name__, what))
     host, _sep, port = value.rpartition(":")
     bracketed = host.startswith("[") and host.endswith("]")
     try:
@@ -363,8 +362,16 @@ def parse_loopback_listen(value):
         port = parse_int(port, 1, 65535)
     except (ValueError, FieldError):
         address = None
-    if address is None or (address.version == 6) != bracketed:
-        raise FieldError("%s is not a loopback ADDRESS:PORT (127.0.0.1:8081, [::1]:8081)" % show(value))
+    if address is None or (address.version == 6) != bracketed or "%" in host:
+        raise FieldError("%s is not %s" % (show(value), what))
+    return address, port
+
+
+def parse_loopback_listen(value):
+    """A loopback ``ADDRESS:PORT`` nginx can listen on and a local client can ask: ``127.0.0.1:8081``,
+    ``[::1]:8081`` (an IPv6 address in brackets, as nginx's ``listen`` wants it). Returns (address
+    without brackets, port)."""
+    address, port = parse_listen(value, "a loopback ADDRESS:PORT (127.0.0.1:8081, [::1]:8081)")
     if not address.is_loopback:
         raise FieldError("%s is not a loopback address (only local clients may ask it)" % show(value))
     return str(address), port

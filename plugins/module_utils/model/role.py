@@ -16,7 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import (
-    FieldError, parse_bool, parse_int, parse_loopback_listen, parse_path, show)
+    FieldError, parse_bool, parse_cidr_list, parse_int, parse_listen, parse_loopback_listen, parse_path, show)
 from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
 from ansible_collections.antsle.antman.plugins.module_utils.model.tls import acme_account_key, acme_directories
@@ -73,7 +73,8 @@ def _acme_directory(value):
 def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path="auto", stream_conf_path=None,
               stream=False, access_log="", log_format_name="antman_upstream", status_listen="", status_path="/",
               extra_ports=(), exclusive=True, allow_empty=False, disable_default_site=False, default_site_path=None,
-              acme_dir=None, acme_email="", acme_directory="", acme_ca_path="", acme_renew_days=30):
+              acme_dir=None, acme_email="", acme_directory="", acme_ca_path="", acme_renew_days=30,
+              metrics_listen="", metrics_allow=()):
     """The role's plan for one host, from its inventory rules and variables. Raises RuleError listing
     every problem, each naming the role variable (``antman_lb_*``) and the value.
 
@@ -86,7 +87,8 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
     ports that may get a catch-all server), ``tls_ports``, ``stream`` (the stream module and context:
     a tcp/udp rule, or ``stream``), ``rules_state`` (how lb_rules applies them), ``keep_unlisted``,
     ``remove_links`` (the default site's link when it is disabled), ``status_listen`` (canonical,
-    "" for no status page) and ``status_port``, ``acme`` ({rules: each acme rule's name, names and files,
+    "" for no status page) and ``status_port``, ``metrics`` ({listen, allow, stub_status_url}: the
+    health agent's endpoint, listen "" for none), ``acme`` ({rules: each acme rule's name, names and files,
     directories: [{path, mode}] every ACME file needs, account_key}), and the role's paths and names
     as parsed."""
     problems = []
@@ -103,6 +105,7 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
             STATUS_PATH_RE, "a path of letters, digits and . _ - / starting with /"), status_path),
     }
     status = _problem(problems, "status_listen", _optional(parse_loopback_listen), status_listen)
+    metrics = _metrics_settings(problems, metrics_listen, metrics_allow)
     flags = dict((name, _problem(problems, name, parse_bool, value)) for name, value in
                  (("stream", stream), ("exclusive", exclusive), ("allow_empty", allow_empty),
                   ("disable_default_site", disable_default_site)))
@@ -121,6 +124,9 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
     if status is not None and status[1] in facts["http_ports"]:
         problems.append("antman_lb_status_listen: %s uses a port that rules or antman_lb_extra_ports use (%s); choose "
                         "another one" % (show(status_listen), ", ".join(str(port) for port in facts["http_ports"])))
+    if metrics is not None and (metrics[1] in facts["http_ports"] or (status is not None and metrics[1] == status[1])):
+        problems.append("antman_lb_metrics_listen: %s uses a port that rules, antman_lb_extra_ports or "
+                        "antman_lb_status_listen use; choose another one" % show(metrics_listen))
     acme = facts.pop("acme")
     account_key, directories = None, []
     if acme:
@@ -139,9 +145,31 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
         "remove_links": removed,
         "status_listen": "" if status is None else listen_text(status),
         "status_port": None if status is None else status[1],
+        "metrics": {"listen": "" if metrics is None else listen_text((str(metrics[0]), metrics[1])),
+                    "allow": metrics[2] if metrics else [],
+                    "stub_status_url": "http://%s%s" % (listen_text(status), settings["status_path"])
+                    if metrics and status is not None else ""},
         "acme": {"rules": acme, "directories": directories, "account_key": account_key},
     })
     return facts
+
+
+def _metrics_settings(problems, listen, allow):
+    """(address, port, allow list) of the health agent's metrics endpoint, None when off or wrong.
+    Anywhere but loopback it needs an allow-list: the metrics name every rule and antlet."""
+    parsed = _problem(problems, "metrics_listen", _optional(parse_listen), listen)
+    networks = _problem(problems, "metrics_allow", lambda value: parse_cidr_list(value) if value else [], allow)
+    if parsed is None or networks is None:
+        return None
+    if parsed[1] < 1024:
+        problems.append("antman_lb_metrics_listen: %s has a port below 1024, which the agent's service may not bind "
+                        "(it runs without CAP_NET_BIND_SERVICE); choose 1024 or above" % show(listen))
+        return None
+    if not parsed[0].is_loopback and not networks:
+        problems.append("antman_lb_metrics_listen: %s is not a loopback address; give antman_lb_metrics_allow (the "
+                        "addresses or networks of your Prometheus servers) to serve metrics there" % show(listen))
+        return None
+    return parsed[0], parsed[1], networks
 
 
 def _acme_settings(problems, acme, acme_dir, email, directory, ca_path, renew_days):

@@ -44,6 +44,9 @@ def argument_spec():
         log_file=dict(type="path", default="/var/log/antman-health.log"),
         lock_timeout=dict(type="int", default=300),
         writable=dict(type="list", elements="path", default=[]),
+        metrics_listen=dict(type="str", default=""),
+        metrics_allow=dict(type="list", elements="str", default=[]),
+        stub_status_url=dict(type="str", default=""),
     )
     return spec
 
@@ -51,13 +54,16 @@ def argument_spec():
 def present(module):
     params = module.params
     written = install.install(params["lib_dir"], params["script"].encode("utf-8"), module.check_mode)
-    argv = install.command(sys.executable, params["lib_dir"], params["rules_dir"], params["nginx_binary"], params["nginx_conf"])
+    argv = install.command(sys.executable, params["lib_dir"], params["rules_dir"], params["nginx_binary"], params["nginx_conf"],
+                           params["metrics_listen"], params["metrics_allow"], params["stub_status_url"])
     result = dict(changed=bool(written), files=written, python=sys.executable, command=argv,
                   exec_start=install.systemd_command_line(argv), started=False,
                   writable=install.writable_paths(params["rules_dir"], params["writable"]))
     if params["service"] == "direct":
-        running = install.running_pid(params["pid_file"]) is not None
-        if not running or written:
+        pid = install.running_pid(params["pid_file"])
+        # its arguments changed (the metrics settings): started again, as a unit's ExecStart= change restarts it
+        same = pid is not None and (install.running_command(pid) or [])[:len(argv) + 1] == argv + ["--daemon"]
+        if not same or written:
             result["changed"] = result["started"] = True
             if not module.check_mode:
                 install.stop(params["pid_file"])

@@ -70,6 +70,22 @@ options:
     description: Seconds to wait for another run's lock of O(rules_dir) when the verdicts are cleared.
     type: int
     default: 300
+  metrics_listen:
+    description:
+      - C(ADDRESS:PORT) of the agent's Prometheus C(/metrics) endpoint (the role's C(antman_lb_metrics_listen),
+        validated by the role's plan); empty for none.
+      - A change restarts an agent this module runs (O(service=direct)); under systemd the unit's C(ExecStart=) changes.
+    type: str
+    default: ""
+  metrics_allow:
+    description: Addresses and networks that may ask C(/metrics); empty, every client may (the role allows that on loopback only).
+    type: list
+    elements: str
+    default: []
+  stub_status_url:
+    description: nginx's local status page (C(http://ADDRESS:PORT/PATH)), whose counters C(/metrics) also shows; empty for none.
+    type: str
+    default: ""
 seealso:
   - module: antsle.antman.lb_rule_info
 """

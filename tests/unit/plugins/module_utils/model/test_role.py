@@ -95,3 +95,32 @@ def test_acme_variables_are_checked_only_when_a_rule_uses_acme():
     found = problems([acme], acme_dir="/etc/antman/acme", acme_email="nobody", acme_directory="http://x")
     assert [problem.split(":")[0] for problem in found] == ["antman_lb_acme_email", "antman_lb_acme_directory"]
     assert all(problem.endswith("(rules site use tls.acme)") for problem in found)
+
+
+def test_the_metrics_endpoint_is_loopback_unless_an_allow_list_is_given():
+    metrics = plan([SITE], metrics_listen="127.0.0.1:9146", status_listen="127.0.0.1:8081",
+                   status_path="/nginx_status")["metrics"]
+    assert metrics == {"listen": "127.0.0.1:9146", "allow": [],
+                       "stub_status_url": "http://127.0.0.1:8081/nginx_status"}
+    assert plan([SITE], metrics_listen="")["metrics"] == {"listen": "", "allow": [], "stub_status_url": ""}
+    anywhere = plan([SITE], metrics_listen="[::]:9146", metrics_allow=["10.1.0.0/16", "2001:db8::1"])["metrics"]
+    assert anywhere == {"listen": "[::]:9146", "allow": ["10.1.0.0/16", "2001:db8::1"], "stub_status_url": ""}
+    assert problems([SITE], metrics_listen="0.0.0.0:9146") == [
+        'antman_lb_metrics_listen: "0.0.0.0:9146" is not a loopback address; give antman_lb_metrics_allow (the '
+        "addresses or networks of your Prometheus servers) to serve metrics there"]
+
+
+@pytest.mark.parametrize("settings, problem", [
+    ({"metrics_listen": "localhost:9146"}, 'antman_lb_metrics_listen: "localhost:9146" is not an ADDRESS:PORT'),
+    ({"metrics_listen": "::1:9146"}, 'antman_lb_metrics_listen: "::1:9146" is not an ADDRESS:PORT'),
+    ({"metrics_listen": "127.0.0.1:80"}, 'antman_lb_metrics_listen: "127.0.0.1:80" has a port below 1024'),
+    ({"metrics_listen": "127.0.0.1:8080"}, 'antman_lb_metrics_listen: "127.0.0.1:8080" uses a port that rules'),
+    ({"metrics_listen": "127.0.0.1:8081", "status_listen": "127.0.0.1:8081"},
+     'antman_lb_metrics_listen: "127.0.0.1:8081" uses a port that rules'),
+    ({"metrics_listen": "10.1.1.2:9146", "metrics_allow": ["10.1.1.7/24"]},
+     'antman_lb_metrics_allow: [0]: "10.1.1.7/24" has host bits set'),
+    ({"metrics_listen": "10.1.1.2:9146", "metrics_allow": "any"}, 'antman_lb_metrics_allow: [0]: "any" is not an IP address'),
+])
+def test_bad_metrics_settings_are_named_with_their_value(settings, problem):
+    found = problems([SITE], **settings)
+    assert len(found) == 1 and found[0].startswith(problem), found

@@ -63,3 +63,25 @@ def test_absent_returns_every_held_out_upstream_and_then_changes_nothing(host, r
     assert not os.path.exists(status_path(host.rules_dir))
     failed, result = agent(host, run_module, state="absent")
     assert not failed and not result["changed"] and result["back_in_rotation"] == []
+
+
+def test_the_metrics_settings_are_on_the_command_line_and_a_direct_agent_restarts_when_they_change(
+        host, run_module, monkeypatch):
+    from ansible_collections.antsle.antman.plugins.module_utils.health import install
+    running, started = {}, []
+    monkeypatch.setattr(install, "running_pid", lambda pid_file: 4242 if running else None)
+    monkeypatch.setattr(install, "running_command", lambda pid: running.get("argv"))
+    monkeypatch.setattr(install, "stop", lambda pid_file: running.clear())
+    monkeypatch.setattr(install, "start", lambda run, argv, pid_file, log_file: (
+        started.append(argv), running.update(argv=argv + ["--daemon", "--pid-file", pid_file])))
+    metrics = dict(metrics_listen="127.0.0.1:9146", metrics_allow=["127.0.0.1", "10.0.0.0/8"],
+                   stub_status_url="http://127.0.0.1:8081/nginx_status")
+    failed, result = agent(host, run_module, script=script(), service="direct", **metrics)
+    assert not failed and result["started"] and started == [result["command"]]
+    assert result["command"][-8:] == ["--metrics-listen", "127.0.0.1:9146", "--metrics-allow", "127.0.0.1",
+                                      "--metrics-allow", "10.0.0.0/8", "--stub-status-url", "http://127.0.0.1:8081/nginx_status"]
+    assert agent(host, run_module, script=script(), service="direct", **metrics)[1]["changed"] is False
+    # Without the endpoint the command is a prefix of the running one: still a restart.
+    failed, result = agent(host, run_module, script=script(), service="direct")
+    assert result["changed"] and result["started"] and "--metrics-listen" not in started[-1]
+    assert len(started) == 2
