@@ -32,7 +32,7 @@ import time
 from ansible_collections.antsle.antman.plugins.module_utils.health import agent
 from ansible_collections.antsle.antman.plugins.module_utils.health import exporter
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import fsync_dir, remove_quietly, write_file
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import process_alive
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import cmdline, process_alive
 
 LIB_DIR = "/usr/local/lib/antsle-antman"
 SCRIPT = "antman-health"
@@ -170,11 +170,8 @@ def command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen
 
 def running_command(pid):
     """The argument list process ``pid`` runs (None: no such process)."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            return [arg.decode("utf-8", "replace") for arg in handle.read().split(b"\0")[:-1]]
-    except (IOError, OSError):
-        return None
+    text = cmdline(pid)
+    return text.split("\0")[:-1] if text else None
 
 
 def systemd_command_line(argv):
