@@ -18,9 +18,12 @@ if [ -n "$ignores" ]; then
   exit 1
 fi
 
-ensure_core_220_venv
-ensure_core_latest_venv
+# The venvs this stage adds, side by side (pip keeps one CPU busy).
+ensure_core_220_venv &
+venv_pid=$!
 ensure_core_next_venv
+wait "$venv_pid"
+ensure_core_latest_venv
 # ansible-test finds the target Pythons as pythonX.Y on PATH (pyenv's, never its shims).
 PATH="$(python_versions_dir 3.8 3.9 3.10 3.11 3.12 3.13 3.14):$PATH"
 mkdir -p "$BUILD/logs"
