@@ -34,8 +34,9 @@ declare -A DOCKER_NGINX_IMAGE_VARIABLE=([bookworm]=ANTMAN_DEBIAN12_NGINX_IMAGE [
 # HTTP server, procps and iproute2 for the tests' process and address checks.
 DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
 # What the nginx flavour adds: what the role's "Install nginx (apt)" task installs on Debian
-# (antman_lb_nginx_package, recommends included, as the apt module does by default).
-DOCKER_NGINX_PACKAGES=nginx
+# (antman_lb_nginx_package, recommends included, as the apt module does by default, and python3-apt,
+# which the apt module installs first when it is missing: without package lists it could not).
+DOCKER_NGINX_PACKAGES="nginx python3-apt"
 
 docker_install() {
   command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v iptables >/dev/null && return 0
