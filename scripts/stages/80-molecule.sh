@@ -74,6 +74,7 @@ images() {
   local scenario host d12="$ANTMAN_DEBIAN12_NGINX_IMAGE" d13="$ANTMAN_DEBIAN13_NGINX_IMAGE"
   IFS=: read -r scenario host _ <<< "$1"
   if [[ " ${bare_hosts[*]} " == *" $scenario "* ]]; then
+    # shellcheck disable=SC2153  # both exported by docker_image (scripts/docker.sh)
     d12="$ANTMAN_DEBIAN12_IMAGE" d13="$ANTMAN_DEBIAN13_IMAGE"
   fi
   local -A of=([debian12]="$d12" [debian13]="$d13" [mixed]="$d12")
