@@ -155,7 +155,7 @@ docker_image_recipe() {
 }
 
 docker_image() {  # RELEASE...: bookworm, trixie (none: both)
-  local release variable tag status=0 releases=("$@")
+  local release variable tag releases=("$@")
   local -A tag_of pid_of
   [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)
   for release in "${releases[@]}"; do
@@ -172,10 +172,7 @@ docker_image() {  # RELEASE...: bookworm, trixie (none: both)
       pid_of[$release]=$!
     fi
   done
-  for release in "${!pid_of[@]}"; do
-    wait "${pid_of[$release]}" || status=1
-  done
-  [ "$status" -eq 0 ] || return 1
+  docker_wait_builds "${pid_of[@]}" || return 1
   for release in "${!tag_of[@]}"; do
     tag="${tag_of[$release]}"
     docker tag "$tag" "${DOCKER_IMAGE_REPO[$release]}:latest"
@@ -198,10 +195,7 @@ docker_image() {  # RELEASE...: bookworm, trixie (none: both)
       pid_of[$release]=$!
     fi
   done
-  for release in "${!pid_of[@]}"; do
-    wait "${pid_of[$release]}" || status=1
-  done
-  [ "$status" -eq 0 ] || return 1
+  docker_wait_builds "${pid_of[@]}" || return 1
   for release in "${releases[@]}"; do
     variable="${DOCKER_NGINX_IMAGE_VARIABLE[$release]}"
     [ -z "${tag_of[$release]:-}" ] || docker tag "${!variable}" "${DOCKER_NGINX_IMAGE_REPO[$release]}:latest"
@@ -210,6 +204,15 @@ docker_image() {  # RELEASE...: bookworm, trixie (none: both)
   if [ -n "${ANTMAN_DEBIAN12_IMAGE:-}" ]; then
     export ANTMAN_MOLECULE_IMAGE="${ANTMAN_MOLECULE_IMAGE:-$ANTMAN_DEBIAN12_IMAGE}"
   fi
+}
+
+# docker_wait_builds PID...: wait for the image builds started in the background; fails if one did.
+docker_wait_builds() {
+  local pid status=0
+  for pid in "$@"; do
+    wait "$pid" || status=1
+  done
+  return "$status"
 }
 
 # docker_build_image TAG RELEASE: debootstrap RELEASE (bookworm, trixie) and import it as TAG.
