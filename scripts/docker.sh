@@ -17,15 +17,26 @@
 #                   is absent (about a minute each), also tagged :latest; $ANTMAN_DEBIAN12_IMAGE or
 #                   $ANTMAN_DEBIAN13_IMAGE, when set, names another image to use instead. Exports both,
 #                   and ANTMAN_MOLECULE_IMAGE (the scenarios' default image) as the Debian 12 one
-#                   unless it is set.
+#                   unless it is set. Beside each, antman/debianN-nginx:<recipe hash>: the same with
+#                   nginx installed as the role's first task installs it (apt-get install nginx from
+#                   the release's mirror), for the scenarios that do not test the installation
+#                   (ANTMAN_DEBIAN12_NGINX_IMAGE, ANTMAN_DEBIAN13_NGINX_IMAGE; the overrides above
+#                   stand for both).
 
 DOCKER_STATE="$BUILD/docker"
 # Debian release -> the image repository of its antsle hosts (and the variable that overrides it).
 declare -A DOCKER_IMAGE_REPO=([bookworm]=antman/debian12-systemd [trixie]=antman/debian13-systemd)
 declare -A DOCKER_IMAGE_VARIABLE=([bookworm]=ANTMAN_DEBIAN12_IMAGE [trixie]=ANTMAN_DEBIAN13_IMAGE)
+# The same with nginx installed (docker_build_nginx_image).
+declare -A DOCKER_NGINX_IMAGE_REPO=([bookworm]=antman/debian12-nginx [trixie]=antman/debian13-nginx)
+declare -A DOCKER_NGINX_IMAGE_VARIABLE=([bookworm]=ANTMAN_DEBIAN12_NGINX_IMAGE [trixie]=ANTMAN_DEBIAN13_NGINX_IMAGE)
 # What the image holds: systemd as PID 1 for the antsle hosts, python3 for Ansible and the antlets'
 # HTTP server, procps and iproute2 for the tests' process and address checks.
 DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
+# What the nginx flavour adds: what the role's "Install nginx (apt)" task installs on Debian
+# (antman_lb_nginx_package, recommends included, as the apt module does by default, and python3-apt,
+# which the apt module installs first when it is missing: without package lists it could not).
+DOCKER_NGINX_PACKAGES="nginx python3-apt"
 
 docker_install() {
   command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v iptables >/dev/null && return 0
@@ -144,7 +155,7 @@ docker_image_recipe() {
 }
 
 docker_image() {  # RELEASE...: bookworm, trixie (none: both)
-  local release variable tag status=0 releases=("$@")
+  local release variable tag releases=("$@")
   local -A tag_of pid_of
   [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)
   for release in "${releases[@]}"; do
@@ -161,19 +172,47 @@ docker_image() {  # RELEASE...: bookworm, trixie (none: both)
       pid_of[$release]=$!
     fi
   done
-  for release in "${!pid_of[@]}"; do
-    wait "${pid_of[$release]}" || status=1
-  done
-  [ "$status" -eq 0 ] || return 1
+  docker_wait_builds "${pid_of[@]}" || return 1
   for release in "${!tag_of[@]}"; do
     tag="${tag_of[$release]}"
     docker tag "$tag" "${DOCKER_IMAGE_REPO[$release]}:latest"
     export "${DOCKER_IMAGE_VARIABLE[$release]}=$tag"
     echo "image ($release): $tag"
   done
+  # The nginx flavours, from the images just named (side by side: each mostly waits for the mirror).
+  pid_of=()
+  for release in "${releases[@]}"; do
+    variable="${DOCKER_IMAGE_VARIABLE[$release]}"
+    if [ -z "${tag_of[$release]:-}" ]; then  # an image named by its variable: it stands for both
+      export "${DOCKER_NGINX_IMAGE_VARIABLE[$release]}=${!variable}"
+      continue
+    fi
+    tag="${DOCKER_NGINX_IMAGE_REPO[$release]}:$( (echo "${tag_of[$release]} $DOCKER_NGINX_PACKAGES"; declare -f docker_build_nginx_image) |
+      sha256sum | cut -c1-12)"
+    export "${DOCKER_NGINX_IMAGE_VARIABLE[$release]}=$tag"
+    if ! docker image inspect "$tag" >/dev/null 2>&1; then
+      docker_build_nginx_image "$tag" "${tag_of[$release]}" &
+      pid_of[$release]=$!
+    fi
+  done
+  docker_wait_builds "${pid_of[@]}" || return 1
+  for release in "${releases[@]}"; do
+    variable="${DOCKER_NGINX_IMAGE_VARIABLE[$release]}"
+    [ -z "${tag_of[$release]:-}" ] || docker tag "${!variable}" "${DOCKER_NGINX_IMAGE_REPO[$release]}:latest"
+    echo "image ($release, nginx installed): ${!variable}"
+  done
   if [ -n "${ANTMAN_DEBIAN12_IMAGE:-}" ]; then
     export ANTMAN_MOLECULE_IMAGE="${ANTMAN_MOLECULE_IMAGE:-$ANTMAN_DEBIAN12_IMAGE}"
   fi
+}
+
+# docker_wait_builds PID...: wait for the image builds started in the background; fails if one did.
+docker_wait_builds() {
+  local pid status=0
+  for pid in "$@"; do
+    wait "$pid" || status=1
+  done
+  return "$status"
 }
 
 # docker_build_image TAG RELEASE: debootstrap RELEASE (bookworm, trixie) and import it as TAG.
@@ -210,5 +249,33 @@ docker_build_image() {
     return 1
   fi
   rm -rf "$rootfs"
+  echo "image $tag built in $((SECONDS - started)) s"
+}
+
+# docker_build_nginx_image TAG BASE: BASE with $DOCKER_NGINX_PACKAGES installed as the role's first
+# task installs them on a running host (apt-get update, apt-get install from the mirror debootstrap
+# wrote into its sources), committed as TAG. nginx is enabled, not started (policy-rc.d): systemd
+# starts it when a container boots, as on a host whose nginx already serves something. The package
+# lists are removed again, as in BASE.
+docker_build_nginx_image() {
+  local tag="$1" base="$2" container started=$SECONDS output
+  container="antman-image-build-$$-${tag##*:}"
+  output="$DOCKER_STATE/nginx-image-$(basename "${tag%%:*}").log"
+  log "building image $tag: $base with $DOCKER_NGINX_PACKAGES installed"
+  mkdir -p "$DOCKER_STATE"
+  if ! docker run --name "$container" --network host "$base" /bin/sh -c "
+      set -e
+      printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DOCKER_NGINX_PACKAGES
+      rm -f /usr/sbin/policy-rc.d
+      rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb" >"$output" 2>&1 ||
+    ! docker commit -c 'CMD ["/lib/systemd/systemd"]' "$container" "$tag" >/dev/null; then
+    tail -n 20 "$output" >&2
+    docker rm -f "$container" >/dev/null 2>&1 || true
+    return 1
+  fi
+  docker rm "$container" >/dev/null
   echo "image $tag built in $((SECONDS - started)) s"
 }

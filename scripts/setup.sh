@@ -40,19 +40,25 @@ fi
 # The Docker engine (not started here) and debootstrap, for the molecule scenarios and the demo.
 docker_install
 
-stamp="$VENV/.requirements.sha"
-want="$( (cat "$ROOT/requirements-dev.txt"; echo "$WHEEL_COLLECTIONS_PACKAGE ${WHEEL_COLLECTIONS[*]}") | sha256sum | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "python venv $VENV"
-  python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
-  log "collections ${WHEEL_COLLECTIONS[*]} from $WHEEL_COLLECTIONS_PACKAGE"
-  install_wheel_collections "$VENV" "$WHEEL_COLLECTIONS_PACKAGE" "${WHEEL_COLLECTIONS[@]}"
-  echo "$want" > "$stamp"
-fi
-# The newest ansible-core as a second controller (Python 3.13, molecule and the same collections from
-# its own `ansible` release): stages 20, 30, 40 and 80 run under it too.
+ensure_venv() {
+  local stamp="$VENV/.requirements.sha" want
+  want="$( (cat "$ROOT/requirements-dev.txt"; echo "$WHEEL_COLLECTIONS_PACKAGE ${WHEEL_COLLECTIONS[*]}") | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "python venv $VENV"
+    python3.11 -m venv "$VENV" 2>/dev/null || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+    log "collections ${WHEEL_COLLECTIONS[*]} from $WHEEL_COLLECTIONS_PACKAGE"
+    install_wheel_collections "$VENV" "$WHEEL_COLLECTIONS_PACKAGE" "${WHEEL_COLLECTIONS[@]}"
+    echo "$want" > "$stamp"
+  fi
+}
+# Beside it, the newest ansible-core as a second controller (Python 3.13, molecule and the same
+# collections from its own `ansible` release): stages 20, 30, 40 and 80 run under it too. Side by
+# side: pip keeps one CPU busy, so the two venvs take the time of the longer one.
+ensure_venv &
+venv_pid=$!
 ensure_core_latest_venv
+wait "$venv_pid"
 sync_tree
 dev_collections
 echo "setup done: venv $VENV, collection tree $TREE"

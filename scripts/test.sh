@@ -58,30 +58,67 @@ mkdir -p "$LOGS"
 export ANTMAN_NOTES="$LOGS/notes.txt"
 : > "$ANTMAN_NOTES"
 failed=()
-for stage in "${stages[@]}"; do
-  name="$(basename "$stage" .sh)"
-  log "stage $name"
-  started=$SECONDS
+# A stage whose script says `# runs beside the next stage` starts, and the next one with it: such a
+# group runs side by side (stages that keep one CPU busy and touch different files), each one's
+# output kept in its log and printed in one piece when it ended; what is left behind is checked
+# once for the whole group (and fails each stage of it).
+i=0
+while [ "$i" -lt "${#stages[@]}" ]; do
+  group=("${stages[$i]}")
+  while grep -qx '# runs beside the next stage' "${stages[$i]}" && [ "$((i + 1))" -lt "${#stages[@]}" ]; do
+    i=$((i + 1))
+    group+=("${stages[$i]}")
+  done
+  i=$((i + 1))
+  names=()
+  for stage in "${group[@]}"; do names+=("$(basename "$stage" .sh)"); done
   before="$(leftovers_snapshot)"
-  # Through a fifo, not a pipe: a process the stage left holding its output cannot keep this loop
-  # waiting for tee (the leftover check below names that process instead).
-  rm -f "$LOGS/$name.fifo" && mkfifo "$LOGS/$name.fifo"
-  tee "$LOGS/$name.log" < "$LOGS/$name.fifo" &
-  tee_pid=$!
-  if bash "$stage" > "$LOGS/$name.fifo" 2>&1; then result=passed; else result=FAILED; fi
-  for _ in $(seq 50); do kill -0 "$tee_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$tee_pid" 2>/dev/null || true
-  wait "$tee_pid" 2>/dev/null || true
-  rm -f "$LOGS/$name.fifo"
-  # Whatever the stage left behind (processes in this checkout, namespaces, files in TMPDIR,
-  # containers, docker networks) fails it.
-  left="$(comm -13 <(echo "$before" | sort) <(leftovers_snapshot | sort))"
-  if [ -n "$left" ]; then
-    printf 'stage %s left behind:\n%s\n' "$name" "$left" | tee -a "$LOGS/$name.log" >&2
-    result="FAILED (left behind $(echo "$left" | wc -l))"
+  declare -A result_of=() time_of=()
+  if [ "${#group[@]}" -eq 1 ]; then
+    name="${names[0]}"
+    log "stage $name"
+    started=$SECONDS
+    # Through a fifo, not a pipe: a process the stage left holding its output cannot keep this loop
+    # waiting for tee (the leftover check below names that process instead).
+    rm -f "$LOGS/$name.fifo" && mkfifo "$LOGS/$name.fifo"
+    tee "$LOGS/$name.log" < "$LOGS/$name.fifo" &
+    tee_pid=$!
+    if bash "${group[0]}" > "$LOGS/$name.fifo" 2>&1; then result_of[$name]=passed; else result_of[$name]=FAILED; fi
+    for _ in $(seq 50); do kill -0 "$tee_pid" 2>/dev/null || break; sleep 0.1; done
+    kill "$tee_pid" 2>/dev/null || true
+    wait "$tee_pid" 2>/dev/null || true
+    rm -f "$LOGS/$name.fifo"
+    time_of[$name]=$((SECONDS - started))
+  else
+    log "stages ${names[*]}, side by side"
+    declare -A pid_of=()
+    for stage in "${group[@]}"; do
+      name="$(basename "$stage" .sh)"
+      (started=$SECONDS
+       if bash "$stage" > "$LOGS/$name.log" 2>&1; then rc=passed; else rc=FAILED; fi
+       echo "$rc $((SECONDS - started))" > "$LOGS/$name.status") &
+      pid_of[$name]=$!
+    done
+    for name in "${names[@]}"; do
+      wait "${pid_of[$name]}" || true
+      result_of[$name]=FAILED time_of[$name]=0
+      [ ! -s "$LOGS/$name.status" ] || read -r "result_of[$name]" "time_of[$name]" < "$LOGS/$name.status"
+      rm -f "$LOGS/$name.status"
+      log "stage $name (side by side with the others of ${names[*]}): ${result_of[$name]} after ${time_of[$name]} s"
+      cat "$LOGS/$name.log"
+    done
   fi
-  [ "$result" = passed ] || failed+=("$name")
-  summary+=("$(printf '%-40s %-7s %4ds' "$name" "$result" $((SECONDS - started)))")
+  # Whatever the stages left behind (processes in this checkout, namespaces, files in TMPDIR,
+  # containers, docker networks) fails them.
+  left="$(comm -13 <(echo "$before" | sort) <(leftovers_snapshot | sort))"
+  for name in "${names[@]}"; do
+    if [ -n "$left" ]; then
+      printf 'stage %s left behind:\n%s\n' "${names[*]}" "$left" | tee -a "$LOGS/$name.log" >&2
+      result_of[$name]="FAILED (left behind $(echo "$left" | wc -l))"
+    fi
+    [ "${result_of[$name]}" = passed ] || failed+=("$name")
+    summary+=("$(printf '%-40s %-7s %4ds' "$name" "${result_of[$name]}" "${time_of[$name]}")")
+  done
 done
 log "summary (total $((SECONDS - started_all))s)"
 printf '%s\n' "${summary[@]}"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# runs beside the next stage
 # Documentation the Ansible way: antsibull-docs lint of the plugin docs, what ansible-doc shows for
 # every module and role, the HTML docs site (scripts/docs.sh), and the changelog (fragments lint,
 # CHANGELOG.md regenerated from them must equal the committed one).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# runs beside the next stage
 # The collection as users get it: build the tarball from the checkout, check what it contains,
 # install it into an empty collections path, and run tests/install/site.yml (every module and
 # role by FQCN, against a private nginx) with nothing else on the collections path.

@@ -62,7 +62,24 @@ for controller in "${!controller_venv[@]}"; do
     'import platform, ansible.release as r; print("ansible-core %s, Python %s" % (r.__version__, platform.python_version()))')"
   echo "controller $controller: ${controller_version[$controller]} (${controller_venv[$controller]})"
 done
-declare -A host_image=([debian12]="$ANTMAN_DEBIAN12_IMAGE" [debian13]="$ANTMAN_DEBIAN13_IMAGE" [mixed]="$ANTMAN_DEBIAN12_IMAGE")
+# The hosts of these scenarios start bare, as a fresh Debian, and the role installs what they need
+# there (role: nginx and its stream module; acme: nginx and Python's cryptography; ha: nginx and
+# keepalived). The other scenarios' hosts start with nginx installed as the role's first task
+# installs it (docker.sh: the nginx flavour of each image), like an antsle host whose nginx already
+# serves antMan's UI: the same apt work (package lists, dpkg) is not repeated in every run.
+bare_hosts=(role acme ha)
+# images RUN: the run's images as the variables the scenarios name (ANTMAN_MOLECULE_IMAGE: the
+# image of a one-release scenario's hosts and of every scenario's antlets).
+images() {
+  local scenario host d12="$ANTMAN_DEBIAN12_NGINX_IMAGE" d13="$ANTMAN_DEBIAN13_NGINX_IMAGE"
+  IFS=: read -r scenario host _ <<< "$1"
+  if [[ " ${bare_hosts[*]} " == *" $scenario "* ]]; then
+    # shellcheck disable=SC2153  # both exported by docker_image (scripts/docker.sh)
+    d12="$ANTMAN_DEBIAN12_IMAGE" d13="$ANTMAN_DEBIAN13_IMAGE"
+  fi
+  local -A of=([debian12]="$d12" [debian13]="$d13" [mixed]="$d12")
+  echo "ANTMAN_MOLECULE_IMAGE=${of[$host]} ANTMAN_DEBIAN12_IMAGE=$d12 ANTMAN_DEBIAN13_IMAGE=$d13"
+}
 machine_before="$(pymod tests.support.nginx_host_state state)"
 # What Docker already holds before the scenarios (a daemon whose /var/lib/docker came from an
 # earlier run, another checkout's containers): only what appears during this stage is ours.
@@ -90,14 +107,16 @@ base_config="$installed/extensions/molecule/config.yml"
 mkdir -p "$work/home"
 export HOME="$work/home"
 # in_run RUN COMMAND...: COMMAND with the run's environment: its controller's venv first on PATH
-# (molecule, ansible-playbook) and as the interpreter of local tasks, its antsle host image, its
-# own ephemeral directory.
+# (molecule, ansible-playbook) and as the interpreter of local tasks, its images, its own ephemeral
+# directory.
 in_run() {
   local run="$1" scenario host controller
+  local -a run_images
   shift
   IFS=: read -r scenario host controller <<< "$run"
+  read -ra run_images <<< "$(images "$run")"
   env PYTHONUNBUFFERED=1 PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
-    ANTMAN_MOLECULE_IMAGE="${host_image[$host]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
+    "${run_images[@]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
 }
 destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or only part was created.
   in_run "$1" molecule -c "$base_config" destroy -s "${1%%:*}" >>"$work/${1//:/-}.log" 2>&1 ||
@@ -211,7 +230,7 @@ while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
       results+=("$(printf '%-10s %-9s %-5s %-8s' "$scenario" "$host" "$controller" "NOT RUN (time budget of ${budget}s used up)")")
       continue
     fi
-    echo "start: molecule test -s $scenario on $host under ansible-core $controller (at most ${remaining}s)"
+    echo "start: molecule test -s $scenario on $host under ansible-core $controller (at most ${remaining}s; $(images "$next"))"
     started_at[$next]=$SECONDS
     (in_run "$next" timeout --kill-after=30 "$remaining" molecule -c "$base_config" test -s "$scenario" 2>&1 |
       steps "$next") >"$work/${next//:/-}.log" &
@@ -233,7 +252,8 @@ done
 wait_async_wrappers
 
 log "molecule runs (${jobs} at a time, ${SECONDS} s in this stage)"
-note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both)" \
+note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both;" \
+  "  the hosts of ${bare_hosts[*]} start bare and the role installs nginx there, the others start with nginx installed)" \
   "$(printf '  %-10s %-9s %-5s %-8s %5s  %s' scenario host core result time steps)" "${results[@]/#/  }" \
   "  core 2.19: ${controller_version[2.19]}; core 2.21: ${controller_version[2.21]}"
 
