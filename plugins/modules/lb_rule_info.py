@@ -112,8 +112,8 @@ health:
     - C(state) - V(healthy) or V(unhealthy) (after C(health_check.passes) or C(fails) probes in a row),
       V(unknown) (not probed enough yet), V(off) (not checked - declared C(down), C(health_check.enabled=false),
       a udp rule, or no agent ever ran), V(stale) (the agent is not running; the values are its last ones).
-    - C(since) - when the state began (ISO 8601 UTC, or V(null)); C(probe) - the last probe (C(ok), C(ms):
-      from its start to its verdict, as the agent saw it: it reads answers every 20 ms while probes run,
+    - C(since) - when the state began (ISO 8601 UTC, or V(null)); C(probe) - the last probe (C(ok), C(ms)
+      from its start to its verdict as the agent saw it, which reads answers every 20 ms while probes run,
       C(detail), C(at)) or V(null); C(in_rotation) - whether nginx may send it traffic (neither declared
       C(down) nor held out by the agent); C(fail_open) (checked upstreams) - every upstream of the rule fails
       and all stay in rotation.
