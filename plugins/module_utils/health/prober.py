@@ -288,7 +288,7 @@ class Run:
         if self.uses > 1 and not self.head:
             self.done = True
             self.prober._closed(self)
-            self.prober._again(self.schedule)
+            self.prober.again.append(self.schedule)  # probed anew once the events are handled
             return None
         return self.finish(False, detail)
 
@@ -443,40 +443,44 @@ class Prober:
     def _start(self, schedule, now):
         if len(schedule.in_flight) >= MAX_IN_FLIGHT:
             return
-        spec = schedule.spec
-        kept = schedule.kept
+        kept, schedule.kept = schedule.kept, None
         if kept is not None:
-            schedule.kept = None
-            run = Run(self, schedule, kept.sock, now, spec.request_bytes, kept.uses + 1)
-            self.probes_started += 1
-            schedule.in_flight.add(run)
-            self.handlers[run.fd] = run
-            self.running += 1
-            self._at(now + min(schedule.doubt_after(), spec.timeout), CHECK, run, None)
+            run = Run(self, schedule, kept.sock, now, schedule.spec.request_bytes, kept.uses + 1)
+        else:
+            run = self._connect(schedule, now)
+            if run is None:
+                return
+        self.probes_started += 1
+        schedule.in_flight.add(run)
+        self.handlers[run.fd] = run
+        self.running += 1
+        self._at(now + min(schedule.doubt_after(), schedule.spec.timeout), CHECK, run, None)
+        if kept is not None:
             run.on_event(select.EPOLLOUT)  # connected: the request goes now
-            return
+
+    def _connect(self, schedule, now):
+        """A Run on a new connection under way (on the poller), or None when it failed at once
+        (the failure reported)."""
+        spec = schedule.spec
         target, problem = self.resolver.lookup(spec.address)
         if target is None:
             self._result(schedule, Result(False, 0.0, problem, None, self.wall()))
-            return
+            return None
         family, sockaddr = target
         try:
             sock = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
         except OSError as error:
             self._result(schedule, Result(False, 0.0, "no socket: %s" % (error.strerror or error), None, self.wall()))
-            return
+            return None
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RESET)
         run = Run(self, schedule, sock, now, spec.request_bytes)
-        self.probes_started += 1
         code = sock.connect_ex(sockaddr)
-        schedule.in_flight.add(run)
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
+            self.probes_started += 1
             run.finish(False, "connection failed: %s" % os.strerror(code))
-            return
+            return None
         self.poller.register(run.fd, select.EPOLLIN | select.EPOLLOUT | select.EPOLLET)
-        self.handlers[run.fd] = run
-        self.running += 1
-        self._at(now + min(schedule.doubt_after(), spec.timeout), CHECK, run, None)
+        return run
 
     def _closed(self, run):
         schedule = run.schedule
@@ -512,9 +516,6 @@ class Prober:
         if kept is not None:
             self.handlers.pop(kept.fd, None)
             kept.sock.close()
-
-    def _again(self, schedule):
-        self.again.append(schedule)
 
     def _forget(self, schedule):
         """A schedule no longer probed: every connection of its is closed."""
