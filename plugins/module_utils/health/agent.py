@@ -25,7 +25,7 @@ reload never stalls a probe.
   result)``, ``on_transition(rule, address, tracker, transition)`` (under the agent's lock),
   ``on_apply(outcome, seconds, error)`` (the applier's thread), ``on_rules(generation, keys)``
   (the rules read again; keys: every (rule, upstream) checked), ``on_tick(now)`` (each turn of
-  the probe loop) and ``on_stop()``; ``Agent.prober.register(socket, events, callback)`` adds a
+  the probe loop; True: more work waits, the loop turns again without waiting) and ``on_stop()``; ``Agent.prober.register(socket, events, callback)`` adds a
   listener to the probe loop.
 """
 
@@ -38,6 +38,7 @@ import os
 import threading
 import time
 
+from ansible_collections.antsle.antman.plugins.module_utils.health.access_log import AccessLogReader
 from ansible_collections.antsle.antman.plugins.module_utils.health.damping import ReloadGovernor
 from ansible_collections.antsle.antman.plugins.module_utils.health.prober import Prober
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import FORMAT, MIN_STALE_AFTER, status_path, write_status
@@ -61,10 +62,12 @@ def held_keys(verdicts):
 
 class Agent:
     """The agent of one rules directory and its nginx. ``run``: the command runner of the process
-    (an argument list -> (rc, stdout, stderr), never a shell), as module_utils expect it."""
+    (an argument list -> (rc, stdout, stderr), never a shell), as module_utils expect it.
+    ``access_log``: nginx's access log in the role's format, followed for the traffic figures."""
 
     def __init__(self, rules_dir, run, nginx_binary="nginx", nginx_conf="/etc/nginx/nginx.conf",
-                 status_file=None, max_old_workers=None, min_gap=None, clock=time.monotonic, wall=time.time):
+                 status_file=None, max_old_workers=None, min_gap=None, clock=time.monotonic, wall=time.time,
+                 access_log=None):
         self.rules_dir = rules_dir
         self.status_file = status_file or status_path(rules_dir)
         self.writer = VerdictWriter(rules_dir, nginx_binary, nginx_conf, run)
@@ -93,6 +96,9 @@ class Agent:
         self.last_apply = None
         self.reloads = 0
         self.read_problem = None
+        self.traffic = None  # the access log's reader (access_log.py), when the agent follows one
+        if access_log:
+            self.observers.append(AccessLogReader(self, access_log))
 
     # -- the rules --------------------------------------------------------------------------------
 
@@ -281,7 +287,8 @@ class Agent:
                     "pending": self.pending_since is not None,
                     "held_out": sorted([name, address] for name, rule in self.rules.items()
                                        for address in rotation(rule, self.applied.unhealthy(name)).held_out),
-                    "problem": self.read_problem}
+                    "problem": self.read_problem,
+                    "traffic": self.traffic.status() if self.traffic is not None else None}
 
     def write_status(self):
         with self.status_lock:
@@ -289,6 +296,16 @@ class Agent:
                 write_status(self.status_file, self.status())
             except (IOError, OSError) as error:
                 LOG.error("cannot write the status file %s: %s", self.status_file, error)
+
+    def _tick(self, now):
+        """``on_tick`` of every observer; whether one has more work waiting (the access log's reader
+        behind: the loop comes back without waiting for a probe)."""
+        busy = False
+        for observer in self.observers:
+            method = getattr(observer, "on_tick", None)
+            if method is not None and method(now):
+                busy = True
+        return busy
 
     def _notify(self, event, *args):
         for observer in self.observers:
@@ -312,11 +329,12 @@ class Agent:
         applier.start()
         next_tick = self.clock() + TICK
         next_status = self.clock() + STATUS_EVERY
+        busy = False
         try:
             while not self.stopping:
-                self.prober.step(0.2)
+                self.prober.step(0.0 if busy else 0.2)
                 now = self.clock()
-                self._notify("on_tick", now)
+                busy = self._tick(now)
                 if now >= next_tick:
                     next_tick = now + TICK
                     self.refresh()

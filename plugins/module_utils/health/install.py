@@ -154,11 +154,14 @@ def uninstall(lib_dir, check_mode=False):
 
 
 def command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen="", metrics_allow=(),
-            stub_status_url=""):
+            stub_status_url="", access_log=""):
     """The agent's command line (argument list): the host's Python, no bytecode written (the code's
-    directory is read-only to the service); the metrics endpoint when ``metrics_listen`` is given."""
+    directory is read-only to the service); the access log it follows when ``access_log`` is given,
+    the metrics endpoint when ``metrics_listen`` is."""
     argv = [python, "-B", os.path.join(lib_dir, SCRIPT), "--rules-dir", rules_dir, "--nginx-conf", nginx_conf,
             "--nginx-binary", nginx_binary]
+    if access_log:
+        argv += ["--access-log", access_log]
     if metrics_listen:
         argv += ["--metrics-listen", metrics_listen]
         for item in metrics_allow:

@@ -4,7 +4,7 @@
 """What the health agent's ``/metrics`` says (docs/metrics.md lists every family): the health of
 each (rule, upstream) it checks and whether nginx has it in rotation, its probes (a duration
 histogram, results), its transitions, its reloads and the rule set it serves, and nginx's own
-connection counters (``stub_status.py``).
+connection counters (``stub_status.py``), and the traffic the access log shows (``access_log.py``).
 
 ``AgentMetrics`` is one of the agent's observers (``Agent.observers``): it counts what the agent
 tells it (``on_probe``, ``on_transition``, ``on_apply``, ``on_rules``) and, when scraped, reads the
@@ -182,6 +182,8 @@ class AgentMetrics:
                     last_ok, generation, rules, ready, started]
         if self.stub_status is not None:
             families.extend(self.stub_status.families())
+        if agent.traffic is not None:
+            families.extend(agent.traffic.counters.families())
         return families
 
     def render(self):

@@ -47,6 +47,7 @@ def argument_spec():
         metrics_listen=dict(type="str", default=""),
         metrics_allow=dict(type="list", elements="str", default=[]),
         stub_status_url=dict(type="str", default=""),
+        access_log=dict(type="str", default=""),
     )
     return spec
 
@@ -55,7 +56,8 @@ def present(module):
     params = module.params
     written = install.install(params["lib_dir"], params["script"].encode("utf-8"), module.check_mode)
     argv = install.command(sys.executable, params["lib_dir"], params["rules_dir"], params["nginx_binary"], params["nginx_conf"],
-                           params["metrics_listen"], params["metrics_allow"], params["stub_status_url"])
+                           params["metrics_listen"], params["metrics_allow"], params["stub_status_url"],
+                           params["access_log"])
     result = dict(changed=bool(written), files=written, python=sys.executable, command=argv,
                   exec_start=install.systemd_command_line(argv), started=False,
                   writable=install.writable_paths(params["rules_dir"], params["writable"]))

@@ -86,6 +86,14 @@ options:
     description: nginx's local status page (C(http://ADDRESS:PORT/PATH)), whose counters C(/metrics) also shows; empty for none.
     type: str
     default: ""
+  access_log:
+    description:
+      - nginx's access log in the role's C(log_format) (the role's C(antman_lb_access_log)), which the agent follows for
+        the traffic figures (C(/metrics), the requests per second and 5xx share that M(antsle.antman.lb_rule_info) returns);
+        empty for none.
+      - A change restarts an agent this module runs (O(service=direct)); under systemd the unit's C(ExecStart=) changes.
+    type: str
+    default: ""
 seealso:
   - module: antsle.antman.lb_rule_info
 """
