@@ -25,6 +25,10 @@ description:
     agent, a HEALTH column says its state (V(healthy), V(unhealthy), V(unknown), V(stale), V(off)), C(out) when the
     agent holds it out of rotation, C(fail open) when every upstream of its rule fails and all stay in rotation, and
     the last probe's detail when it failed.
+  - Given O(health), REQ/S and 5XX columns say each upstream's requests per second and the share of its answers that
+    were 5xx over the last minute, from the access log the health agent follows (C(traffic) in O(health));
+    V(-) in 5XX when it had no request. Without figures the cells say why - V(no agent) (the agent is not running),
+    V(no access log) (C(antman_lb_access_log) is empty), V(starting) (the agent started less than 5 seconds ago).
   - The C(antsle.antman.rules) playbook prints it.
 positional: health
 options:
@@ -93,6 +97,16 @@ def health_cell(upstream, health):
     return cell
 
 
+def traffic_cells(health):
+    """The REQ/S and 5XX cells of an upstream: its requests per second and 5xx share over the last minute."""
+    traffic = (health or {}).get("traffic") or {}
+    if traffic.get("unavailable") or traffic.get("requests_per_second") is None:
+        why = traffic.get("unavailable") or "-"
+        return why, why
+    share = traffic.get("errors_5xx_share")
+    return "%.1f" % traffic["requests_per_second"], "-" if share is None else "%.1f%%" % (100.0 * share)
+
+
 def access(rule):
     """Who may reach the rule, in one cell: the allow-list, the rate limit, the trusted proxies."""
     parts = [",".join(rule.get("allow_from") or ["everyone"])]
@@ -111,7 +125,10 @@ def table_rows(rules, health=None):
     health = health or {}
     # only where an agent checks (or checked) something: a host without one keeps its table
     checked = any(h.get("state") not in (None, "off") for by_address in health.values() for h in by_address.values())
-    rows = [HEADER + (("REACHABLE",) if probed else ()) + (("HEALTH",) if checked else ())]
+    # wherever lb_rule_info says (an agent runs, or none does: the cells say so)
+    measured = any("traffic" in h for by_address in health.values() for h in by_address.values())
+    rows = [HEADER + (("REACHABLE",) if probed else ()) + (("HEALTH",) if checked else ())
+            + (("REQ/S", "5XX") if measured else ())]
     for rule in rules:
         if rule.get("protocol", "http") == "http":
             scheme = "https://" if rule.get("tls") else ""
@@ -123,7 +140,9 @@ def table_rows(rules, health=None):
             row = (rule["name"] if first else "", server if first else "", rule["method"] if first else "",
                    access(rule) if first else "", upstream["address"], str(upstream["weight"]), flag(upstream["backup"]), flag(upstream["down"]))
             row += (reachability(upstream),) if probed else ()
-            row += (health_cell(upstream, (health.get(rule["name"]) or {}).get(upstream["address"])),) if checked else ()
+            upstream_health = (health.get(rule["name"]) or {}).get(upstream["address"])
+            row += (health_cell(upstream, upstream_health),) if checked else ()
+            row += traffic_cells(upstream_health) if measured else ()
             rows.append(row)
     return rows
 

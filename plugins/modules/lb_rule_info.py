@@ -117,6 +117,12 @@ health:
       C(detail), C(at)) or V(null); C(in_rotation) - whether nginx may send it traffic (neither declared
       C(down) nor held out by the agent); C(fail_open) (checked upstreams) - every upstream of the rule fails
       and all stay in rotation.
+    - C(traffic) - what the access log (the role's C(antman_lb_access_log)) shows of the upstream over the last
+      minute, as the agent last wrote it (every 5 seconds) - C(requests_per_second) (the requests nginx sent it,
+      each try of a failover counted), C(errors_5xx_share) (the share of those it answered with a 5xx status or
+      nginx answered 502/504 for, 0 to 1; V(null) without requests), C(window_seconds) (60, shorter in the agent's
+      first minute) and C(unavailable) - V(null), or why the numbers are V(null) - V(no agent) (the agent is not
+      running), V(no access log) (it follows none), V(starting) (its first 5 seconds).
   returned: always
   type: dict
   sample:
@@ -127,6 +133,7 @@ health:
         probe: {ok: false, ms: 1000.2, detail: no answer within 1000 ms, at: "2026-12-06T20:01:05Z"}
         in_rotation: false
         fail_open: false
+        traffic: {requests_per_second: 0.4, errors_5xx_share: 1.0, window_seconds: 60.0, unavailable: null}
 out_of_sync:
   description: Names of managed rules whose file differs from what the rule renders to (edited by hand); the next apply rewrites them.
   returned: always

@@ -648,7 +648,7 @@ gathered:
 health:
   description:
     - Each upstream's health by rule name, then address, as the health agent last wrote it; what
-      M(antsle.antman.lb_rule_info) returns as C(health) (C(state), C(since), C(probe), C(in_rotation)). Beside
+      M(antsle.antman.lb_rule_info) returns as C(health) (C(state), C(since), C(probe), C(in_rotation), C(traffic)). Beside
       O(state=gathered)'s rules, not inside them, so that they can be fed back as they are.
   returned: when O(state=gathered)
   type: dict

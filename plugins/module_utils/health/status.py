@@ -91,14 +91,38 @@ def _probe(entry):
                         ("detail", clean_detail(probe.get("detail"))), ("at", iso(probe.get("at")))])
 
 
+NO_AGENT, NO_LOG, STARTING = "no agent", "no access log", "starting"
+
+
+def _traffic(body, running, name, address):
+    """An upstream's traffic over the last minute as the agent last wrote it (``access_log.py``):
+    ``requests_per_second``, ``errors_5xx_share`` (5xx answers of its tries, 0 to 1; None without
+    tries), ``window_seconds``; numbers None and ``unavailable`` saying why when there are none."""
+    traffic = body.get("traffic") if running else None
+    unavailable = NO_AGENT if not running else NO_LOG if not isinstance(traffic, dict) else None
+    window = traffic.get("window") if unavailable is None else None
+    if unavailable is None and (not isinstance(window, (int, float)) or window <= 0):
+        unavailable = STARTING  # not a full turn of snapshots yet
+    if unavailable is not None:
+        return OrderedDict([("requests_per_second", None), ("errors_5xx_share", None), ("window_seconds", None),
+                            ("unavailable", unavailable)])
+    by_rule = traffic.get("rules") if isinstance(traffic.get("rules"), dict) else {}
+    figures = (by_rule.get(name) or {}).get(address) if isinstance(by_rule.get(name), dict) else None
+    rate, share = figures if isinstance(figures, list) and len(figures) == 2 else (0.0, None)
+    return OrderedDict([("requests_per_second", rate if isinstance(rate, (int, float)) else 0.0),
+                        ("errors_5xx_share", share if isinstance(share, (int, float)) else None),
+                        ("window_seconds", window), ("unavailable", None)])
+
+
 def upstream_health(rules, verdicts, body, now=None):
     """{rule name: {address: health}} for every upstream of ``rules`` ({name: canonical rule}),
     from the applied ``verdicts`` (Verdicts) and the status ``body`` (None: no agent ran).
 
     health: ``state`` (healthy, unhealthy, unknown, off when not checked, stale when the agent is
     not running), ``since`` (ISO 8601), ``probe`` (the last one: ok, ms, detail, at; or None),
-    ``in_rotation`` (whether nginx may send it traffic: neither declared down nor held out) and,
-    when the agent says, ``fail_open``."""
+    ``in_rotation`` (whether nginx may send it traffic: neither declared down nor held out),
+    ``traffic`` (``_traffic``: requests per second and 5xx share from the access log) and, when the
+    agent says, ``fail_open``."""
     running = body is not None and agent_running(body, now)
     seen = body.get("rules", {}) if body is not None else {}
     result = OrderedDict()
@@ -122,6 +146,7 @@ def upstream_health(rules, verdicts, body, now=None):
                 health["since"] = iso(entry.get("since")) or (iso(verdict.since) if verdict else None)
                 health["probe"] = _probe(entry)
                 health["fail_open"] = held.fail_open
+            health["traffic"] = _traffic(body or {}, running, name, address)
             by_address[address] = health
         result[name] = by_address
     return result

@@ -67,6 +67,32 @@ def test_the_health_agent_s_view_adds_a_health_column():
         rule_table(rules(), ["healthy"])
 
 
+def traffic(rate, share, unavailable=None):
+    return {"requests_per_second": rate, "errors_5xx_share": share, "window_seconds": None if unavailable else 60.0,
+            "unavailable": unavailable}
+
+
+def test_the_agent_s_traffic_adds_requests_per_second_and_5xx_share_columns():
+    health = {"shop": {
+        "10.1.1.102:80": {"state": "healthy", "in_rotation": True, "traffic": traffic(12.25, 0.031)},
+        "10.1.1.103:80": {"state": "off", "in_rotation": False, "traffic": traffic(0.0, None)},
+        "10.1.1.104:80": {"state": "healthy", "in_rotation": True, "traffic": traffic(0.5, 0.0)}}}
+    lines = rule_table(rules(), health)
+    assert lines[0].endswith("DOWN  HEALTH   REQ/S  5XX")
+    assert lines[1].endswith("  healthy  12.2   3.1%") or lines[1].endswith("  healthy  12.3   3.1%")
+    assert lines[2].endswith("  off      0.0    -")
+    assert lines[3].endswith("  healthy  0.5    0.0%")
+
+
+def test_without_traffic_figures_the_columns_say_why():
+    for why in ("no agent", "no access log", "starting"):
+        health = {"shop": dict((a, {"state": "off", "in_rotation": True, "traffic": traffic(None, None, why)})
+                               for a in ("10.1.1.102:80", "10.1.1.103:80", "10.1.1.104:80"))}
+        lines = rule_table(rules(), health)
+        assert lines[0].split()[-2:] == ["REQ/S", "5XX"]
+        assert all(line.endswith("  %s  %s" % (why, why)) for line in lines[1:])
+
+
 def test_empty_and_wrong_input():
     assert rule_table([]) == ["no load-balancing rules"]
     with pytest.raises(AnsibleFilterError, match="expects a list of rules"):

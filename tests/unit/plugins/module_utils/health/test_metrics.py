@@ -30,6 +30,7 @@ class FakeAgent:
         self.applied = Verdicts()
         self.ready = True
         self.started_wall = 1700000000.0
+        self.traffic = None  # no access log followed
 
     @staticmethod
     def wall():

@@ -1,5 +1,6 @@
 """What readers make of the agent's status file, the declared rules and the applied verdicts:
-each upstream's health, stale once the agent is gone, off where nothing is checked."""
+each upstream's health, stale once the agent is gone, off where nothing is checked; its traffic
+(requests per second, 5xx share) over the last minute, or why there is none."""
 import os
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import (
@@ -18,13 +19,21 @@ def rules():
     return {"web": web, "dns": dns}
 
 
-def body(pid=None, updated=NOW, **entries):
+def body(pid=None, updated=NOW, traffic=None, **entries):
     probe = {"ok": False, "ms": 1000.4, "detail": "no answer within 1000 ms", "at": NOW - 1}
     seen = {"web": {A: {"state": "healthy", "since": NOW - 50, "probe": dict(probe, ok=True, detail="status 200")},
                     B: {"state": "unhealthy", "since": NOW - 10, "probe": probe}}}
     seen["web"].update(entries)
     return {"format": 1, "pid": os.getpid() if pid is None else pid, "updated": updated, "stale_after": 10.0,
-            "rules": seen}
+            "rules": seen, "traffic": traffic}
+
+
+TRAFFIC = {"log": "/var/log/nginx/antman_access.log", "open": True, "problem": None, "window": 60.0,
+           "rules": {"web": {A: [12.5, 0.0], B: [2.0, 0.25]}}}
+
+
+def traffic(rate, share, window=60.0, unavailable=None):
+    return {"requests_per_second": rate, "errors_5xx_share": share, "window_seconds": window, "unavailable": unavailable}
 
 
 HELD = Verdicts({"web": {B: Verdict(NOW - 10, "no answer within 1000 ms")}})
@@ -40,9 +49,11 @@ def test_a_running_agent_says_what_it_sees(tmp_path):
     health = upstream_health(rules(), HELD, read_status(path), now=NOW + 1)
     assert health["web"][A] == {"state": "healthy", "since": "1970-01-12T13:45:50Z", "in_rotation": True,
                                 "fail_open": False, "probe": {"ok": True, "ms": 1000.4, "detail": "status 200",
-                                                              "at": "1970-01-12T13:46:39Z"}}
+                                                              "at": "1970-01-12T13:46:39Z"},
+                                "traffic": traffic(None, None, None, "no access log")}
     assert health["web"][B]["state"] == "unhealthy" and health["web"][B]["in_rotation"] is False
-    assert health["web"][C] == {"state": "off", "since": None, "probe": None, "in_rotation": False}
+    assert health["web"][C] == {"state": "off", "since": None, "probe": None, "in_rotation": False,
+                                "traffic": traffic(None, None, None, "no access log")}
     assert health["dns"]["10.0.0.9:53"]["state"] == "off" and health["dns"]["10.0.0.9:53"]["in_rotation"]
 
 
@@ -77,3 +88,26 @@ def test_odd_status_files_are_read_as_none_or_cleaned(tmp_path):
     health = upstream_health(rules(), Verdicts(), hostile, now=NOW)
     assert health["web"][A]["state"] == "unknown"
     assert health["web"][A]["probe"] == {"ok": False, "ms": None, "detail": ("a?b" * 200)[:200], "at": None}
+
+
+def test_the_traffic_of_the_last_minute_per_upstream():
+    health = upstream_health(rules(), HELD, body(traffic=TRAFFIC), now=NOW + 1)
+    assert health["web"][A]["traffic"] == traffic(12.5, 0.0)
+    assert health["web"][B]["traffic"] == traffic(2.0, 0.25)
+    assert health["web"][C]["traffic"] == traffic(0.0, None)  # no request: no share
+    assert health["dns"]["10.0.0.9:53"]["traffic"] == traffic(0.0, None)
+
+
+def test_no_traffic_figures_without_a_running_agent_or_before_its_first_window():
+    for stale in (body(pid=2 ** 22 + 7, traffic=TRAFFIC), body(updated=NOW - 60, traffic=TRAFFIC), None):
+        assert upstream_health(rules(), HELD, stale, now=NOW)["web"][A]["traffic"] == traffic(None, None, None, "no agent")
+    starting = upstream_health(rules(), HELD, body(traffic=dict(TRAFFIC, window=0.0)), now=NOW)
+    assert starting["web"][A]["traffic"] == traffic(None, None, None, "starting")
+
+
+def test_odd_traffic_in_the_status_file_is_cleaned():
+    odd = dict(TRAFFIC, rules={"web": {A: ["x", "y"], B: [1]}, "dns": []})
+    health = upstream_health(rules(), HELD, body(traffic=odd), now=NOW)
+    assert health["web"][A]["traffic"] == traffic(0.0, None)
+    assert health["web"][B]["traffic"] == traffic(0.0, None)
+    assert health["dns"]["10.0.0.9:53"]["traffic"] == traffic(0.0, None)
