@@ -46,6 +46,12 @@ def agent(up, reload_ok, nginx_up):
             for name, values in (("up", up), ("antman_lb_last_reload_successful", reload_ok), ("antman_lb_nginx_up", nginx_up))]
 
 
+def requests(ok, errors, rule="web"):
+    """antman_lb_requests_total of ``rule`` on lb1: 2xx and 5xx answers."""
+    return [{"series": 'antman_lb_requests_total{rule="%s",code="%s",job="antman-lb",instance="lb1:9146"}' % (rule, code),
+             "values": values} for code, values in (("2xx", ok), ("5xx", errors))]
+
+
 TESTS = [
     {   # antlet .2 fails from the second minute on; .1 stays healthy; a start's unknown state alerts nothing
         "interval": "15s",
@@ -87,6 +93,21 @@ TESTS = [
                 "alertname": "AntmanLbNginxStatusDown", "severity": "warning", "job": "antman-lb", "instance": "lb1:9146"}),
         ],
     },
+    {   # web: 4 requests/s, 10% of them 5xx from 2m30s on; shop: 2% 5xx; idle: every request fails but 1 a minute
+        "interval": "15s",
+        "input_series": [
+            *requests(ok="0+60x60", errors="0x10 0+6x50"),
+            *requests(ok="0+60x60", errors="0+1x60", rule="shop"),
+            *requests(ok="0x60", errors="0+0.25x60", rule="idle"),
+        ],
+        "alert_rule_test": [
+            alerts("AntmanLbRuleHigh5xxRatio", "4m"),  # 3% over the 5 minutes
+            alerts("AntmanLbRuleHigh5xxRatio", "6m"),  # pending: above 5% since about 5m15s
+            alerts("AntmanLbRuleHigh5xxRatio", "8m", {
+                "alertname": "AntmanLbRuleHigh5xxRatio", "severity": "warning", "rule": "web", "job": "antman-lb",
+                "instance": "lb1:9146"}),
+        ],
+    },
     {   # no target at all (the job missing from Prometheus): absent(up) fires after 2 m
         "interval": "15s",
         "input_series": [{"series": 'up{job="other",instance="x:1"}', "values": "1x20"}],
@@ -107,7 +128,7 @@ def promtool(*args):
 
 def test_the_alert_rules_pass_promtool_check_rules():
     rc, out = promtool("check", "rules", RULES)
-    assert rc == 0 and "SUCCESS: 5 rules found" in out, out
+    assert rc == 0 and "SUCCESS: 6 rules found" in out, out
 
 
 def test_each_alert_goes_pending_then_fires_and_stays_quiet_otherwise(tmp_path):
@@ -129,7 +150,7 @@ def test_the_documented_scrape_configuration_loads_the_rules(tmp_path):
     (tmp_path / "prometheus.yml").write_text(doc_block("docs/metrics.md", "- job_name: antman-lb"))
     (tmp_path / "antman-lb-alerts.yml").write_text(open(RULES).read())
     rc, out = promtool("check", "config", str(tmp_path / "prometheus.yml"))
-    assert rc == 0 and "SUCCESS: 5 rules found" in out, out
+    assert rc == 0 and "SUCCESS: 6 rules found" in out, out
 
 
 def test_the_documented_group_vars_pass_the_role_s_plan():

@@ -8,7 +8,7 @@ import subprocess
 import tracemalloc
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.access_log import (
-    EXTRA_UPSTREAMS, OTHER, SNAPSHOT_EVERY, TrafficCounters, count_lines, server_keys)
+    BUDGET, EXTRA_UPSTREAMS, OTHER, SNAPSHOT_EVERY, AccessLogReader, TrafficCounters, count_lines, server_keys)
 from ansible_collections.antsle.antman.plugins.module_utils.health.exposition import exposition
 
 RULES = {
@@ -240,3 +240,52 @@ def test_the_families_pass_promtool():
     checked = subprocess.run(["promtool", "check", "metrics"], input=exposition(published.families()),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     assert (checked.returncode, checked.stdout) == (0, b"")
+
+
+class TickingClock:
+    """A clock that moves ``step`` seconds each time it is read: a turn's budget runs out after a known number of reads."""
+
+    def __init__(self, step):
+        self.now, self.step = 1000.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+class LogAgent:
+    def __init__(self, clock):
+        self.clock = clock
+        self.rules = RULES
+        self.traffic = None
+
+
+def test_the_reader_follows_the_log_on_the_loop_in_bounded_turns(tmp_path):
+    path = str(tmp_path / "access.log")
+    with open(path, "wb") as handle:
+        handle.write(line() * 10)  # before the agent started: not counted
+    agent = LogAgent(TickingClock(BUDGET / 4))
+    reader = AccessLogReader(agent, path)
+    assert agent.traffic is reader
+    reader.on_rules("generation-1", set())
+    with open(path, "ab") as handle:
+        handle.write(line() * 40000)  # about 8 MB: more than one turn may read
+    turns = 0
+    while reader.on_tick(agent.clock()):
+        turns += 1
+        assert turns < 100
+    assert turns >= 2  # the budget ended the first turns: the probe loop came back in between
+    found = samples(reader.counters)
+    assert found[tries("web", "10.1.1.101:80", "2xx")] == 40000
+    assert reader.status()["open"] is True and reader.status()["problem"] is None
+    reader.on_stop()
+
+
+def test_the_reader_of_a_missing_log_counts_nothing_and_says_why(tmp_path):
+    agent = LogAgent(TickingClock(0.001))
+    reader = AccessLogReader(agent, str(tmp_path / "none.log"))
+    reader.on_rules("generation-1", set())
+    assert reader.on_tick(agent.clock()) is False
+    status = reader.status()
+    assert status["open"] is False and "No such file" in status["problem"]
+    assert samples(reader.counters)['antman_lb_access_log_lines_total{result="counted"}'] == 0
