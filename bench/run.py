@@ -1,7 +1,7 @@
 """Run every benchmark scenario and write one markdown report (also printed).
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
-    bench/run.sh [--tiny] [--only dataplane,crash,hang,slow,reload,control,rolling,apps,health] [--results DIR]
+    bench/run.sh [--tiny] [--only dataplane,crash,hang,slow,reload,control,rolling,apps,health,access_log] [--results DIR]
 
 --tiny runs each scenario for a second or two (the smoke test uses it; its numbers mean nothing).
 Benchmarks print numbers; they pass or fail nothing (the exit status is non-zero only when a
@@ -20,7 +20,7 @@ import traceback
 from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
 
-SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control", "rolling", "apps", "health")
+SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control", "rolling", "apps", "health", "access_log")
 CONTROL_PLANE_TIMEOUT = 900
 
 

@@ -1,9 +1,12 @@
+import os
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.antsle.antman.plugins.filter.lb_rule_table import rule_table
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
+from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
 
 
 def rules(probed=False):
@@ -99,3 +102,23 @@ def test_empty_and_wrong_input():
         rule_table("shop")
     with pytest.raises(AnsibleFilterError, match="canonical form"):
         rule_table([{"name": "x"}])
+
+
+def doc_text_block(relative, line):
+    """The fenced block (no language) of ``relative`` that holds ``line``."""
+    with open(os.path.join(COLLECTION, relative)) as handle:
+        blocks = handle.read().split("\n```\n")[1::2]
+    (block,) = [b for b in blocks if line in b.split("\n")]
+    return block.split("\n")
+
+
+def test_the_documented_table_is_what_the_filter_prints():
+    shop = normalize_rule({"name": "shop", "server_name": "shop.example.com", "upstreams": [
+        {"address": "10.1.1.102", "weight": 3}, {"address": "10.1.1.103", "weight": 2},
+        {"address": "10.1.1.104", "backup": True}]})
+    health = {"shop": {
+        "10.1.1.102:80": {"state": "healthy", "in_rotation": True, "traffic": traffic(12.4, 0.0)},
+        "10.1.1.103:80": {"state": "healthy", "in_rotation": True, "traffic": traffic(8.3, 0.021)},
+        "10.1.1.104:80": {"state": "healthy", "in_rotation": True, "traffic": traffic(0.0, None)}}}
+    lines = rule_table([shop], health)
+    assert doc_text_block("docs/metrics.md", lines[0]) == lines

@@ -4,12 +4,14 @@ tries and upstream groups, requests nginx answered itself; a client's text (host
 request line) never taken for the trailing fields; unknown servers and foreign lines counted
 apart; the series per rule capped (1,000 and more addresses fold into upstream="other"); the
 one-minute window the status file carries; the families pass promtool."""
+import os
 import subprocess
 import tracemalloc
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.access_log import (
     BUDGET, EXTRA_UPSTREAMS, OTHER, SNAPSHOT_EVERY, AccessLogReader, TrafficCounters, count_lines, server_keys)
 from ansible_collections.antsle.antman.plugins.module_utils.health.exposition import exposition
+from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
 
 RULES = {
     "web": {"protocol": "http", "server_name": ["web.example.com", "www.example.com"], "server_port": 80,
@@ -289,3 +291,17 @@ def test_the_reader_of_a_missing_log_counts_nothing_and_says_why(tmp_path):
     status = reader.status()
     assert status["open"] is False and "No such file" in status["problem"]
     assert samples(reader.counters)['antman_lb_access_log_lines_total{result="counted"}'] == 0
+
+
+def test_the_documented_line_counts_as_it_says():
+    with open(os.path.join(COLLECTION, "docs", "metrics.md")) as handle:
+        blocks = handle.read().split("\n```\n")[1::2]
+    (example,) = [b for b in blocks if " server=shop.example.com:80" in b]
+    rules = {"shop": {"protocol": "http", "server_name": ["shop.example.com"], "server_port": 80,
+                      "upstreams": [{"address": "10.1.1.102:80"}, {"address": "10.1.1.103:80"}]}}
+    published = TrafficCounters(lambda: 0.0)
+    published.set_rules(rules)
+    published.publish(count_lines(example.encode("utf-8") + b"\n", server_keys(rules)))
+    found = samples(published)
+    assert found[tries("shop", "10.1.1.103:80", "5xx")] == 1 and found[tries("shop", "10.1.1.102:80", "2xx")] == 1
+    assert found['antman_lb_failover_requests_total{rule="shop"}'] == 1
