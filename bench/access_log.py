@@ -1,8 +1,9 @@
 """Scenario access_log: what the health agent's access-log metrics cost (module_utils/health/access_log.py).
 
-* parse: microseconds per line of ``count_lines`` and its publication, on lines in the role's
-  log_format with repeating upstream times (a fast antlet: milliseconds repeat), with every line's
-  time distinct (the worst case: each line taken apart on its own), and with failovers;
+* parse: microseconds per line of ``count_lines`` and its publication, 64 KiB at a time as the
+  reader reads, on lines in the role's log_format with repeating upstream times (a fast antlet:
+  milliseconds repeat), with every line's time distinct (the worst case: each line taken apart on
+  its own), and with failovers;
 * follow: the reader on a loop as the agent runs it (``on_tick`` after each 0.2 s wait, at once
   while it says more is waiting) following a file that another process appends to at a steady
   rate (20,000 lines/s): the reader's CPU (% of one core), the longest turn (how long a probe
@@ -21,6 +22,7 @@ import tracemalloc
 from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.plugins.module_utils.health.access_log import (
     AccessLogReader, TrafficCounters, count_lines, server_keys)
+from ansible_collections.antsle.antman.plugins.module_utils.health.log_follower import CHUNK
 
 RULES = {"web": {"protocol": "http", "server_name": ["web.example.com"], "server_port": 80,
                  "upstreams": [{"address": "10.1.1.%d:80" % i} for i in (101, 102, 103)]}}
@@ -52,7 +54,7 @@ def lines(count, distinct_times=False, failover=False):
     out = []
     for i in range(count):
         upstream = "10.1.1.%d:80" % (101 + i % 3)
-        seconds = "%.3f" % ((i % 997) / 1000.0 + 0.001) if distinct_times else "0.00%d" % (i % 5)
+        seconds = "%d.%03d" % (i // 1000, i % 1000) if distinct_times else "0.00%d" % (i % 5)
         if failover:
             out.append(LINE % (i, "10.1.1.104:80, " + upstream, "502, 200", ", 0.000", "0.000, " + seconds))
         else:
@@ -61,13 +63,20 @@ def lines(count, distinct_times=False, failover=False):
 
 
 def per_line(block, count, repeat):
+    """Microseconds per line, the block counted and published in pieces of about CHUNK bytes as the reader reads them."""
     servers = server_keys(RULES)
     counters = TrafficCounters(time.monotonic)
     counters.set_rules(RULES)
     counters.publish(count_lines(block, servers))  # warm up: the series exist, as in a running agent
+    pieces, start = [], 0
+    while start < len(block):
+        end = block.rfind(b"\n", start, start + CHUNK) + 1 or len(block)
+        pieces.append(block[start:end])
+        start = end
     began = time.perf_counter()
     for _n in range(repeat):
-        counters.publish(count_lines(block, servers))
+        for piece in pieces:
+            counters.publish(count_lines(piece, servers))
     return (time.perf_counter() - began) / (repeat * count) * 1e6
 
 
