@@ -338,7 +338,8 @@ class AccessLogReader:
             for data in self.follower.blocks(TURN_BYTES):
                 count_lines(data, self.servers, block)
             skipped, self.skipped = self.follower.skipped - self.skipped, self.follower.skipped
-            self.counters.publish(block, skipped)
+            if block.counted or block.other_server or block.unparsed or skipped:
+                self.counters.publish(block, skipped)
             if self.follower.at_end():
                 break
             if self.clock() >= deadline:
