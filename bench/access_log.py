@@ -137,7 +137,7 @@ def memory_after_addresses(count):
 
 
 def run(tiny=False):
-    section = common.Section("Access-log metrics: the health agent's cost", ["measure", "value"], about=(
+    section = common.Section("9. Access-log metrics: the health agent's cost", ["measure", "value"], about=(
         "`module_utils/health/access_log.py` on this machine: lines in the role's log_format; the reader on a loop "
         "that waits 0.2 s between turns, as the agent's probe loop does, while another process appends lines."),
         short="access_log")

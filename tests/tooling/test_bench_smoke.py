@@ -30,7 +30,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert text in result.stdout
     found = sections(text)
     titles = sorted(found)
-    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6", "7", "8"], titles
+    assert [t.split(".")[0] for t in titles if t[0].isdigit()] == ["1", "2", "3", "3b", "4", "5", "6", "7", "8", "9"], titles
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
@@ -80,9 +80,14 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     assert re.match(r"^\d+\.\d %$", [v for k, v in health.items() if k[1].startswith("agent CPU")][0][0]), health
     assert re.match(r"^\d+ \(", [v for k, v in health.items() if k[1].startswith("reloads (per")][0][0]), health
 
+    access_log = dict((row[0], row[1]) for row in by_number["9"])
+    assert re.match(r"^\d+\.\d\d$", access_log["parse and publish, repeating times (fast antlets): us per line"]), access_log
+    assert re.match(r"^\d+\.\d %$", access_log["follow 2000 lines/s for 2 s: reader CPU, % of one core"]), access_log
+    assert re.match(r"^\d+, \d+$", access_log["2000 distinct upstream addresses: series kept, memory held (KiB)"]), access_log
+
     targets = found["Targets"][1:]
     assert {row[0] for row in targets} == {"data plane", "crash", "hang", "reload", "rolling", "applications",
-                                           "health"}, targets
+                                           "health", "access_log"}, targets
     control = [row for row in text.split("## 5.")[1].splitlines() if re.match(r"\| (from empty|no-op|one rule)", row)]
     assert len(control) == 3  # the lb_rules scale benchmark with 3 rules
     assert "(3 changes)" in control[0] and "(0 changes)" in control[1] and "(1 changes)" in control[2]
