@@ -190,8 +190,9 @@ def test_the_series_of_a_rule_are_capped_and_the_rest_folds_into_other():
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for batch in range(20):
-        published.publish(count_lines(b"".join(line(upstream="10.%d.%d.%d:80" % (20 + batch, i // 250, i % 250))
-                                                for i in range(1000)), servers))
+        block = b"".join(line(upstream="10.%d.%d.%d:80" % (20 + batch, i // 250, i % 250)) for i in range(1000))
+        published.publish(count_lines(block, servers))
+    del block
     grown = sum(stat.size_diff for stat in tracemalloc.take_snapshot().compare_to(before, "filename"))
     tracemalloc.stop()
     assert len(published.series) == EXTRA_UPSTREAMS + 3
