@@ -26,7 +26,8 @@ from ansible_collections.antsle.antman.tests.support.health_agent import AgentPr
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
 from ansible_collections.antsle.antman.tests.support.traffic import get
 
-STATUS_CONF = "server {\n    listen 127.0.0.1:%d;\n    location = /nginx_status { stub_status; }\n}\n"
+# as the role's status page: not in the access log (the agent reads it every 5 s)
+STATUS_CONF = "server {\n    listen 127.0.0.1:%d;\n    access_log off;\n    location = /nginx_status { stub_status; }\n}\n"
 TEMPLATE = os.path.join(COLLECTION, "roles", "load_balancer", "templates", "antman.conf.j2")
 FORMAT_NAME = "antman_upstream"  # the role's antman_lb_log_format_name
 
