@@ -59,10 +59,39 @@ def wrk(url, host_header, seconds, threads, connections):
     return parse_wrk(result.stdout)
 
 
-def deploy(stack, scratch, name, addresses, health=False):
+def unbuffered(world, snippet, dropin):
+    """The role's log written line by line (no buffer=/flush=): what the buffering buys."""
+    return re.sub(r" buffer=\S+ flush=\S+;", ";", snippet), dropin
+
+
+def as_before(world, snippet, dropin):
+    """The role's log at http level, unbuffered, as before issue 26: every request is logged twice
+    (Debian's access.log too). Today's reference for throughput and p99."""
+    line = re.search(r"^access_log .*$", snippet, re.M).group(0)
+    return snippet.replace(line, ""), dropin + re.sub(r" buffer=\S+ flush=\S+;", ";", line) + "\n"
+
+
+# Variants of the deployed balancer: the same deployment, its role files edited, nginx reloaded.
+VARIANTS = {"deployed, unbuffered log": unbuffered, "deployed as before (log twice, unbuffered)": as_before}
+
+
+def edit_and_reload(world, variant):
+    snippet_path, dropin_path = world.rules_dir + "-server.conf", world.path("/etc/nginx/conf.d/zz-antman.conf")
+    with open(snippet_path) as handle, open(dropin_path) as other:
+        snippet, dropin = variant(world, handle.read(), other.read())
+    for path, text in ((snippet_path, snippet), (dropin_path, dropin)):
+        with open(path, "w") as handle:
+            handle.write(text)
+    result = common.run_quiet([world.binary, "-c", world.conf, "-s", "reload"], timeout=30)
+    if result.returncode != 0:
+        raise RuntimeError("nginx refused the variant: %s" % result.stdout)
+
+
+def deploy(stack, scratch, name, addresses, health=False, variant=None):
     """The balancer as the role deploys it on a Debian host: the package's layout and nginx.conf
     (worker_processes auto, its own access.log at http level) under a private prefix, then the site
-    playbook with one rule with its defaults. Returns the port the rule listens on."""
+    playbook with one rule with its defaults (then ``variant`` applied, see VARIANTS). Returns the
+    port the rule listens on."""
     world = LayoutWorld("debian", extra_ports=(80,))
     world.start()
     stack.callback(world.stop)
@@ -78,10 +107,12 @@ def deploy(stack, scratch, name, addresses, health=False):
     result = site(world, directory, rules, *extra, **host_vars)
     if result["rc"] != 0:
         raise RuntimeError("the site playbook failed on the %s balancer: %s" % (name, result.get("errors") or result))
+    if variant is not None:
+        edit_and_reload(world, variant)
     return world.port(80)
 
 
-def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64, agent=False):
+def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64, agent=False, variants=False):
     if tiny:
         rounds, seconds = 1, 1
     section = common.Section(
@@ -92,7 +123,7 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64, agent=False)
         "workers; deployed = Debian's nginx.conf + the site playbook (the role's access log on), log off = "
         "the same rule in a bare nginx without access log." % (threads, connections, seconds, rounds),
         short="data plane")
-    deployments = 2 if agent else 1
+    deployments = 1 + (1 if agent else 0) + (len(VARIANTS) if variants else 0)
     with common.time_bound(rounds * 6 * (seconds + 10) + 60 + 90 * deployments), common.world() as (stack, scratch):
         addresses = {}
         for index in range(1, 4):
@@ -123,6 +154,9 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64, agent=False)
             ("allow-listed", "http://127.0.0.1:%d/" % guarded_port),
         ]
         ports = [plain_port, generated_port, deployed_port, guarded_port]
+        for index, (name, variant) in enumerate(sorted(VARIANTS.items()) if variants else []):
+            ports.append(deploy(stack, scratch, "variant%d" % index, backend.addresses, variant=variant))
+            paths.append((name, "http://127.0.0.1:%d/" % ports[-1]))
         if agent:
             ports.append(deploy(stack, scratch, "agent", backend.addresses, health=True))
             paths.append(("deployed + agent", "http://127.0.0.1:%d/" % ports[-1]))
@@ -176,7 +210,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="The data plane alone (bench/run.sh --only dataplane runs it too).")
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--agent", action="store_true", help="also: deployed with the health agent following the log")
+    parser.add_argument("--variants", action="store_true", help="also: the deployed balancer %s" % " and ".join(VARIANTS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=8)
     options = parser.parse_args()
-    print(run(tiny=options.tiny, rounds=options.rounds, seconds=options.seconds, agent=options.agent).markdown())
+    print(run(tiny=options.tiny, rounds=options.rounds, seconds=options.seconds, agent=options.agent,
+              variants=options.variants).markdown())
