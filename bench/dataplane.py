@@ -71,8 +71,15 @@ def as_before(world, snippet, dropin):
     return snippet.replace(line, ""), dropin + re.sub(r" buffer=\S+ flush=\S+;", ";", line) + "\n"
 
 
+def reuseport(world, snippet, dropin):
+    """The catch-all's listen sockets with ``reuseport`` (one socket per worker, the kernel spreads
+    new connections evenly): a candidate, not what the role writes."""
+    return snippet, re.sub(r"(\n    listen \S+ default_server);", r"\1 reuseport;", dropin)
+
+
 # Variants of the deployed balancer: the same deployment, its role files edited, nginx reloaded.
-VARIANTS = {"deployed, unbuffered log": unbuffered, "deployed as before (log twice, unbuffered)": as_before}
+VARIANTS = {"deployed, unbuffered log": unbuffered, "deployed as before (log twice, unbuffered)": as_before,
+            "deployed + reuseport": reuseport}
 
 
 def edit_and_reload(world, variant):
