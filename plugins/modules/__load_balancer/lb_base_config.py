@@ -64,7 +64,7 @@ options:
     description:
       - Log files nginx writes (the role's access log), created empty with this owner, group and mode where
         missing, before nginx first opens them (nginx would create them 0644, owned by root). An existing one is
-        left as it is. They are not configuration: a change nginx refuses leaves a created one behind, empty.
+        left as it is. They are not configuration, so a change nginx refuses leaves a created one behind, empty.
     type: list
     elements: dict
     default: []
