@@ -59,19 +59,19 @@ def wrk(url, host_header, seconds, threads, connections):
     return parse_wrk(result.stdout)
 
 
-def unbuffered(world, snippet, dropin):
+def unbuffered(snippet, dropin):
     """The role's log written line by line (no buffer=/flush=): what the buffering buys."""
     return re.sub(r" buffer=\S+ flush=\S+;", ";", snippet), dropin
 
 
-def as_before(world, snippet, dropin):
+def as_before(snippet, dropin):
     """The role's log at http level, unbuffered, as before issue 26: every request is logged twice
     (Debian's access.log too). Today's reference for throughput and p99."""
     line = re.search(r"^access_log .*$", snippet, re.M).group(0)
     return snippet.replace(line, ""), dropin + re.sub(r" buffer=\S+ flush=\S+;", ";", line) + "\n"
 
 
-def reuseport(world, snippet, dropin):
+def reuseport(snippet, dropin):
     """The catch-all's listen sockets with ``reuseport`` (one socket per worker, the kernel spreads
     new connections evenly): a candidate, not what the role writes."""
     return snippet, re.sub(r"(\n    listen \S+ default_server);", r"\1 reuseport;", dropin)
@@ -85,7 +85,7 @@ VARIANTS = {"deployed, unbuffered log": unbuffered, "deployed as before (log twi
 def edit_and_reload(world, variant):
     snippet_path, dropin_path = world.rules_dir + "-server.conf", world.path("/etc/nginx/conf.d/zz-antman.conf")
     with open(snippet_path) as handle, open(dropin_path) as other:
-        snippet, dropin = variant(world, handle.read(), other.read())
+        snippet, dropin = variant(handle.read(), other.read())
     for path, text in ((snippet_path, snippet), (dropin_path, dropin)):
         with open(path, "w") as handle:
             handle.write(text)
@@ -131,7 +131,8 @@ def run(tiny=False, rounds=3, seconds=8, threads=2, connections=64, agent=False,
         "the same rule in a bare nginx without access log." % (threads, connections, seconds, rounds),
         short="data plane")
     deployments = 1 + (1 if agent else 0) + (len(VARIANTS) if variants else 0)
-    with common.time_bound(rounds * 6 * (seconds + 10) + 60 + 90 * deployments), common.world() as (stack, scratch):
+    with common.time_bound(rounds * (4 + deployments) * (seconds + 10) + 60 + 90 * deployments), \
+            common.world() as (stack, scratch):
         addresses = {}
         for index in range(1, 4):
             host = "127.0.31.%d" % index
