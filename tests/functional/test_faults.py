@@ -316,7 +316,7 @@ REPAIRERS = ["base-configuration-run", "rule-run"]
 
 def base_request(nginx, files, includes=()):
     from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import BaseRequest
-    return BaseRequest({"files": files, "links": [], "remove_links": [], "includes": list(includes),
+    return BaseRequest({"files": files, "links": [], "remove_links": [], "logs": [], "includes": list(includes),
                         "nginx_conf": nginx.conf})
 
 
