@@ -233,7 +233,8 @@ def test_acme_rule_answers_challenges_on_port_80_for_its_names_only(redirect, ot
     port80 = text[text.index("server {", text.index("server {") + 1):]
     assert block(port80, "server {") == [
         "listen 80;", "listen [::]:80;", "server_name web.local www.web.local;",
-        "include /etc/nginx/antman.d-server.con[f];", "location ^~ /.well-known/acme-challenge/ {", "root /srv/acme/challenge;", "default_type text/plain;", "}",
+        "include /etc/nginx/antman.d-server.con[f];",
+        "location ^~ /.well-known/acme-challenge/ {", "root /srv/acme/challenge;", "default_type text/plain;", "}",
         "location / {", otherwise, "}"]
 
 

@@ -133,6 +133,8 @@ def with_role_include(text):
     """A file written before, with the include line every http server block of a rule has since."""
     lines = text.split("\n")
     return "\n".join(line + ("\n" + ROLE_INCLUDE if line.startswith("    server_name ") else "") for line in lines)
+
+
 ONE_TRY = {"http-defaults": ("18s", "6s"), "http-ip-hash": ("18s", "6s")}  # http rules without backups
 
 
