@@ -68,10 +68,12 @@ class ControlPlane:
         return section
 
 
-def scenario(name, tiny):
+def scenario(name, tiny, agent=False):
     if name == "control":
         return ControlPlane(tiny).run
     module = importlib.import_module("ansible_collections.antsle.antman.bench." + name)
+    if name == "dataplane" and agent:
+        return lambda: module.run(tiny=tiny, agent=True)
     return lambda: module.run(tiny=tiny)
 
 
@@ -95,6 +97,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="a second or two per scenario (smoke test)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: %s" % ",".join(SCENARIOS))
+    parser.add_argument("--agent", action="store_true",
+                        help="the data plane also measures the deployed balancer with the health agent running")
     parser.add_argument("--results", default=os.path.join(common.BENCH, "results"), help="directory for latest.md")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
@@ -114,7 +118,7 @@ def main(argv=None):
             print("== %s ..." % name, file=sys.stderr, flush=True)
             began = time.monotonic()
             try:
-                sections.append(scenario(name, args.tiny)())
+                sections.append(scenario(name, args.tiny, args.agent)())
             except Exception as error:  # report it and go on with the other scenarios (cleanup already ran)
                 traceback.print_exc()
                 failures.append((name, "%s: %s" % (type(error).__name__, error)))

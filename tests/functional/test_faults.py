@@ -177,13 +177,13 @@ def test_killed_mid_change_leaves_all_old_or_all_new_and_the_next_run_repairs(th
                raw_rule("new", ports["new"], b)]
     code, _unused = run_apply(spec(nginx, *request, kill_at=kill_at))
     assert code == -9
-    assert nginx.snapshot_files() == (before if on_disk == "old" else files_of(*request))
+    assert nginx.snapshot_files() == (before if on_disk == "old" else files_of(*request, rules_dir=nginx.rules_dir))
     assert answer(ports["web"], "web.local") == (a.name if served == "old" else b.name)
 
     repair = [dict(web, upstreams=[{"address": b.address}], read_timeout="7s"), api, raw_rule("new", ports["new"], b)]
     code, result = run_apply(spec(nginx, *repair))
     assert code == 0 and result["changed"], result
-    assert nginx.snapshot_files() == files_of(*repair)
+    assert nginx.snapshot_files() == files_of(*repair, rules_dir=nginx.rules_dir)
     assert_settled(nginx.rules_dir)
     assert answer(ports["web"], "web.local") == b.name and answer(ports["new"], "new.local") == b.name
     assert answer(ports["api"], "api.local") == a.name
@@ -201,7 +201,7 @@ def test_killed_while_adopting_a_plain_rules_directory_loses_nothing(nginx, back
     assert code == -9
     code, result = run_apply(spec(nginx, web))
     assert code == 0 and result["recovered"], result
-    assert nginx.snapshot_files() == dict(files_of(web), **{"hand.conf": hand})
+    assert nginx.snapshot_files() == dict(files_of(web, rules_dir=nginx.rules_dir), **{"hand.conf": hand})
     assert_settled(nginx.rules_dir)
     assert answer(web["server_port"], "web.local") == a.name
 
@@ -316,7 +316,7 @@ REPAIRERS = ["base-configuration-run", "rule-run"]
 
 def base_request(nginx, files, includes=()):
     from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import BaseRequest
-    return BaseRequest({"files": files, "links": [], "remove_links": [], "includes": list(includes),
+    return BaseRequest({"files": files, "links": [], "remove_links": [], "logs": [], "includes": list(includes),
                         "nginx_conf": nginx.conf})
 
 
@@ -423,7 +423,7 @@ def test_killed_while_changing_base_files_the_next_run_of_any_writer_repairs(dro
     else:
         code, result = run_apply(spec(nginx, dict(web, upstreams=[{"address": b.address}]), api, old))
         expected, version = (after, "v2") if kill_at == "finished" else (before, "v1")
-        assert nginx.snapshot_files() == files_of(dict(web, upstreams=[{"address": b.address}]), api, old)
+        assert nginx.snapshot_files() == files_of(dict(web, upstreams=[{"address": b.address}]), api, old, rules_dir=nginx.rules_dir)
     assert code == 0 and result["changed"] and result["recovered"] == (kill_at not in ("staged", "finished")), result
     assert file_bytes(paths.values()) == expected
     assert answer(port, "any.local") == version
@@ -445,7 +445,7 @@ def test_a_killed_rule_change_is_repaired_by_a_base_configuration_run(three_rule
     code, result = run_apply(base_spec(nginx, [dict(site("base", port), path=dropin)],
                                        [{"path": os.path.join(nginx.prefix, "conf.d", "*.conf"), "context": "http"}]))
     assert code == 0 and result["changed"] and result["recovered"] == (kill_at not in KILL_POINTS_BEFORE_JOURNAL)
-    assert nginx.snapshot_files() == (files_of(*request) if kill_at == "finished" else before)
+    assert nginx.snapshot_files() == (files_of(*request, rules_dir=nginx.rules_dir) if kill_at == "finished" else before)
     assert answer(ports["web"], "web.local") == (b.name if kill_at == "finished" else a.name)
     assert answer(port, "any.local") == "base"
     assert_settled(nginx.rules_dir)
@@ -529,7 +529,7 @@ def test_a_second_run_waits_for_the_first_and_applies_its_whole_request_after_it
     waiting = run_apply(spec(nginx, *second, lock_timeout=60), wait=False)
     open(go, "w").close()
     assert finish(holder)[1]["changed"] and finish(waiting)[1]["changed"]
-    assert nginx.snapshot_files() == files_of(*second)
+    assert nginx.snapshot_files() == files_of(*second, rules_dir=nginx.rules_dir)
     assert_settled(nginx.rules_dir)
     assert answer(ports["web"], "web.local") == a.name and answer(ports["new"], "new.local") == b.name
     assert answer(ports["api"], "api.local") == "ConnectionRefusedError"
@@ -549,8 +549,8 @@ def test_two_whole_rule_sets_applied_at_once_end_as_exactly_one_of_them(three_ru
         results = [finish(run) for run in runs]
         assert all(code == 0 and "error" not in result for code, result in results), results
         on_disk = nginx.snapshot_files()
-        assert on_disk in (files_of(*set_a), files_of(*set_b)), sorted(on_disk)
-        winner = a if on_disk == files_of(*set_a) else b
+        assert on_disk in (files_of(*set_a, rules_dir=nginx.rules_dir), files_of(*set_b, rules_dir=nginx.rules_dir)), sorted(on_disk)
+        winner = a if on_disk == files_of(*set_a, rules_dir=nginx.rules_dir) else b
         assert answer(ports["web"], "web.local") == winner.name
         assert_settled(nginx.rules_dir)
 
@@ -591,8 +591,8 @@ def test_two_playbook_runs_at_once_serialise_and_end_as_one_of_the_two(three_rul
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     on_disk = nginx.snapshot_files()["web.conf"]
-    last_a = files_of(raw_rule("web", ports["web"], a, read_timeout="14s"))["web.conf"]
-    last_b = files_of(raw_rule("web", ports["web"], b, read_timeout="24s"))["web.conf"]
+    last_a = files_of(raw_rule("web", ports["web"], a, read_timeout="14s"), rules_dir=nginx.rules_dir)["web.conf"]
+    last_b = files_of(raw_rule("web", ports["web"], b, read_timeout="24s"), rules_dir=nginx.rules_dir)["web.conf"]
     assert on_disk in (last_a, last_b)
     assert answer(ports["web"], "web.local") == (a.name if on_disk == last_a else b.name)
     assert_settled(nginx.rules_dir)
@@ -713,7 +713,7 @@ def test_a_full_file_system_at_any_point_changes_nothing_until_there_is_room(tmp
                         free, answer_, failures, nginx.master_pid(), error_log_tail(nginx))
                     assert_settled(nginx.rules_dir)
                     continue
-                assert nginx.snapshot_files() == files_of(*second)
+                assert nginx.snapshot_files() == files_of(*second, rules_dir=nginx.rules_dir)
                 assert answer(first[0]["server_port"], "web.local") == b.name
                 break
             else:

@@ -10,19 +10,22 @@ a server of the host on that server's own port (default server ports included), 
 such a port is served by name.
 """
 import datetime
+import grp
 import http.client
 import json
 import os
+import pwd
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.health import install
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import read_status, status_path
-from ansible_collections.antsle.antman.tests.support.harness import distribution, free_port, get
-from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld
+from ansible_collections.antsle.antman.tests.support.harness import distribution, free_port, get, stop_master
+from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld, health_files, site
 from ansible_collections.antsle.antman.tests.support.paths import tool
 
 BASE_TASK = "antsle.antman.load_balancer : Apply the base configuration (drop-in, stream context, default site), " \
@@ -74,29 +77,6 @@ def catch_all_ports(world, dropin):
     with open(world.path(dropin)) as handle:
         text = handle.read()
     return sorted(port for port, real in world.ports.items() if "listen %d default_server;" % real in text)
-
-
-def site(world, tmp_path, rules, *args, results=(), **host_vars):
-    """Run antsle.antman.site on the world: playrun's summary (rc, changed, changed_tasks, diffs, errors;
-    ``results``: the results of the tasks of these names)."""
-    variables = {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-        "antman_lb_install": False, "antman_lb_nginx_binary": world.binary, "antman_lb_nginx_conf": world.conf,
-        "antman_lb_rules_dir": world.rules_dir, "antman_lb_access_log": world.path("/var/log/nginx/antman_access.log"),
-        "antman_lb_default_site_path": world.path("/etc/nginx/sites-enabled/default"),
-        "antman_lb_stream_conf_path": world.path("/etc/nginx/antman-stream.conf"),
-        "antman_lb_status_listen": "127.0.0.1:%d" % world.status_port, "antman_lb_rules": rules,
-        # the health agent has a test of its own here (its files moved into the world)
-        "antman_lb_health": False,
-    }
-    variables.update(host_vars)
-    inventory = os.path.join(str(tmp_path), "inventory.yml")
-    with open(inventory, "w") as handle:
-        json.dump({"antsle": {"hosts": {"layout-host": variables}}}, handle)
-    asked = [arg for task in results for arg in ("--results", task)]
-    proc = subprocess.run(tool("tests.support.playrun", *(asked + ["--", "-i", inventory, "antsle.antman.site"] + list(args))),
-                          stdout=subprocess.PIPE, universal_newlines=True, check=True)
-    return json.loads(proc.stdout)
 
 
 @pytest.fixture(params=sorted(EXPECTED))
@@ -421,10 +401,7 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
     /metrics on antman_lb_metrics_listen with nginx's counters from the role's status page (without
     the endpoint it is started again), and antman_lb_health: false stops it and removes its files."""
     world = LayoutWorld("debian")
-    files = {"lib_dir": world.path("/usr/local/lib/antsle-antman"), "unit": world.path("/etc/systemd/system/antman-health.service"),
-             "pid_file": world.path("/run/antman-health.pid"), "log_file": world.path("/var/log/antman-health.log"),
-             "nginx_error_log": world.path("/var/log/nginx/error.log")}
-    moved = ["-e", json.dumps({"_antman_lb_health_files": files})]  # extra vars: above the role's include_vars
+    files, moved = health_files(world)
     metrics_port = free_port()
     install_task = "antsle.antman.load_balancer : Install the health agent's code and script (started and kept running " \
                    "here where systemd does not run nginx)"
@@ -465,4 +442,38 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
         assert site(world, tmp_path, rules, *moved, antman_lb_health=False)["changed"] == 0
     finally:
         install.stop(files["pid_file"], timeout=10)
+        world.stop()
+
+
+def logged(path, marker):
+    with open(path) as handle:
+        return [line for line in handle if marker in line]
+
+
+def test_a_rules_request_is_logged_once_and_the_hosts_own_servers_only_by_the_host(tmp_path):
+    """Debian's nginx.conf logs every request to access.log at http level. A rule's request goes to
+    the role's log only, once; the host's own server (the blog) keeps the host's log and is not in the
+    role's. The role's log is created 0640 www-data:adm like the host's own (logrotate's create line)."""
+    world = LayoutWorld("debian")
+    try:
+        world.start()
+        assert site(world, tmp_path, rules_for(world, "debian"))["rc"] == 0
+        role_log, host_log = world.path("/var/log/nginx/antman_access.log"), world.path("/var/log/nginx/access.log")
+        stat = os.stat(role_log)
+        assert (oct(stat.st_mode & 0o777), pwd.getpwuid(stat.st_uid).pw_name, grp.getgrgid(stat.st_gid).gr_name) \
+            == ("0o640", "www-data", "adm")
+        marker = uuid.uuid4().hex
+        assert get(world.port(80), "web.test", path="/rule-" + marker)[0] == 200
+        assert get(world.port(80), "blog.example.org", path="/blog-" + marker)[0] == 404  # the blog's own answer
+        assert logged(host_log, "/blog-" + marker) and not logged(host_log, "/rule-" + marker)
+        deadline = time.monotonic() + 5  # the role's log is buffered: written within flush=1s
+        while not logged(role_log, "/rule-" + marker):
+            assert time.monotonic() < deadline, "the rule's request was not logged to the role's log"
+            time.sleep(0.1)
+        stop_master(world.master_pid(), world.workers(), grace=10)  # a stopping nginx writes every buffered line
+        assert len(logged(role_log, "/rule-" + marker)) == 1
+        assert not logged(role_log, "/blog-" + marker) and not logged(host_log, "/rule-" + marker)
+        rule_line = logged(role_log, "/rule-" + marker)[0]
+        assert '"web.test" "GET /rule-%s HTTP/1.1" 200 ' % marker in rule_line and " upstream=127.0.2.11" in rule_line
+    finally:
         world.stop()

@@ -116,7 +116,7 @@ def main():
         pause(spec)
     try:
         if "files" in spec:
-            request = BaseRequest({"files": spec["files"], "links": [], "remove_links": [],
+            request = BaseRequest({"files": spec["files"], "links": [], "remove_links": [], "logs": [],
                                    "includes": spec.get("includes", []), "nginx_conf": nginx.conf})
             outcome = applier.run_files(lambda view: plan(request, view, applier.host.scan, nginx.conf))
         else:

@@ -300,6 +300,11 @@ def wait_systemd(container, timeout=60.0):
     raise WorldError("systemd in %s is not running after %d s (state %r)" % (container, timeout, state))
 
 
+# The role's access log is written buffered (flush=1s, roles/load_balancer/templates/antman-server.conf.j2):
+# nginx writes a request's line at most this long after the request ended.
+LOG_FLUSH_SECONDS = 1.0
+
+
 class ContainerFile:
     """A file inside a container, read with ``docker exec`` (nginx's access log on an antsle host)."""
 
@@ -309,6 +314,12 @@ class ContainerFile:
     def size(self):
         out = docker("exec", self.container, "stat", "-c", "%s", self.path).stdout.strip()
         return int(out)
+
+    def read_flushed(self, offset, ended):
+        """``read_from(offset)`` once nginx has written the lines of every request that ended by
+        ``ended`` (time.monotonic()): its flush interval later, with a margin for a busy host."""
+        time.sleep(max(0.0, ended + LOG_FLUSH_SECONDS + 0.5 - time.monotonic()))
+        return self.read_from(offset)
 
     def read_from(self, offset):
         proc = subprocess.run(["docker", "exec", self.container, "tail", "-c", "+%d" % (offset + 1), self.path],

@@ -244,8 +244,9 @@ def drill(args):
     events = threading.Thread(target=run_events, args=(world, args.event, load, errors))
     events.start()
     samples = load.wait()
+    ended = time.monotonic()
     events.join()
-    tries = parse_tries(log.read_from(offset), run)
+    tries = parse_tries(log.read_flushed(offset, ended), run)
     rule = args.rule
     windows, antlets = analyse(samples, args.event, addresses, tries, args.duration, rule["max_fails"])
     result = summarise(samples)

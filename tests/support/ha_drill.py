@@ -91,11 +91,11 @@ def transitions(host, since_wall, wall0):
     return found
 
 
-def served_by(hosts, logs, offsets, run):
-    """{request index: host whose access log has it}."""
+def served_by(hosts, logs, offsets, run, ended):
+    """{request index: host whose access log has it} (the load ended at ``ended``, time.monotonic())."""
     where = {}
     for host in hosts:
-        for line in logs[host].read_from(offsets[host]).decode("utf-8", "replace").splitlines():
+        for line in logs[host].read_flushed(offsets[host], ended).decode("utf-8", "replace").splitlines():
             match = LOG_LINE.search(line)
             if match and match.group("run") == run:
                 where[int(match.group("index"))] = host
@@ -175,6 +175,7 @@ def drill(args):
     worker = threading.Thread(target=run_action, args=(args, target, load, action))
     worker.start()
     samples = load.wait()
+    ended = time.monotonic()
     worker.join()
     found = []
     for host in hosts:
@@ -186,7 +187,7 @@ def drill(args):
     result.update({"rate": args.rate, "clients": args.clients, "seconds": round(load.now(), 2), "address": args.address,
                    "holder_before": holder, "holder_after": wait_single_holder(hosts, args.address, 10),
                    "action": action, "transitions": found})
-    result.update(analyse(samples, served_by(hosts, logs, offsets, run), action, moves, ready))
+    result.update(analyse(samples, served_by(hosts, logs, offsets, run, ended), action, moves, ready))
     result["summary"] = describe(result).splitlines()
     return result
 

@@ -17,14 +17,18 @@ hand-written one. ``LayoutWorld`` copies a layout under a private prefix and sta
 ``world.probes`` are requests that show what every pre-existing server answers (by its names, and
 names only a default server gets); ``world.answers()`` sends them all.
 """
+import json
 import os
 import pwd
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.config_scan import ConfScan, block_span
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import child_pids, process_alive
+from ansible_collections.antsle.antman.tests.support.paths import tool
 from ansible_collections.antsle.antman.tests.support.harness import (
     Backend, free_port, get, nginx_binary, nginx_master_of, run_command, stop_master)
 
@@ -587,3 +591,38 @@ class LayoutWorld:
                     with open(path, "rb") as handle:
                         tree[relative] = handle.read()
         return tree
+
+
+def site(world, directory, rules, *args, results=(), **host_vars):
+    """Run the site playbook (antsle.antman.site) on the world as users run it, given only the
+    variables that point it at the world's nginx (its binary, the host's paths moved under the prefix)
+    and the rules; ``args`` go to ansible-playbook, ``host_vars`` override. Returns playrun's summary
+    (rc, changed, changed_tasks, diffs, errors; ``results``: the results of the tasks of these names).
+    The inventory is written in ``directory``."""
+    variables = {
+        "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+        "antman_lb_install": False, "antman_lb_nginx_binary": world.binary, "antman_lb_nginx_conf": world.conf,
+        "antman_lb_rules_dir": world.rules_dir, "antman_lb_access_log": world.path("/var/log/nginx/antman_access.log"),
+        "antman_lb_default_site_path": world.path("/etc/nginx/sites-enabled/default"),
+        "antman_lb_stream_conf_path": world.path("/etc/nginx/antman-stream.conf"),
+        "antman_lb_status_listen": "127.0.0.1:%d" % world.status_port, "antman_lb_rules": rules,
+        # the health agent: with antman_lb_health true, pass world.health_files() as extra vars
+        "antman_lb_health": False,
+    }
+    variables.update(host_vars)
+    inventory = os.path.join(str(directory), "inventory.yml")
+    with open(inventory, "w") as handle:
+        json.dump({"antsle": {"hosts": {"layout-host": variables}}}, handle)
+    asked = [arg for task in results for arg in ("--results", task)]
+    proc = subprocess.run(tool("tests.support.playrun", *(asked + ["--", "-i", inventory, "antsle.antman.site"] + list(args))),
+                          stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    return json.loads(proc.stdout)
+
+
+def health_files(world):
+    """The health agent's files moved into the world, and the extra vars that give them to the role
+    (above the role's include_vars)."""
+    files = {"lib_dir": world.path("/usr/local/lib/antsle-antman"), "unit": world.path("/etc/systemd/system/antman-health.service"),
+             "pid_file": world.path("/run/antman-health.pid"), "log_file": world.path("/var/log/antman-health.log"),
+             "nginx_error_log": world.path("/var/log/nginx/error.log")}
+    return files, ["-e", json.dumps({"_antman_lb_health_files": files})]

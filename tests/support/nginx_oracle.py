@@ -230,11 +230,18 @@ def expected_tls(rule, rules_dir):
     return expected
 
 
-def expected_port80(rule, ipv6):
+def expected_role_include(rules_dir):
+    """The role's server-level settings (its access log), beside the rules directory, as a glob that
+    matches that one file (absent on a host without the role: not an error for a glob)."""
+    return directive("include", rules_dir.rstrip("/") + "-server.con[f]")
+
+
+def expected_port80(rule, rules_dir, ipv6):
     """The plain port-80 server of redirect_http and/or tls.acme (challenge files for exactly the
     rule's names, everything else redirected or 404)."""
     otherwise = directive("return", "301", redirect_target(rule)) if rule["redirect_http"] else directive("return", "404")
-    server = expected_listens(rule, 80, [], ipv6) + [directive("server_name", *rule["server_name"])]
+    server = expected_listens(rule, 80, [], ipv6) + [directive("server_name", *rule["server_name"]),
+                                                     expected_role_include(rules_dir)]
     if not (rule["tls"] and rule["tls"].get("acme")):
         return directive("server", block=server + [otherwise])
     return directive("server", block=server + [
@@ -275,6 +282,7 @@ def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6=True):
     server = expected_listens(rule, rule["server_port"], parameters, ipv6)
     server += [directive("http2", "on")] if http2 and http2_on else []
     server.append(directive("server_name", *rule["server_name"]))
+    server.append(expected_role_include(rules_dir))
     server += expected_tls(rule, rules_dir) if tls else []
     server.append(directive("client_max_body_size", rule["client_max_body_size"]))
     server += expected_access(rule)
@@ -287,7 +295,7 @@ def expected_tree(rule, rules_dir=DEFAULT_RULES_DIR, http2_on=False, ipv6=True):
             directive("add_header", "Retry-After", "1", "always"), directive("return", "429")]))
     tree = expected_zones(rule) + [expected_upstream(rule), directive("server", block=server)]
     if rule["redirect_http"] or (tls and tls.get("acme")):
-        tree.append(expected_port80(rule, ipv6))
+        tree.append(expected_port80(rule, rules_dir, ipv6))
     return tree
 
 

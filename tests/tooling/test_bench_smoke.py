@@ -34,7 +34,7 @@ def test_every_scenario_runs_in_tiny_mode_and_reports_numbers(tmp_path):
     by_number = dict((t.split(".")[0], rows[1:]) for t, rows in found.items() if t[0].isdigit())
 
     paths = dict((row[0], row) for row in by_number["1"])
-    assert sorted(paths) == ["allow-listed", "direct", "generated", "plain"]
+    assert sorted(paths) == ["allow-listed", "deployed", "direct", "log off", "plain"]
     for row in paths.values():
         assert float(row[1]) > 0 and NUMBER.match(row[3]) and row[5].endswith("x"), row
 

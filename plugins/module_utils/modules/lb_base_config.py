@@ -5,13 +5,19 @@
 (``antsle.antman.__load_balancer.lb_base_config``, internal to the role): the files nginx needs for
 the rules, outside the rules directory (the role's drop-in and stream context, a served ACME
 certificate, include lines in nginx.conf, the distribution's default site link removed), applied as
-one transaction like a rule change. Every path is checked with the collection's path grammar."""
+one transaction like a rule change. Every path is checked with the collection's path grammar.
+
+Log files (``logs``) are created empty, with the owner and mode asked, where missing, before nginx
+first opens them (nginx would create them 0644 root); they are not configuration, so a refused change
+leaves an empty one behind, and an existing one is left as it is (logrotate recreates it)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import os
+import pwd
 import re
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import ABSENT, FILE, LINK, FileChange, FileState
@@ -39,6 +45,12 @@ def argument_spec():
         links=dict(type="list", elements="dict", default=[], options=dict(
             path=dict(type="path", required=True),
             target=dict(type="path", required=True),
+        )),
+        logs=dict(type="list", elements="dict", default=[], options=dict(
+            path=dict(type="path", required=True),
+            owner=dict(type="str", required=True),
+            group=dict(type="str", required=True),
+            mode=dict(type="str", default="0640"),
         )),
         remove_links=dict(type="list", elements="path", default=[]),
         includes=dict(type="list", elements="dict", default=[], options=dict(
@@ -69,6 +81,24 @@ class BaseRequest:
                 problems.append("files[%d].mode: %s is not an octal file mode such as 0644" % (index, show(mode)))
                 continue
             self.files.append((file_path, item["content"].encode("utf-8"), int(mode, 8)))
+        self.logs = []
+        for index, item in enumerate(params["logs"]):
+            where = "logs[%d]" % index
+            log_path = path(where + ".path", item["path"])
+            if not MODE_RE.match(item["mode"] or ""):
+                problems.append("%s.mode: %s is not an octal file mode such as 0640" % (where, show(item["mode"])))
+                continue
+            try:
+                uid = pwd.getpwnam(item["owner"]).pw_uid
+            except KeyError:
+                problems.append("%s.owner: no user %s on this host" % (where, show(item["owner"])))
+                continue
+            try:
+                gid = grp.getgrnam(item["group"]).gr_gid
+            except KeyError:
+                problems.append("%s.group: no group %s on this host" % (where, show(item["group"])))
+                continue
+            self.logs.append((log_path, uid, gid, int(item["mode"], 8)))
         self.links = [(path("links[%d].path" % index, item["path"]), path("links[%d].target" % index, item["target"]))
                       for index, item in enumerate(params["links"])]
         self.remove_links = [path("remove_links[%d]" % index, value) for index, value in enumerate(params["remove_links"])]
@@ -138,12 +168,36 @@ def plan(request, view, scan, conf):
     return changes
 
 
+def create_logs(logs, check_mode):
+    """The missing ones of ``logs`` created empty with their owner and mode (in check mode only
+    named). Returns the paths created."""
+    created = []
+    for log_path, uid, gid, mode in logs:
+        if os.path.lexists(log_path):
+            continue
+        created.append(log_path)
+        if check_mode:
+            continue
+        try:
+            descriptor = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            try:
+                os.fchown(descriptor, uid, gid)
+                os.fchmod(descriptor, mode)  # not through the umask
+            finally:
+                os.close(descriptor)
+        except OSError as error:
+            raise RuleError(["logs: cannot create %s: %s" % (log_path, error.strerror or error)])
+    return created
+
+
 def run(module):
     request = BaseRequest(module.params)
     applier = transaction(module, rules_included=False)
     conf = os.path.abspath(module.params["nginx_conf"])
+    logs = create_logs(request.logs, module.check_mode)
     outcome = applier.run_files(lambda view: plan(request, view, applier.host.scan, conf))
-    result = dict(changed=outcome.changed, changes=[change.as_dict() for change in outcome.changes],
+    result = dict(changed=outcome.changed or bool(logs),
+                  changes=[dict(path=log, action=CREATED) for log in logs] + [change.as_dict() for change in outcome.changes],
                   reloaded=outcome.reloaded)
     if module._diff and outcome.changes:
         result["diff"] = [change.diff() for change in outcome.changes]

@@ -13,6 +13,7 @@ every host fact the role's tasks use, decided here rather than in YAML:
   (``host/features.py`` ``has_ipv6``), so both always listen on the same address families;
 - how nginx is run (systemd or directly), and the drop-in's ``server_names_hash_bucket_size``
   (none when the host sets it: nginx refuses it twice);
+- where the role's server-level settings of every rule go (the file each rule's server includes);
 - what keeps the role from fitting, all at once, before anything is touched: a rule that would take
   something from the host's servers, a log format name or a status port the host has already.
 Reads only; changes nothing.
@@ -28,6 +29,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_ports, needs_stream, tls_ports
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import server_snippet_path
 from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_host_info import Reading, shown
 
 MODULE_KWARGS = {}
@@ -145,5 +147,6 @@ def run(module):
         kept_rules=[rule["name"] for rule in kept],
         ipv6=params["ipv6"] and has_ipv6(),
         hash_bucket_size=hash_bucket_size,
+        server_snippet=server_snippet_path(params["rules_dir"]),
         notes=notes,
     )

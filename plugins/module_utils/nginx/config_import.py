@@ -35,7 +35,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import (
     MAX_BODY_SIZE, RULE, UPSTREAM, UPSTREAM_OVERRIDES)
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import (
-    NEXT_UPSTREAM_CONDITIONS, WEBSOCKET_LOCATION, WEBSOCKET_REDIRECT_STATUS)
+    NEXT_UPSTREAM_CONDITIONS, WEBSOCKET_LOCATION, WEBSOCKET_REDIRECT_STATUS, is_server_snippet_include)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import (
     RuleError, effective_next_upstream_timeout, effective_tries, normalize_rule)
 
@@ -155,6 +155,8 @@ def parse_server_directives(node, server):
             server.real_ip_header = args[0]
         elif directive == "real_ip_recursive" and len(args) == 1:
             server.real_ip_recursive = args[0]
+        elif directive == "include" and len(args) == 1 and is_server_snippet_include(args[0]):
+            pass  # a rule's own include of the role's settings (its access log): every rule has it
         else:
             server.note("directive '%s' ignored" % directive)
     return ports, names, root

@@ -56,6 +56,9 @@ RATE_LIMITED_STATUS = 429
 RETRY_AFTER_SECONDS = 1
 # nginx 1.25.1 replaced "listen ... http2" (per listening socket) with "http2 on;" (per server).
 HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+# Beside the rules directory (not in it: that is switched as a whole), the role's server-level settings
+# of every rule (its access log): /etc/nginx/antman.d -> /etc/nginx/antman.d-server.conf.
+SERVER_SNIPPET_SUFFIX = "-server.conf"
 
 
 class NginxFeatures:
@@ -81,6 +84,29 @@ class NginxFeatures:
 
 # Rendered without a host (lb_rules state=rendered without nginx_version): syntax every nginx accepts.
 PORTABLE = NginxFeatures()
+
+
+def server_snippet_path(rules_dir):
+    """The file the role writes with the server-level settings every rule's http server includes."""
+    return os.path.normpath(rules_dir) + SERVER_SNIPPET_SUFFIX
+
+
+def server_snippet_include(rules_dir):
+    """The include line of a rule's http server blocks. Written as a glob that matches only that file
+    (its last letter in brackets): nginx does not fail on a glob that matches nothing, so a host without
+    the role (modules only) serves the rule with its own http-level logging, and with the role the
+    rule's requests are logged once, to the role's log (a server-level access_log replaces the ones
+    inherited from http, the host's own access.log included)."""
+    return "include %s;" % server_snippet_glob(server_snippet_path(rules_dir))
+
+
+def server_snippet_glob(path):
+    return "%s[%s]" % (path[:-1], path[-1])
+
+
+def is_server_snippet_include(pattern):
+    """Whether an include pattern is a rule's own include of the role's server-level settings."""
+    return pattern.endswith(server_snippet_glob(SERVER_SNIPPET_SUFFIX))
 
 
 def upstream_name(rule):
@@ -291,6 +317,7 @@ def render_server_block(rule, rules_dir, features):
     if http2 and features.http2_directive():
         lines.append(INDENT + "http2 on;")
     lines.append(INDENT + "server_name %s;" % " ".join(rule["server_name"]))
+    lines.append(INDENT + server_snippet_include(rules_dir))
     if tls:
         lines.extend(INDENT + line for line in render_tls_directives(rule, rules_dir))
     lines.append(INDENT + "client_max_body_size %s;" % rule["client_max_body_size"])
@@ -314,13 +341,14 @@ def redirect_target(rule):
     return "https://$host%s$request_uri" % port
 
 
-def render_port80_block(rule, features):
+def render_port80_block(rule, rules_dir, features):
     """The extra port-80 server of ``redirect_http`` (a 301 to the same host and path over https)
     and/or of ``tls.acme`` (HTTP-01 challenge files for the rule's names; anything else 404 unless
     redirected)."""
     lines = ["server {"]
     lines.extend(INDENT + line for line in listen_lines(80, [], rule, features))
     lines.append(INDENT + "server_name %s;" % " ".join(rule["server_name"]))
+    lines.append(INDENT + server_snippet_include(rules_dir))
     otherwise = "return 301 %s;" % redirect_target(rule) if rule.get("redirect_http") else "return 404;"
     if not is_acme(rule):
         lines.append(INDENT + otherwise)
@@ -372,5 +400,5 @@ def render_rule(rule, rules_dir, features=PORTABLE, unhealthy=()):
         return "%s%s\n%s" % (head, upstream, render_stream_server_block(rule, features))
     text = "%s%s\n%s" % (head, upstream, render_server_block(rule, rules_dir, features))
     if rule.get("redirect_http") or is_acme(rule):
-        text += "\n" + render_port80_block(rule, features)
+        text += "\n" + render_port80_block(rule, rules_dir, features)
     return text

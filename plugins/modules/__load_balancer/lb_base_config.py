@@ -60,6 +60,31 @@ options:
         description: Its mode, in octal.
         type: str
         default: "0644"
+  logs:
+    description:
+      - Log files nginx writes (the role's access log), created empty with this owner, group and mode where
+        missing, before nginx first opens them (nginx would create them 0644, owned by root). An existing one is
+        left as it is. They are not configuration, so a change nginx refuses leaves a created one behind, empty.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the log.
+        type: path
+        required: true
+      owner:
+        description: Its owner, a user of the host.
+        type: str
+        required: true
+      group:
+        description: Its group, a group of the host.
+        type: str
+        required: true
+      mode:
+        description: Its mode, in octal.
+        type: str
+        default: "0640"
   links:
     description:
       - Symbolic links to make point at a target (for example the link with which Debian's nginx package enables

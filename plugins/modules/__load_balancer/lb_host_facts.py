@@ -166,6 +166,12 @@ hash_bucket_size:
   description: The drop-in's C(server_names_hash_bucket_size), V(0) for none (the host sets it itself).
   returned: always
   type: int
+server_snippet:
+  description: >-
+    The file of the role's server-level settings of every rule (its access log): O(rules_dir)C(-server.conf),
+    which the http server blocks of the rules include.
+  returned: always
+  type: str
 notes:
   description: What an operator should know about how the role fits into the host, one sentence each.
   returned: always

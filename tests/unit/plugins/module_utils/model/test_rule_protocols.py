@@ -47,8 +47,8 @@ def test_tls_paths_and_redirect():
                                      "protocols": ["TLSv1.3"]}, redirect_http=True))
     body = lines(render_rule(rule, "/etc/nginx/antman.d"))
     assert "ssl_certificate /etc/ssl/shop.pem;" in body and "ssl_protocols TLSv1.3;" in body
-    assert body[-5:] == ["listen 80;", "listen [::]:80;", "server_name shop.local;", "return 301 https://$host$request_uri;",
-                         "}"]
+    assert body[-6:] == ["listen 80;", "listen [::]:80;", "server_name shop.local;",
+                         "include /etc/nginx/antman.d-server.con[f];", "return 301 https://$host$request_uri;", "}"]
     other_port = lines(render_rule(normalize_rule(https(server_port=8443, redirect_http=True)), "/etc/nginx/antman.d"))
     assert "return 301 https://$host:8443$request_uri;" in other_port
 

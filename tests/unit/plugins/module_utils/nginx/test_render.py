@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from ansible_collections.antsle.antman.plugins.modules import lb_rule
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import NginxFeatures, render_rule
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import (
+    NginxFeatures, is_server_snippet_include, render_rule, server_snippet_path)
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.schema import RULE_FIELDS, defaults_for
 from ansible_collections.antsle.antman.plugins.module_utils.host.snapshot import parse_managed_text
@@ -232,5 +233,22 @@ def test_acme_rule_answers_challenges_on_port_80_for_its_names_only(redirect, ot
     port80 = text[text.index("server {", text.index("server {") + 1):]
     assert block(port80, "server {") == [
         "listen 80;", "listen [::]:80;", "server_name web.local www.web.local;",
+        "include /etc/nginx/antman.d-server.con[f];",
         "location ^~ /.well-known/acme-challenge/ {", "root /srv/acme/challenge;", "default_type text/plain;", "}",
         "location / {", otherwise, "}"]
+
+
+def test_every_http_server_of_a_rule_includes_the_roles_settings_beside_the_rules_dir():
+    """The role's access log reaches a rule's requests through this include (one log per request,
+    the host's other servers untouched); a glob, so a host without the role is not an error."""
+    rule = make(server_port=443, tls={"certificate": "/etc/ssl/web.pem", "key": "/etc/ssl/web.key"}, redirect_http=True)
+    text = render_rule(rule, "/srv/lb/rules/")
+    line = "include /srv/lb/rules-server.con[f];"
+    assert directives(text).count(line) == 2  # the TLS server and its port-80 redirect
+    assert line in block(text, "server {") and line not in block(text, "location / {")
+    assert render_rule(make(), "/etc/nginx/antman.d").count("include /etc/nginx/antman.d-server.con[f];") == 1
+    stream = render_rule(normalize_rule({"name": "ssh", "protocol": "tcp", "server_port": 2222,
+                                         "upstreams": [{"address": "10.0.0.1:22"}]}), "/etc/nginx/antman.d")
+    assert "include" not in stream  # the stream context logs nothing of the role's
+    assert server_snippet_path("/etc/nginx/antman.d/") == "/etc/nginx/antman.d-server.conf"
+    assert is_server_snippet_include("/etc/nginx/antman.d-server.con[f]") and not is_server_snippet_include("x.conf")

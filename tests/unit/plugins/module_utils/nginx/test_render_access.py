@@ -8,7 +8,11 @@ of its own), so existing rule files are not rewritten and their throughput canno
 The passive failover change (slow pages no longer take healthy upstreams out) is a change of its
 own too: new rules get ``max_fails`` 5 where these were written with 3, and an http rule without
 backups ``proxy_next_upstream_timeout`` of one try instead of three. A file written before keeps its
-stored ``max_fails``; the timeout line is the one line of it that is rewritten."""
+stored ``max_fails``; the timeout line is the one line of it that is rewritten.
+
+One access log per request (issue 26) is a change of its own too: every http server block of a rule
+(and its port-80 block) gains one line after its server_name, the include of the role's server-level
+settings (``ROLE_INCLUDE``); nothing else in a file written before changes."""
 import json
 import os
 
@@ -122,13 +126,22 @@ def golden():
 
 
 WRITTEN_WITH = {"max_fails": 3}  # the default when the golden file was written
+ROLE_INCLUDE = "    include /etc/nginx/antman.d-server.con[f];"
+
+
+def with_role_include(text):
+    """A file written before, with the include line every http server block of a rule has since."""
+    lines = text.split("\n")
+    return "\n".join(line + ("\n" + ROLE_INCLUDE if line.startswith("    server_name ") else "") for line in lines)
+
+
 ONE_TRY = {"http-defaults": ("18s", "6s"), "http-ip-hash": ("18s", "6s")}  # http rules without backups
 
 
 @pytest.mark.parametrize("key", sorted(golden()))
 def test_a_rule_without_the_options_renders_byte_for_byte_as_before(key):
     case_id, features_id = key.split("/")
-    expected = golden()[key]
+    expected = with_role_include(golden()[key])
     if case_id in ONE_TRY:
         before, now = ONE_TRY[case_id]
         assert expected.count("proxy_next_upstream_timeout %s;" % before) == 2
@@ -143,6 +156,8 @@ def test_a_file_written_before_keeps_its_max_fails_and_changes_at_most_its_next_
     rule, problem = parse_managed_text(RULES[key.split("/")[0]]["name"], written)
     assert problem is None and rule["max_fails"] == 3
     now = render_rule(rule, "/etc/nginx/antman.d", FEATURES[key.split("/")[1]])
+    assert now.count(ROLE_INCLUDE) == with_role_include(written).count(ROLE_INCLUDE) == written.count("    server_name ")
+    written = with_role_include(written)
     changed = [(a, b) for a, b in zip(written.splitlines(), now.splitlines()) if a != b]
     assert len(now.splitlines()) == len(written.splitlines())
     assert all(a.strip().startswith("proxy_next_upstream_timeout ") and b.strip() == "proxy_next_upstream_timeout 6s;"

@@ -1,5 +1,7 @@
 """The load_balancer role's lb_base_config on a fake host: files, include lines and links as one validated change."""
+import grp
 import os
+import pwd
 
 from ansible_collections.antsle.antman.plugins.modules.__load_balancer import lb_base_config
 
@@ -99,4 +101,33 @@ def test_bad_input_is_refused_before_anything_naming_the_field(host, run_module)
     assert failed
     for expected in ("files[0].path", "files[1].mode: \"rw\"", "includes[0].path", "nginx's main configuration file"):
         assert expected in result["msg"], expected
+    assert tree(host.root) == before
+
+
+def test_a_log_is_created_with_its_owner_and_mode_where_missing_and_then_left_alone(host, run_module):
+    """nginx would create it 0644 owned by root; the role asks for the host's log permissions."""
+    log = os.path.join(host.root, "antman_access.log")
+    me = {"owner": pwd.getpwuid(os.getuid()).pw_name, "group": grp.getgrgid(os.getgid()).gr_name}
+    logs = [dict(me, path=log, mode="0640")]
+    failed, predicted = run_module(lb_base_config.main, host.params(logs=logs), check_mode=True)
+    assert not failed and predicted["changed"] and predicted["changes"] == [{"path": log, "action": "created"}]
+    assert not os.path.exists(log)
+    failed, result = run_module(lb_base_config.main, host.params(logs=logs))
+    assert not failed and result["changes"] == predicted["changes"] and host.reloads == []
+    stat = os.stat(log)
+    assert stat.st_mode & 0o777 == 0o640 and (stat.st_uid, stat.st_gid) == (os.getuid(), os.getgid())
+    with open(log, "a") as handle:
+        handle.write("a line nginx wrote\n")
+    os.chmod(log, 0o644)  # an existing log is the host's: not emptied, not changed
+    failed, again = run_module(lb_base_config.main, host.params(logs=logs))
+    assert not failed and not again["changed"] and os.stat(log).st_mode & 0o777 == 0o644
+    assert open(log).read() == "a line nginx wrote\n"
+
+
+def test_a_log_of_an_unknown_owner_is_refused_before_anything(host, run_module):
+    before = tree(host.root)
+    failed, result = run_module(lb_base_config.main, args(host, logs=[
+        {"path": os.path.join(host.root, "a.log"), "owner": "no-such-user-here", "group": "root"},
+        {"path": os.path.join(host.root, "b.log"), "owner": "root", "group": "root", "mode": "rw"}]))
+    assert failed and 'logs[0].owner: no user "no-such-user-here"' in result["msg"] and 'logs[1].mode: "rw"' in result["msg"]
     assert tree(host.root) == before
