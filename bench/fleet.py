@@ -21,7 +21,8 @@ the same round; medians over the rounds. Everything runs with the same connectio
 with --out). Not a test: it asserts nothing. The containers and the network are removed at the end,
 also after a failure or Ctrl-C; a world left by a killed run is removed by the next one.
 Usage: python -m ansible_collections.antsle.antman.bench.fleet [--hosts 12] [--rounds 3] [--forks N]
-       [--pipelining true|false] [--image IMAGE] [--out FILE]
+       [--pipelining true|false] [--image IMAGE] [--collections DIR] [--connection NAME] [--out FILE]
+(--collections: another tree holding ansible_collections/antsle/antman, e.g. an older commit's, to compare.)
 """
 import argparse
 import json
@@ -42,6 +43,9 @@ ANTLETS = {"bench-a": "10.79.9.201", "bench-b": "10.79.9.202", "bench-c": "10.79
 ANTLET_PORT = 8000
 IMAGE = os.environ.get("ANTMAN_DEBIAN12_NGINX_IMAGE", "antman/debian12-nginx:latest")
 PLAYBOOK_TIMEOUT = 900
+# As molecule's fleet scenario reaches its hosts. Mitogen's strategies take over only the short
+# name (docker), which ansible-core routes to the same plugin.
+CONNECTION = "community.docker.docker"
 
 # The floor: the facts the role gathers (tasks/facts.yml), then one module round trip.
 FLOOR_PLAYBOOK = """
@@ -63,13 +67,13 @@ def host_names(count):
     return ["bench-h%02d" % index for index in range(1, count + 1)]
 
 
-def inventory(count):
+def inventory(count, connection=CONNECTION):
     """The fleet's inventory: every host the shared and api rules and its own site (fleet scenario's shape)."""
     return {"all": {"children": {
         "antsle": {
             "hosts": dict((name, {}) for name in host_names(count)),
             "vars": {
-                "ansible_connection": "community.docker.docker",
+                "ansible_connection": connection,
                 "ansible_python_interpreter": "/usr/bin/python3",
                 # Release 1: each host's own site on bench-a; release 2 (-e bench_release=2): on bench-c.
                 "bench_site_antlet": "{{ 'bench-c' if bench_release | default(1) | int == 2 else 'bench-a' }}",
@@ -101,16 +105,16 @@ def parse_recap(output):
 class Fleet:
     """The world of one round, and ansible-playbook runs against it."""
 
-    def __init__(self, workdir, count, forks, pipelining, image):
+    def __init__(self, workdir, count, forks, pipelining, image, collections=COLLECTIONS, connection=CONNECTION):
         self.workdir, self.count, self.image = workdir, count, image
         self.world = World(WORLD)
         self.inventory = os.path.join(workdir, "inventory.json")
         with open(self.inventory, "w") as handle:
-            json.dump(inventory(count), handle)
+            json.dump(inventory(count, connection), handle)
         self.floor = os.path.join(workdir, "floor.yml")
         with open(self.floor, "w") as handle:
             handle.write(FLOOR_PLAYBOOK)
-        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_FORKS=str(forks),
+        self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_FORKS=str(forks),
                         ANSIBLE_PIPELINING=str(pipelining).lower(), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                         ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_HOST_KEY_CHECKING="0")
         self.ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -195,6 +199,8 @@ def main():
     parser.add_argument("--forks", type=int, default=None, help="default: --hosts (every host at once)")
     parser.add_argument("--pipelining", choices=("true", "false"), default="true")
     parser.add_argument("--image", default=IMAGE, help="the antsle hosts' image (default %(default)s)")
+    parser.add_argument("--collections", default=COLLECTIONS, help="the collections tree to measure (default: this one)")
+    parser.add_argument("--connection", default=CONNECTION, help="the hosts' ansible_connection (default %(default)s)")
     parser.add_argument("--keep", action="store_true", help="leave the last round's world running")
     parser.add_argument("--out")
     options = parser.parse_args()
@@ -202,7 +208,7 @@ def main():
     started = time.perf_counter()
     rounds = []
     with tempfile.TemporaryDirectory(prefix="antman-bench-fleet-") as workdir:
-        fleet = Fleet(workdir, options.hosts, forks, options.pipelining, options.image)
+        fleet = Fleet(workdir, options.hosts, forks, options.pipelining, options.image, options.collections, options.connection)
         try:
             for index in range(options.rounds):
                 began = time.perf_counter()

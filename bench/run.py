@@ -2,6 +2,7 @@
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
     bench/run.sh [--tiny] [--only dataplane,crash,hang,slow,reload,control,rolling,apps,health] [--results DIR]
+    bench/run.sh --only fleet         # the fleet benchmark (Docker: antsle host containers); not in the default set
 
 --tiny runs each scenario for a second or two (the smoke test uses it; its numbers mean nothing).
 Benchmarks print numbers; they pass or fail nothing (the exit status is non-zero only when a
@@ -21,7 +22,10 @@ from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
 
 SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control", "rolling", "apps", "health")
+# Run only when named: they need Docker and the antsle host images (bench/run.sh provides both).
+ON_REQUEST = ("fleet",)
 CONTROL_PLANE_TIMEOUT = 900
+FLEET_TIMEOUT = 3600
 
 
 def machine():
@@ -68,9 +72,31 @@ class ControlPlane:
         return section
 
 
+class Fleet:
+    """The fleet benchmark (bench/fleet.py): its printed table (2 hosts, 1 round in --tiny mode)."""
+
+    title = "9. Fleet: the site playbook on N antsle hosts vs Ansible's floor"
+
+    def __init__(self, tiny):
+        self.tiny = tiny
+
+    def run(self):
+        section = common.Section(self.title, [])
+        result = subprocess.run(tool("bench.fleet", *(["--hosts", 2, "--rounds", 1] if self.tiny else [])),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                timeout=FLEET_TIMEOUT, cwd=common.ROOT, env=child_env(), check=False)
+        text = result.stdout.strip()
+        if result.returncode != 0:
+            raise RuntimeError("bench/fleet.py exited %d:\n%s" % (result.returncode, text[-2000:]))
+        section.markdown = lambda: "## %s\n\n%s\n" % (self.title, text)
+        return section
+
+
 def scenario(name, tiny):
     if name == "control":
         return ControlPlane(tiny).run
+    if name == "fleet":
+        return Fleet(tiny).run
     module = importlib.import_module("ansible_collections.antsle.antman.bench." + name)
     return lambda: module.run(tiny=tiny)
 
@@ -94,13 +120,13 @@ def report(sections, info, started, finished, load_before, load_after, argv, fai
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="a second or two per scenario (smoke test)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: %s" % ",".join(SCENARIOS))
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: %s" % ",".join(SCENARIOS + ON_REQUEST))
     parser.add_argument("--results", default=os.path.join(common.BENCH, "results"), help="directory for latest.md")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SCENARIOS]
+    unknown = [n for n in names if n not in SCENARIOS + ON_REQUEST]
     if unknown:
-        parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS)))
+        parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS + ON_REQUEST)))
 
     from ansible_collections.antsle.antman.bench import netcut
     reaped = common.reap_stale() + netcut.reap_stale()

@@ -26,8 +26,7 @@ def unit_states(run_command, names):
     states = dict((name, dict(NONE)) for name in names)
     if not names or not os.path.isdir("/run/systemd/system"):
         return states
-    argv = ["systemctl", "show"] + ["--property=%s" % prop for prop in PROPERTIES] + ["--"] + list(names)
-    rc, out, _err = run_command(argv)
+    rc, out, _err = run_command(["systemctl", "show", "--property=" + ",".join(PROPERTIES), "--", *names])
     if rc != 0:
         return states
     # One block per unit, in the order asked, separated by an empty line.
