@@ -28,12 +28,13 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from statistics import median
 
-from ansible_collections.antsle.antman.bench.common import median
 from ansible_collections.antsle.antman.tests.support.docker_world import World
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTIONS
 
@@ -205,6 +206,10 @@ def main():
     parser.add_argument("--out")
     options = parser.parse_args()
     forks = options.forks or options.hosts
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so that the world is removed (set here, not at import:
+    # the tests import this module).
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda signum, frame: sys.exit(128 + signum))
     started = time.perf_counter()
     rounds = []
     with tempfile.TemporaryDirectory(prefix="antman-bench-fleet-") as workdir:
