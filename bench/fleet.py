@@ -39,8 +39,8 @@ from ansible_collections.antsle.antman.tests.support.docker_world import World
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTIONS
 
 WORLD = "afleetbench"
-SUBNET = "10.79.9.0/24"
-ANTLETS = {"bench-a": "10.79.9.201", "bench-b": "10.79.9.202", "bench-c": "10.79.9.203"}
+SUBNET = "10.79.20.0/24"
+ANTLETS = {"bench-a": "10.79.20.201", "bench-b": "10.79.20.202", "bench-c": "10.79.20.203"}
 ANTLET_PORT = 8000
 IMAGE = os.environ.get("ANTMAN_DEBIAN12_NGINX_IMAGE", "antman/debian12-nginx:latest")
 PLAYBOOK_TIMEOUT = 900
@@ -121,7 +121,7 @@ class Fleet:
         self.ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
     def up(self):
-        hosts = ["%s=10.79.9.%d" % (name, 10 + index) for index, name in enumerate(host_names(self.count))]
+        hosts = ["%s=10.79.20.%d" % (name, 10 + index) for index, name in enumerate(host_names(self.count))]
         antlets = ["%s=%s" % item for item in sorted(ANTLETS.items())]
         self.world.up(SUBNET, self.image, ANTLET_PORT, hosts, antlets)
 
