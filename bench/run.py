@@ -52,51 +52,37 @@ def load_average():
         return " ".join(handle.read().split()[:3])
 
 
-class ControlPlane:
-    """The lb_rules scale benchmark (bench/control_plane.py): its printed table (3 rules in --tiny mode)."""
+class ToolScenario:
+    """A benchmark that runs as a tool of its own (bench/control_plane.py, bench/fleet.py): its
+    printed table is the section."""
 
-    title = "5. Control plane: lb_rules at scale"
-
-    def __init__(self, tiny):
-        self.tiny = tiny
+    def __init__(self, title, dotted, tiny_args, timeout, tiny):
+        self.title, self.dotted, self.timeout = title, dotted, timeout
+        self.args = tiny_args if tiny else []
 
     def run(self):
         section = common.Section(self.title, [])
-        result = subprocess.run(tool("bench.control_plane", *(["--rules", 3] if self.tiny else [])), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, universal_newlines=True, timeout=CONTROL_PLANE_TIMEOUT,
-                                cwd=common.ROOT, env=child_env(), check=False)
+        result = subprocess.run(tool(self.dotted, *self.args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True, timeout=self.timeout, cwd=common.ROOT, env=child_env(),
+                                check=False)
         text = result.stdout.strip()
         if result.returncode != 0:
-            raise RuntimeError("bench/control_plane.py exited %d:\n%s" % (result.returncode, text[-2000:]))
+            raise RuntimeError("%s exited %d:\n%s" % (self.dotted, result.returncode, text[-2000:]))
         section.markdown = lambda: "## %s\n\n%s\n" % (self.title, text)
         return section
 
 
-class Fleet:
-    """The fleet benchmark (bench/fleet.py): its printed table (2 hosts, 1 round in --tiny mode)."""
-
-    title = "9. Fleet: the site playbook on N antsle hosts vs Ansible's floor"
-
-    def __init__(self, tiny):
-        self.tiny = tiny
-
-    def run(self):
-        section = common.Section(self.title, [])
-        result = subprocess.run(tool("bench.fleet", *(["--hosts", 2, "--rounds", 1] if self.tiny else [])),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                                timeout=FLEET_TIMEOUT, cwd=common.ROOT, env=child_env(), check=False)
-        text = result.stdout.strip()
-        if result.returncode != 0:
-            raise RuntimeError("bench/fleet.py exited %d:\n%s" % (result.returncode, text[-2000:]))
-        section.markdown = lambda: "## %s\n\n%s\n" % (self.title, text)
-        return section
+# name: (section title, tool, its arguments in --tiny mode, time bound)
+TOOL_SCENARIOS = {
+    "control": ("5. Control plane: lb_rules at scale", "bench.control_plane", ["--rules", 3], CONTROL_PLANE_TIMEOUT),
+    "fleet": ("9. Fleet: the site playbook on N antsle hosts vs Ansible's floor", "bench.fleet",
+              ["--hosts", 2, "--rounds", 1], FLEET_TIMEOUT),
+}
 
 
 def scenario(name, tiny):
-    if name == "control":
-        return ControlPlane(tiny).run
-    if name == "fleet":
-        return Fleet(tiny).run
+    if name in TOOL_SCENARIOS:
+        return ToolScenario(*TOOL_SCENARIOS[name], tiny=tiny).run
     module = importlib.import_module("ansible_collections.antsle.antman.bench." + name)
     return lambda: module.run(tiny=tiny)
 
