@@ -30,7 +30,7 @@ def unit_states(run_command, names):
     if rc != 0:
         return states
     # One block per unit, in the order asked, separated by an empty line.
-    blocks = [block for block in out.strip("\n").split("\n\n")]
+    blocks = out.strip("\n").split("\n\n")
     if len(blocks) != len(names):
         return states
     for name, block in zip(names, blocks):

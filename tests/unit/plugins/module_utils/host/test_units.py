@@ -24,7 +24,9 @@ def test_each_unit_in_the_order_asked_from_one_call(monkeypatch, tmp_path):
         calls.append(argv)
         return 0, SHOW % {"nginx": nginx, "agent": agent}, ""
     states = units.unit_states(run, ["nginx", "antman-health", "missing"])
-    assert len(calls) == 1 and calls[0][:3] == ["systemctl", "show", "--property=LoadState,ActiveState,UnitFileState,FragmentPath"] and calls[0][-4:] == ["--", "nginx", "antman-health", "missing"]
+    assert len(calls) == 1
+    assert calls[0] == ["systemctl", "show", "--property=LoadState,ActiveState,UnitFileState,FragmentPath",
+                        "--", "nginx", "antman-health", "missing"]
     assert states == {"nginx": {"installed": True, "enabled": True, "active": True},
                       "antman-health": {"installed": True, "enabled": False, "active": False},
                       "missing": {"installed": False, "enabled": False, "active": False}}
