@@ -2,6 +2,7 @@
 
     bench/run.sh                      # the usual way: setup, sync the build tree, then this
     bench/run.sh [--tiny] [--only dataplane,crash,hang,slow,reload,control,rolling,apps,health,access_log] [--results DIR]
+    bench/run.sh --only fleet         # the fleet benchmark (Docker: antsle host containers); not in the default set
 
 --tiny runs each scenario for a second or two (the smoke test uses it; its numbers mean nothing).
 Benchmarks print numbers; they pass or fail nothing (the exit status is non-zero only when a
@@ -21,7 +22,10 @@ from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.tests.support.paths import child_env, tool
 
 SCENARIOS = ("dataplane", "crash", "hang", "slow", "reload", "control", "rolling", "apps", "health", "access_log")
+# Run only when named: they need Docker and the antsle host images (bench/run.sh provides both).
+ON_REQUEST = ("fleet",)
 CONTROL_PLANE_TIMEOUT = 900
+FLEET_TIMEOUT = 3600
 
 
 def machine():
@@ -48,29 +52,37 @@ def load_average():
         return " ".join(handle.read().split()[:3])
 
 
-class ControlPlane:
-    """The lb_rules scale benchmark (bench/control_plane.py): its printed table (3 rules in --tiny mode)."""
+class ToolScenario:
+    """A benchmark that runs as a tool of its own (bench/control_plane.py, bench/fleet.py): its
+    printed table is the section."""
 
-    title = "5. Control plane: lb_rules at scale"
-
-    def __init__(self, tiny):
-        self.tiny = tiny
+    def __init__(self, title, dotted, tiny_args, timeout, tiny):
+        self.title, self.dotted, self.timeout = title, dotted, timeout
+        self.args = tiny_args if tiny else []
 
     def run(self):
         section = common.Section(self.title, [])
-        result = subprocess.run(tool("bench.control_plane", *(["--rules", 3] if self.tiny else [])), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, universal_newlines=True, timeout=CONTROL_PLANE_TIMEOUT,
-                                cwd=common.ROOT, env=child_env(), check=False)
+        result = subprocess.run(tool(self.dotted, *self.args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                universal_newlines=True, timeout=self.timeout, cwd=common.ROOT, env=child_env(),
+                                check=False)
         text = result.stdout.strip()
         if result.returncode != 0:
-            raise RuntimeError("bench/control_plane.py exited %d:\n%s" % (result.returncode, text[-2000:]))
+            raise RuntimeError("%s exited %d:\n%s" % (self.dotted, result.returncode, text[-2000:]))
         section.markdown = lambda: "## %s\n\n%s\n" % (self.title, text)
         return section
 
 
+# name: (section title, tool, its arguments in --tiny mode, time bound)
+TOOL_SCENARIOS = {
+    "control": ("5. Control plane: lb_rules at scale", "bench.control_plane", ["--rules", 3], CONTROL_PLANE_TIMEOUT),
+    "fleet": ("10. Fleet: the site playbook on N antsle hosts vs Ansible's floor", "bench.fleet",
+              ["--hosts", 2, "--rounds", 1], FLEET_TIMEOUT),
+}
+
+
 def scenario(name, tiny, agent=False):
-    if name == "control":
-        return ControlPlane(tiny).run
+    if name in TOOL_SCENARIOS:
+        return ToolScenario(*TOOL_SCENARIOS[name], tiny=tiny).run
     module = importlib.import_module("ansible_collections.antsle.antman.bench." + name)
     if name == "dataplane" and agent:
         return lambda: module.run(tiny=tiny, agent=True)
@@ -96,15 +108,15 @@ def report(sections, info, started, finished, load_before, load_after, argv, fai
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="a second or two per scenario (smoke test)")
-    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: %s" % ",".join(SCENARIOS))
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: %s" % ",".join(SCENARIOS + ON_REQUEST))
     parser.add_argument("--agent", action="store_true",
                         help="the data plane also measures the deployed balancer with the health agent running")
     parser.add_argument("--results", default=os.path.join(common.BENCH, "results"), help="directory for latest.md")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SCENARIOS]
+    unknown = [n for n in names if n not in SCENARIOS + ON_REQUEST]
     if unknown:
-        parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS)))
+        parser.error("unknown scenario(s): %s (choose from %s)" % (", ".join(unknown), ", ".join(SCENARIOS + ON_REQUEST)))
 
     from ansible_collections.antsle.antman.bench import netcut
     reaped = common.reap_stale() + netcut.reap_stale()

@@ -24,9 +24,9 @@ and its address, in place: connections are then refused, as on a real antlet who
                                             seconds later; returns at once (a health check waits for it)
   docker_world.py heal WORLD                undo every fault: unpause, reconnect, start, and put
                                             version 1 back where another version runs
-  docker_world.py up WORLD --subnet S --image I [--port P] [--host NAME=ADDRESS] NAME=ADDRESS...
-                                            (the demo) the network, an antsle host container running
-                                            systemd, and antlets with their servers started
+  docker_world.py up WORLD --subnet S --image I [--port P] [--host NAME=ADDRESS]... NAME=ADDRESS...
+                                            (the demo, the fleet benchmark) the network, antsle host
+                                            containers running systemd, and antlets with their servers started
   docker_world.py down WORLD                remove the world's containers and network (idempotent)
   docker_world.py wait-systemd CONTAINER    wait until systemd in the container is up
 
@@ -229,15 +229,17 @@ class World:
 
     # -- the demo's world ---------------------------------------------------------------------------
 
-    def up(self, subnet, image, port, host, specs):
+    def up(self, subnet, image, port, hosts, specs, host_image=None):
+        """``hosts``: NAME=ADDRESS of the antsle host containers (systemd, ``host_image`` or ``image``);
+        ``specs``: NAME=ADDRESS of the antlets."""
         network = ipaddress.IPv4Network(subnet, strict=True)
         self.down(quiet=True)
         docker("network", "create", "--subnet", str(network), "--label", "antman.world=%s" % self.name, self.name)
         labels = ["--label", "antman.world=%s" % self.name]
-        if host:
+        for host in hosts:
             name, address = parse_spec(host, network)
             docker("run", "-d", "--name", name, "--hostname", name, "--network", self.name, "--ip", address,
-                   *(labels + SYSTEMD_OPTIONS), image, "/lib/systemd/systemd")
+                   *(labels + SYSTEMD_OPTIONS), host_image or image, "/lib/systemd/systemd")
         for spec in specs:
             name, address = parse_spec(spec, network)
             docker("run", "-d", "--name", name, "--hostname", name, "--network", self.name, "--ip", address,
@@ -246,7 +248,7 @@ class World:
                    "--label", "antman.port=%d" % port, image, "sleep", "infinity")
         for spec in specs:
             self.signal(spec.partition("=")[0], "start")
-        if host:
+        for host in hosts:
             wait_systemd(host.partition("=")[0])
 
     def down(self, quiet=False):
@@ -348,7 +350,7 @@ def main(argv=None):
     up.add_argument("--subnet", required=True)
     up.add_argument("--image", required=True)
     up.add_argument("--port", type=int, default=80)
-    up.add_argument("--host", help="NAME=ADDRESS of an antsle host container (systemd)")
+    up.add_argument("--host", action="append", default=[], help="NAME=ADDRESS of an antsle host container (systemd); repeatable")
     up.add_argument("antlets", nargs="+", metavar="NAME=ADDRESS")
     wait = sub.add_parser("wait-systemd")
     wait.add_argument("container")

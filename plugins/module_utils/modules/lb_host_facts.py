@@ -14,6 +14,8 @@ every host fact the role's tasks use, decided here rather than in YAML:
 - how nginx is run (systemd or directly), and the drop-in's ``server_names_hash_bucket_size``
   (none when the host sets it: nginx refuses it twice);
 - where the role's server-level settings of every rule go (the file each rule's server includes);
+- the state of the systemd units the role keeps running (``host/units.py``), so that it asks systemd
+  to enable or start one only when it is not enabled and running already;
 - what keeps the role from fitting, all at once, before anything is touched: a rule that would take
   something from the host's servers, a log format name or a status port the host has already.
 Reads only; changes nothing.
@@ -25,6 +27,7 @@ __metaclass__ = type
 
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import has_ipv6, host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import AUTO
+from ansible_collections.antsle.antman.plugins.module_utils.host.units import unit_states
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_ports, needs_stream, tls_ports
@@ -53,6 +56,7 @@ def argument_spec():
         server_names_hash_bucket_size=dict(type="int", default=0),
         log_format_name=dict(type="str"),
         status_port=dict(type="int"),
+        units=dict(type="list", elements="str", default=[]),
     )
     return spec
 
@@ -149,4 +153,5 @@ def run(module):
         hash_bucket_size=hash_bucket_size,
         server_snippet=server_snippet_path(params["rules_dir"]),
         notes=notes,
+        units=unit_states(module.run_command, params["units"]),
     )

@@ -18,8 +18,8 @@ description:
   - Reads the host's nginx as M(antsle.antman.lb_host_info) does and answers every question the role has about
     the host, decided here rather than in the role's YAML - where the drop-in goes, which of O(ports) get a catch-all
     server, which are TLS, whether the stream context is needed, whether the catch-all servers listen on IPv6 (the
-    decision the rules' C([::]) listeners follow), how nginx is run, and the drop-in's
-    C(server_names_hash_bucket_size).
+    decision the rules' C([::]) listeners follow), how nginx is run, the drop-in's
+    C(server_names_hash_bucket_size), and the state of the systemd units of O(units).
   - Fails, listing every problem, when the role would take something from the host's own servers (a rule's server
     name, TLS on a port, a tcp port, an upstream name), or add a log format name or a status port the host has.
     Never changes anything.
@@ -93,6 +93,11 @@ options:
   status_port:
     description: The port of C(antman_lb_status_listen), on which the host's servers must not listen.
     type: int
+  units:
+    description: The systemd units whose state RV(units) reports (the role's C(nginx) and C(antman-health)).
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: antsle.antman.lb_host_info
 """
@@ -177,6 +182,13 @@ notes:
   returned: always
   type: list
   elements: str
+units:
+  description:
+    - For each unit of O(units), C(installed) (systemd has loaded its unit file), C(enabled) (C(systemctl is-enabled)
+      succeeds) and C(active) (active or activating), as M(ansible.builtin.systemd_service) judges them; all false
+      where systemd does not run. The role asks systemd to enable and start a unit only when it is not both.
+  returned: always
+  type: dict
 """
 
 from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_facts as body
