@@ -4,7 +4,8 @@
 #   scripts/docker-daemon.sh up     a Docker daemon (the running one, or dockerd started and left
 #                                   running), and the scenarios' images (built when absent, tagged
 #                                   antman/debian12-systemd:latest and antman/debian13-systemd:latest;
-#                                   the scenarios use the first unless ANTMAN_MOLECULE_IMAGE names another)
+#                                   the scenarios use the first unless ANTMAN_MOLECULE_IMAGE names another),
+#                                   and molecule/prometheus's Prometheus server (antman/debian12-prometheus:latest)
 #   scripts/docker-daemon.sh down   stop the dockerd these scripts started and left running (also
 #                                   after an interrupted test run); undo its iptables changes
 source "$(dirname "$0")/lib.sh"
@@ -13,6 +14,7 @@ case "${1:-}" in
   up)
     docker_up
     docker_image bookworm trixie
+    docker_prometheus_image
     ;;
   down)
     docker_stop_recorded

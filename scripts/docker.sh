@@ -22,6 +22,11 @@
 #                   the release's mirror), for the scenarios that do not test the installation
 #                   (ANTMAN_DEBIAN12_NGINX_IMAGE, ANTMAN_DEBIAN13_NGINX_IMAGE; the overrides above
 #                   stand for both).
+#   docker_prometheus_image  the image of molecule/prometheus's Prometheus server: the Debian 12 image
+#                   with Debian's prometheus package (2.42) installed from the mirror,
+#                   antman/debian12-prometheus:<recipe hash>, built when that tag is absent (the
+#                   package's .deb comes from, and goes to, this machine's apt cache); exports
+#                   ANTMAN_PROMETHEUS_IMAGE unless it is set. After docker_image.
 
 DOCKER_STATE="$BUILD/docker"
 # Debian release -> the image repository of its antsle hosts (and the variable that overrides it).
@@ -37,6 +42,10 @@ DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
 # (antman_lb_nginx_package, recommends included, as the apt module does by default, and python3-apt,
 # which the apt module installs first when it is missing: without package lists it could not).
 DOCKER_NGINX_PACKAGES="nginx python3-apt"
+# The Prometheus server of molecule/prometheus (the release whose package the issue names: bookworm's
+# 2.42); without recommends (prometheus-node-exporter would be a second exporter nobody scrapes).
+DOCKER_PROMETHEUS_IMAGE_REPO=antman/debian12-prometheus
+DOCKER_PROMETHEUS_PACKAGES=prometheus
 
 docker_install() {
   command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v iptables >/dev/null && return 0
@@ -278,4 +287,51 @@ docker_build_nginx_image() {
   fi
   docker rm "$container" >/dev/null
   echo "image $tag built in $((SECONDS - started)) s"
+}
+
+docker_prometheus_image() {
+  local tag
+  if [ -n "${ANTMAN_PROMETHEUS_IMAGE:-}" ]; then
+    echo "image (prometheus): $ANTMAN_PROMETHEUS_IMAGE (ANTMAN_PROMETHEUS_IMAGE)"
+    return 0
+  fi
+  tag="$DOCKER_PROMETHEUS_IMAGE_REPO:$( (echo "$ANTMAN_DEBIAN12_IMAGE $DOCKER_PROMETHEUS_PACKAGES"; declare -f docker_build_prometheus_image) |
+    sha256sum | cut -c1-12)"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    docker_build_prometheus_image "$tag" "$ANTMAN_DEBIAN12_IMAGE" || return 1
+  fi
+  docker tag "$tag" "$DOCKER_PROMETHEUS_IMAGE_REPO:latest"
+  export ANTMAN_PROMETHEUS_IMAGE="$tag"
+  echo "image (prometheus): $tag"
+}
+
+# docker_build_prometheus_image TAG BASE: BASE with $DOCKER_PROMETHEUS_PACKAGES installed from the
+# mirror debootstrap wrote into its sources, committed as TAG. This machine's apt cache of .debs is
+# the container's: the package scripts/setup.sh installed here for promtool (the same bookworm
+# package) is not fetched again, and a fetched one stays for the next build. The package lists are
+# removed again, as in BASE; nothing is started (the scenario runs the server itself).
+docker_build_prometheus_image() {
+  local tag="$1" base="$2" container started=$SECONDS output archives=/var/cache/apt/archives
+  local -a cache=()
+  container="antman-image-build-$$-${tag##*:}"
+  output="$DOCKER_STATE/prometheus-image.log"
+  log "building image $tag: $base with $DOCKER_PROMETHEUS_PACKAGES installed"
+  mkdir -p "$DOCKER_STATE"
+  [ -d "$archives" ] && cache=(-v "$archives:$archives")
+  if ! docker run --name "$container" --network host "${cache[@]}" "$base" /bin/sh -c "
+      set -e
+      printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+      chmod 0755 /usr/sbin/policy-rc.d
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $DOCKER_PROMETHEUS_PACKAGES
+      prometheus --version
+      rm -f /usr/sbin/policy-rc.d
+      rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin" >"$output" 2>&1 ||
+    ! docker commit -c 'CMD ["/usr/bin/prometheus"]' "$container" "$tag" >/dev/null; then
+    tail -n 20 "$output" >&2
+    docker rm -f "$container" >/dev/null 2>&1 || true
+    return 1
+  fi
+  docker rm "$container" >/dev/null
+  echo "image $tag built in $((SECONDS - started)) s ($(grep -m1 '^prometheus, version' "$output"))"
 }

@@ -53,6 +53,10 @@ done
 
 docker_up
 docker_image bookworm trixie
+# molecule/prometheus's Prometheus server (built only for a run that needs it).
+if [[ " ${runs[*]} " == *" prometheus:"* ]]; then
+  docker_prometheus_image
+fi
 ensure_core_latest_venv
 # The controller of a run: its venv.
 declare -A controller_venv=([2.19]="$VENV" [2.21]="$CORE_LATEST_VENV")

@@ -2,7 +2,8 @@
 check rules` accepts them and `promtool test rules` (Debian's prometheus, installed by
 scripts/setup.sh) shows each going pending then firing on series as the agent exposes them,
 and staying quiet when it should. docs/metrics.md's examples, copied from the file: the scrape
-configuration passes `promtool check config` with the rules beside it, the group_vars pass the role's plan."""
+configuration passes `promtool check config` with the rules beside it and is the one molecule/prometheus
+runs (but for its target and intervals), the group_vars pass the role's plan."""
 import os
 import re
 import subprocess
@@ -151,6 +152,20 @@ def test_the_documented_scrape_configuration_loads_the_rules(tmp_path):
     (tmp_path / "antman-lb-alerts.yml").write_text(open(RULES).read())
     rc, out = promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert rc == 0 and "SUCCESS: 6 rules found" in out, out
+
+
+def test_the_molecule_scenario_runs_the_documented_scrape_configuration():
+    documented = yaml.safe_load(doc_block("docs/metrics.md", "- job_name: antman-lb"))
+    with open(os.path.join(COLLECTION, "molecule", "prometheus", "prometheus.yml")) as handle:
+        scenario = yaml.safe_load(handle)
+    # What the scenario may change: its own antsle host as the target, 1 s instead of 15 s.
+    assert scenario["global"] == {"scrape_interval": "1s", "evaluation_interval": "1s"}
+    assert documented["global"] == {"scrape_interval": "15s", "evaluation_interval": "15s"}
+    assert scenario["scrape_configs"][0]["static_configs"] == [{"targets": ["10.79.9.10:9146"]}]
+    for config in (documented, scenario):
+        del config["global"]
+        config["scrape_configs"][0]["static_configs"][0]["targets"] = []
+    assert scenario == documented
 
 
 def test_the_documented_group_vars_pass_the_role_s_plan():
