@@ -173,7 +173,7 @@ def check_rule_output(rule, raw=None):
                          "%s.key" % name: (tls["key_content"].encode(), 0o600)}
 
 
-@budget(800)
+@budget(400)
 @given(rule_pair())
 def test_valid_input_gives_the_expected_canonical_rule_and_exact_config(pair):
     raw, expected = pair
@@ -229,7 +229,7 @@ def check_one_hostile_field(raw, path):
         assert names_field(error, path), (path, error.problems)
 
 
-@budget(1600)
+@budget(800)
 @given(one_hostile_field())
 def test_one_hostile_field_is_refused_by_name_or_rendered_exactly(case):
     check_one_hostile_field(*case)
@@ -245,7 +245,7 @@ def hostile_tls_rule(draw):
     return raw, "tls"
 
 
-@budget(400)
+@budget(200)
 @given(hostile_tls_rule())
 def test_hostile_tls_is_refused_by_name_or_rendered_exactly_and_keys_never_shown(case):
     check_one_hostile_field(*case)
@@ -317,7 +317,7 @@ def key_in_any_place(draw):
     return raw
 
 
-@budget(300)
+@budget(150)
 @given(key_in_any_place())
 def test_private_keys_never_show_in_messages_rules_or_rule_files(raw):
     check_either_way(raw)
@@ -353,13 +353,13 @@ def any_rule(draw):
     return raw
 
 
-@budget(800)
+@budget(400)
 @given(any_rule())
 def test_any_input_is_refused_by_name_or_rendered_exactly(raw):
     check_either_way(raw)
 
 
-@budget(200)
+@budget(100)
 @given(rule_pair(max_upstreams=3), st.dictionaries(st.sampled_from(sorted(HOSTILE_FIELDS)), st.just(None), max_size=4),
        st.data())
 def test_merging_hostile_fields_over_a_rule_is_refused_or_rendered_exactly(pair, chosen, data):
@@ -417,7 +417,7 @@ def broken_roles(draw):
 ABSENT_MARK = object()
 
 
-@budget(200)
+@budget(100)
 @given(broken_roles())
 def test_rules_broken_as_a_whole_are_refused(case):
     raw, expected = case
@@ -532,7 +532,7 @@ def reported_clashes(problems):
     return found
 
 
-@budget(400)
+@budget(200)
 @given(small_rule_sets())
 def test_rule_sets_clash_exactly_where_nginx_would_misread_or_refuse_them(rules):
     expected = expected_clashes(rules)

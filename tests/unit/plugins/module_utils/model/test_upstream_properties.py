@@ -181,7 +181,7 @@ def reference_plan(have, request):
     return matched, changing, refused
 
 
-@budget(400)
+@budget(200)
 @given(rule_set_and_request())
 def test_the_plan_flips_only_the_address_and_refuses_exactly_when_it_must(world):
     have, request = world
