@@ -78,6 +78,7 @@ log "5. $REQUESTS more requests, 100 per second; web2's server is crashed (SIGKI
 log_lines=$(docker exec "$HOST" wc -l "$ACCESS_LOG" | cut -d" " -f1)
 pymod tests.support.traffic --address "$HOST_ADDRESS" --host "$SERVER_NAME" --count "$REQUESTS" --rate 100 --at 100 -- \
   "$ROOT/scripts/pymod.sh" tests.support.docker_world kill "$WORLD" web2
+sleep 1.5  # the role writes its access log buffered (flush=1s): the last requests' lines reach the file within a second
 echo "nginx's access log on $HOST: requests that were retried on another antlet (upstreams tried, their statuses):"
 docker exec "$HOST" tail -n "+$((log_lines + 1))" "$ACCESS_LOG" | grep -F ', ' | sed 's/^/  /' ||
   echo "  (none: the crash fell between requests)"

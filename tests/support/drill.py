@@ -52,7 +52,7 @@ WINDOWS = ("before", "detecting", "faulted", "returning", "after", "outage")
 LOG_LINE = re.compile(
     r'"GET /drill/(?P<run>[0-9a-f]+)/(?P<index>\d+) HTTP/1\.[01]" (?P<status>\d+) \d+ rt=(?P<rt>[\d.]+) '
     r'upstream=(?P<addr>.*?) upstream_status=(?P<statuses>.*?) upstream_connect=(?P<connect>.*?) '
-    r'upstream_time=(?P<times>.*?)\s*$')
+    r'upstream_time=(?P<times>.*?)(?: server=\S*)?\s*$')
 
 
 class Event:

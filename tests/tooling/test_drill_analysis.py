@@ -6,7 +6,7 @@ from ansible_collections.antsle.antman.tests.support.traffic import Sample
 
 ADDRESSES = {"a": "10.0.0.1:80", "b": "10.0.0.2:80"}
 LOG = ('2026-01-01T00:00:00+00:00 127.0.0.1 "web.test" "GET /drill/abc123/%d HTTP/1.1" %d 2 rt=0.001 '
-       'upstream=%s upstream_status=%s upstream_connect=%s upstream_time=%s\n')
+       'upstream=%s upstream_status=%s upstream_connect=%s upstream_time=%s server=web.test:80\n')
 
 
 def event(spec, started, done_by=None):
