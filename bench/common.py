@@ -247,6 +247,14 @@ def table(headers, rows):
     return lines
 
 
+def publish(text, out=None):
+    """A tool scenario's report (bench/run.py reads it from stdout), and into ``out`` when given (--out)."""
+    print(text)
+    if out:
+        with open(out, "w") as handle:
+            handle.write(text + "\n")
+
+
 def run_quiet(args, timeout=30):
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
                           timeout=timeout, check=False)

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 
+from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.tests.support.harness import NginxInstance
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTION, COLLECTIONS
 
@@ -190,10 +191,7 @@ def main():
     lines += ["", "Targets: no-op of %d rules under 2 s of module time (measured %.2f s); lb_rules at least 20x faster "
               "than the loop. Benchmark wall time %.0f s." % (count, whole_set[1][1], total)]
     report = "\n".join(lines)
-    print(report)
-    if options.out:
-        with open(options.out, "w") as handle:
-            handle.write(report + "\n")
+    common.publish(report, options.out)
 
 
 if __name__ == "__main__":

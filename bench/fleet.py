@@ -35,6 +35,7 @@ import tempfile
 import time
 from statistics import median
 
+from ansible_collections.antsle.antman.bench import common
 from ansible_collections.antsle.antman.tests.support.docker_world import World
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTIONS
 
@@ -225,10 +226,7 @@ def main():
             if not options.keep:
                 fleet.down()
     text = report(rounds, options.hosts, forks, options.pipelining, time.perf_counter() - started)
-    print(text)
-    if options.out:
-        with open(options.out, "w") as handle:
-            handle.write(text + "\n")
+    common.publish(text, options.out)
 
 
 if __name__ == "__main__":
