@@ -6,5 +6,7 @@
 #   scripts/pytest.sh -n 4 tests/unit          (4 at a time: pytest-xdist)
 source "$(dirname "$0")/lib.sh"
 dev_collections
+# The ansible-playbook and ansible-test the tests start read the checkout too, not the copy setup.sh made.
+export ANSIBLE_COLLECTIONS_PATH="$DEV_COLLECTIONS"
 cd "$ROOT" || exit 1
 PYTHONPATH="$DEV_COLLECTIONS${PYTHONPATH:+:$PYTHONPATH}" exec "$VENV/bin/python" -m pytest "$@"
