@@ -122,7 +122,7 @@ in_run() {
   env PYTHONUNBUFFERED=1 PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
     "${run_images[@]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
 }
-destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or only part was created.
+destroy() {  # RUN: molecule destroy (molecule/resources/playbooks/destroy.yml: safe when nothing or only part was created)
   in_run "$1" molecule -c "$base_config" destroy -s "${1%%:*}" >>"$work/${1//:/-}.log" 2>&1 ||
     echo "WARNING: molecule destroy -s ${1%%:*} ($1) failed"
 }
