@@ -84,8 +84,11 @@ docker_up() {
   docker_save_network_state
   log "starting dockerd (no Docker daemon answers; log: $DOCKER_STATE/dockerd.log)"
   # --bridge=none: no default docker0 network (every container here is on a network of its own).
-  # From /: nothing of the daemon runs in this checkout (scripts/leftovers.sh looks there).
-  (cd / && exec setsid dockerd --bridge=none >"$DOCKER_STATE/dockerd.log" 2>&1 < /dev/null) &
+  # From /: nothing of the daemon runs in this checkout (scripts/leftovers.sh looks there). Without
+  # the descriptors above 2 it would inherit: a run under `flock /work/heavy.lock` would leave the
+  # lock held by the daemon for as long as it runs.
+  (cd / && for fd in /proc/self/fd/*; do fd="${fd##*/}"; [ "$fd" -le 2 ] || eval "exec $fd>&-"; done
+   exec setsid dockerd --bridge=none >"$DOCKER_STATE/dockerd.log" 2>&1 < /dev/null) &
   echo $! > "$DOCKER_STATE/dockerd.pid"
   DOCKER_STARTED_HERE=yes  # not exported: a stage run by test.sh must not stop test.sh's daemon
   local waited=0

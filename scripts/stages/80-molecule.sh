@@ -105,8 +105,8 @@ cd "$installed" || exit 1
 # An installed collection has no galaxy.yml, by which molecule finds extensions/molecule/config.yml:
 # it is named here (-c). Each scenario's ephemeral directory is in the stage's temp dir (molecule's
 # default, under ~/.ansible/tmp, is named after the project directory's name only: another
-# checkout's runs of the same scenario would share it), and so is HOME, where the docker driver's
-# create/destroy playbooks keep their async job files (~/.ansible_async) and Ansible its temp files.
+# checkout's runs of the same scenario would share it), and so is HOME, where Ansible keeps its temp
+# files.
 base_config="$installed/extensions/molecule/config.yml"
 mkdir -p "$work/home"
 export HOME="$work/home"
@@ -122,7 +122,7 @@ in_run() {
   env PYTHONUNBUFFERED=1 PATH="${controller_venv[$controller]}/bin:$PATH" ANSIBLE_PYTHON_INTERPRETER="${controller_venv[$controller]}/bin/python" \
     "${run_images[@]}" MOLECULE_EPHEMERAL_DIRECTORY="$work/ephemeral/${run//:/-}" "$@"
 }
-destroy() {  # RUN: molecule's own destroy playbook; it is safe when nothing or only part was created.
+destroy() {  # RUN: molecule destroy (molecule/resources/playbooks/destroy.yml: safe when nothing or only part was created)
   in_run "$1" molecule -c "$base_config" destroy -s "${1%%:*}" >>"$work/${1//:/-}.log" 2>&1 ||
     echo "WARNING: molecule destroy -s ${1%%:*} ($1) failed"
 }
@@ -169,25 +169,9 @@ finished() {  # RUN RC: print its log and record its result
   results+=("$(printf '%-10s %-9s %-5s %-8s %4ds  %s' "$scenario" "$host" "$controller" "$result" $((SECONDS - started_at[$run])) \
     "$(step_times "$run")")")
 }
-# The docker driver runs container creation and removal as async jobs; their wrappers linger a few
-# seconds after the job ended. Ours are the ones with this stage's ephemeral directories.
-ours_still_running() {
-  local pid
-  for pid in $(pgrep -f async_wrapper); do
-    grep -qzF "MOLECULE_EPHEMERAL_DIRECTORY=$work/" "/proc/$pid/environ" 2>/dev/null && return 0
-  done
-  return 1
-}
-wait_async_wrappers() {
-  local _wait
-  for _wait in $(seq 1 60); do
-    ours_still_running || break
-    sleep 0.5
-  done
-}
 # stop_run RUN: TERM to the run's timeout, which passes it on to molecule (timeout runs in a process
-# group of its own, so stopping the run's subshell alone would leave molecule running). Found, like
-# the async wrappers, by the run's ephemeral directory in its environment.
+# group of its own, so stopping the run's subshell alone would leave molecule running). Found by the
+# run's ephemeral directory in its environment.
 stop_run() {
   local pid
   for pid in $(pgrep -x timeout); do
@@ -204,7 +188,6 @@ cleanup() {
     wait "${pid_of[$run]}" 2>/dev/null || true
     destroy "$run"
   done
-  wait_async_wrappers  # a stopped stage's too
   rm -rf "$work"
   docker_down  # only a dockerd this stage started itself (run alone, not from test.sh)
 }
@@ -252,8 +235,6 @@ while [ "${#queue[@]}" -gt 0 ] || [ "${#running[@]}" -gt 0 ]; do
   done
   running=("${still[@]}")
 done
-
-wait_async_wrappers
 
 log "molecule runs (${jobs} at a time, ${SECONDS} s in this stage)"
 note "80-molecule: ${#runs[@]} runs, ${jobs} at a time, ${SECONDS} s (hosts: debian12 nginx 1.22, debian13 nginx 1.26; mixed: both;" \
