@@ -17,7 +17,11 @@ every host fact the role's tasks use, decided here rather than in YAML:
 - the state of the systemd units the role keeps running (``host/units.py``), so that it asks systemd
   to enable or start one only when it is not enabled and running already;
 - what keeps the role from fitting, all at once, before anything is touched: a rule that would take
-  something from the host's servers, a log format name or a status port the host has already.
+  something from the host's servers, a log format name or a status port the host has already;
+- the install question: whether the nginx binary is there (``installed``; without it only the answers
+  below are returned, and the role installs nginx and asks again), the host's Python (``python``: the
+  health agent's interpreter, for its unit's ExecStart), and which of the health agent's files are
+  on the host (``agent_found``: the role removes the agent only where something of it is).
 Reads only; changes nothing.
 """
 
@@ -25,6 +29,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import shutil
+import sys
+
+from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
+from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import has_ipv6, host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import AUTO
 from ansible_collections.antsle.antman.plugins.module_utils.host.units import unit_states
@@ -57,8 +67,30 @@ def argument_spec():
         log_format_name=dict(type="str"),
         status_port=dict(type="int"),
         units=dict(type="list", elements="str", default=[]),
+        agent=dict(type="dict", options=dict(lib_dir=dict(type="path", required=True),
+                                             pid_file=dict(type="path", required=True),
+                                             unit=dict(type="path", required=True))),
     )
     return spec
+
+
+def agent_found(params):
+    """The health agent's files that are on the host, any of which means the agent was installed
+    and its removal has work to do: its code directory, its systemd unit, its pid file (an agent
+    the role ran without systemd; a stale one counts too), its status file beside the rules
+    directory, and its verdicts file in the rules directory (upstreams it holds out). Its log file
+    does not count: the removal keeps it (logs are not removed with a program)."""
+    if params["agent"] is None:
+        return []
+    paths = [params["agent"]["lib_dir"], params["agent"]["unit"], params["agent"]["pid_file"],
+             status_path(params["rules_dir"]), os.path.join(params["rules_dir"], VERDICTS_FILE)]
+    return [path for path in paths if os.path.lexists(path)]
+
+
+def install_facts(params):
+    """What the role's install step needs, which every host can answer, with or without nginx."""
+    return dict(installed=shutil.which(params["nginx_binary"]) is not None, python=sys.executable,
+                agent_found=agent_found(params))
 
 
 def check_request(params):
@@ -119,6 +151,9 @@ def taken_by_host(params, layout):
 def run(module):
     params = module.params
     rules = check_request(params)
+    installed = install_facts(params)
+    if not installed["installed"]:
+        return dict(installed, changed=False)
     reading = Reading(params, module.run_command, removed=params["remove_links"])
     layout = reading.layout
     kept = staying_rules(reading, rules) if params["keep_unlisted"] else []
@@ -154,4 +189,5 @@ def run(module):
         server_snippet=server_snippet_path(params["rules_dir"]),
         notes=notes,
         units=unit_states(module.run_command, params["units"]),
+        **installed
     )

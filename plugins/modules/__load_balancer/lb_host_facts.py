@@ -23,6 +23,9 @@ description:
   - Fails, listing every problem, when the role would take something from the host's own servers (a rule's server
     name, TLS on a port, a tcp port, an upstream name), or add a log format name or a status port the host has.
     Never changes anything.
+  - Answers the role's install question on every host - whether the nginx binary O(nginx_binary) is there
+    (RV(installed)), the host's Python (RV(python)) and which of the health agent's files are there (RV(agent_found)).
+    On a host without nginx it returns only these.
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -98,6 +101,22 @@ options:
     type: list
     elements: str
     default: []
+  agent:
+    description: Where the health agent's files are, looked for to answer RV(agent_found).
+    type: dict
+    suboptions:
+      lib_dir:
+        description: Its code directory.
+        type: path
+        required: true
+      pid_file:
+        description: Its pid file where the role runs it without systemd.
+        type: path
+        required: true
+      unit:
+        description: Its systemd unit.
+        type: path
+        required: true
 seealso:
   - module: antsle.antman.lb_host_info
 """
@@ -112,6 +131,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed:
+  description: Whether the nginx binary O(nginx_binary) is on the host. When false, only RV(installed), RV(python) and RV(agent_found) are returned.
+  returned: always
+  type: bool
+python:
+  description: The host's Python running this module (the health agent's interpreter).
+  returned: always
+  type: str
+agent_found:
+  description:
+    - The health agent's files on the host - its code directory, unit and pid file (O(agent)), its status file beside
+      O(rules_dir) and its verdicts file in O(rules_dir). Its log file does not count.
+  returned: always
+  type: list
+  elements: str
 nginx:
   description: How nginx runs, as M(antsle.antman.lb_host_info) returns it.
   returned: always

@@ -6,8 +6,8 @@ lb_host_facts, the other filters), so the role and the modules cannot disagree:
   value, no path joined from parts, no /proc, no piece of the ACME layout);
 - each ``_antman_lb_*`` fact is set by one task only (set_fact or register), never overwritten with
   another meaning;
-- every ``_antman_lb_*`` name the tasks and templates use is set somewhere: by a task, by the role's
-  vars files, or as the entry point's name."""
+- every ``_antman_lb_*`` name the tasks and templates use is set somewhere: by a task (set_fact,
+  register, or the task's own ``vars``), by the role's vars files, or as the entry point's name."""
 import os
 import re
 
@@ -43,13 +43,16 @@ def tasks_of(items):
 
 
 def setters():
-    """{fact name: ["file: task name", ...]} for every set_fact key and register of the tasks."""
+    """{fact name: ["file: task name", ...]} for every set_fact key, register and task variable of the tasks
+    (an import's ``vars`` excepted: the entry point's name)."""
     found = {}
     for name in task_files():
         with open(os.path.join(TASKS, name)) as handle:
             tasks = yaml.safe_load(handle) or []
         for task in tasks_of(tasks):
             names = list(task.get("ansible.builtin.set_fact") or {}) + ([task["register"]] if "register" in task else [])
+            if "ansible.builtin.import_tasks" not in task:
+                names += list(task.get("vars") or {})
             for fact in names:
                 found.setdefault(fact, []).append("%s: %s" % (name, task.get("name")))
     return found

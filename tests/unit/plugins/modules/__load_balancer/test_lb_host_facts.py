@@ -137,3 +137,27 @@ def test_the_catch_all_listens_on_ipv6_exactly_when_the_rules_do(debian, run_mod
     assert result["ipv6"] is host_has_ipv6 and ("listen [::]:8000;" in text) is host_has_ipv6
     failed, result = facts(debian, run_module, ipv6=False)  # antman_lb_ipv6: false turns the catch-all's off
     assert result["ipv6"] is False
+
+
+def test_a_host_without_nginx_answers_the_install_question_only(host, run_module):
+    """No nginx binary (and no nginx.conf): what the role's install step needs, nothing read."""
+    os.unlink(host.binary)
+    os.unlink(host.conf)
+    failed, result = run_module(lb_host_facts.main, host.params(ports=[80], rules=[normalize_rule(WEB)]))
+    assert not failed and not result["changed"], result
+    assert result["installed"] is False and os.path.isabs(result["python"]) and result["agent_found"] == []
+    assert "dropin" not in result and "nginx" not in result
+
+
+def test_agent_found_lists_the_health_agent_s_files_on_the_host(host, run_module):
+    from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
+    agent = dict(lib_dir=os.path.join(host.root, "lib"), pid_file=os.path.join(host.root, "agent.pid"),
+                 unit=os.path.join(host.root, "antman-health.service"))
+    failed, result = run_module(lb_host_facts.main, host.params(agent=agent))
+    assert not failed and result["installed"] is True and result["agent_found"] == []
+    os.mkdir(agent["lib_dir"])
+    for path in (agent["pid_file"], status_path(host.rules_dir), os.path.join(host.root, "antman-health.log")):
+        open(path, "w").close()
+    failed, result = run_module(lb_host_facts.main, host.params(agent=agent))
+    # The log file does not count: the removal keeps it.
+    assert not failed and result["agent_found"] == [agent["lib_dir"], agent["pid_file"], status_path(host.rules_dir)]
