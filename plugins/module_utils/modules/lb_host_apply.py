@@ -6,11 +6,11 @@ the role's whole change of a host in one module run (each module run costs the h
 controller about the same CPU, whatever it does: docs/benchmarks.md, fleet), made of parts:
 
 - ``base``: the base configuration, as ``lb_base_config`` applies it (its options, its body);
-- ``rules``: the inventory's rules, as ``lb_inventory_rules`` applies them; in check mode planned
-  against the base part's pending change (what that module's ``include_pending`` says) when the base
-  part would change something; reloaded only where nginx runs (on a first run the role starts nginx
+- ``rules``: the inventory's rules, as ``lb_rules`` applies them (body ``lb_inventory_rules.py``); in
+  check mode planned against the base part's pending change (``include_pending``) when the base part
+  would change something; reloaded only where nginx runs (on a first run the role starts nginx
   after this module, and it reads the files then);
-- ``agent``: the health agent, as ``lb_health_agent`` installs or removes it, plus its systemd unit
+- ``agent``: the health agent, installed or removed (body ``lb_health_agent.py``), plus its systemd unit
   (``unit``: written 0644, owned by the module's user (root), only where it differs; removed with
   ``state=absent``), its change reported (``unit_changed``) so the role reloads systemd and restarts
   the agent only then.
@@ -41,9 +41,6 @@ from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import
 MODULE_KWARGS = {}
 PARTS = ("base", "rules", "agent")
 UNIT_MODE = 0o644
-# Options of a part's body that this module sets itself: the rules part's include_pending follows the
-# base part's result.
-DERIVED = {"rules": ("include_pending",)}
 
 
 def shared_options():
@@ -52,22 +49,22 @@ def shared_options():
     return spec
 
 
-def part_options(body, part):
-    """The part's own options: its body's argument spec without the shared ones and those derived here."""
+def part_options(body):
+    """The part's own options: its body's argument spec without the shared ones."""
     spec = body.argument_spec()
-    for key in list(shared_options()) + list(DERIVED.get(part, ())):
+    for key in shared_options():
         spec.pop(key, None)
     return spec
 
 
 def argument_spec():
-    agent = part_options(lb_health_agent, "agent")
+    agent = part_options(lb_health_agent)
     agent["unit"] = dict(type="dict", options=dict(path=dict(type="path", required=True),
                                                    content=dict(type="str", required=True)))
     spec = shared_options()
     spec.update(
-        base=dict(type="dict", options=part_options(lb_base_config, "base")),
-        rules=dict(type="dict", options=part_options(lb_inventory_rules, "rules")),
+        base=dict(type="dict", options=part_options(lb_base_config)),
+        rules=dict(type="dict", options=part_options(lb_inventory_rules)),
         agent=dict(type="dict", options=agent, **lb_health_agent.MODULE_KWARGS),
     )
     return spec
