@@ -277,6 +277,19 @@ agent:
       with O(agent.state=absent) C(stopped), C(removed) and C(back_in_rotation).
   returned: when O(agent) is given
   type: dict
+  contains:
+    unit_changed:
+      description: Whether O(agent.unit) was written or removed (the role then makes systemd read its units again).
+      type: bool
+    files:
+      description: The paths under O(agent.lib_dir) written (O(agent.state=present)).
+      type: list
+      elements: str
+    writable:
+      description: The directories the agent writes in (the unit's C(ReadWritePaths=)) - the rules directory's parent and
+        those of O(agent.writable).
+      type: list
+      elements: str
 nginx_output:
   description: On failure caused by nginx, its own message.
   returned: failure
