@@ -288,7 +288,7 @@ def test_a_host_that_includes_the_rules_directory_itself_keeps_that_include_and_
         playbook = os.path.join(str(tmp_path), "modules.yml")
         with open(playbook, "w") as handle:
             json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-                {"antsle.antman.__load_balancer.lb_base_config": dict(host, includes=[{"path": world.rules_dir + "/*.conf"}])},
+                {"antsle.antman.__load_balancer.lb_host_apply": dict(host, base={"includes": [{"path": world.rules_dir + "/*.conf"}]})},
                 {"antsle.antman.lb_rule": dict(mine[0], **host)}]}], handle)
         outside = subprocess.run(tool("tests.support.playrun", "--", "-i", "localhost,", "-c", "local", "-e",
                                       "ansible_python_interpreter=%s" % sys.executable, playbook),
