@@ -77,6 +77,22 @@ def test_each_fact_is_set_by_one_task():
     assert [fact for fact in facts if not fact.startswith("_antman_lb_")] == []
 
 
+def test_no_fact_is_registered_by_a_task_imported_under_a_condition():
+    """An imported task skipped by its condition still registers (a skipped result): a fact set
+    earlier by the same task, imported a second time under a condition, would be replaced by it.
+    Such an import must be an include (skipped as a whole)."""
+    found = []
+    for name in task_files():
+        with open(os.path.join(TASKS, name)) as handle:
+            for task in tasks_of(yaml.safe_load(handle) or []):
+                imported = task.get("ansible.builtin.import_tasks")
+                if imported and "when" in task:
+                    with open(os.path.join(TASKS, imported)) as inner:
+                        found.extend("%s imports %s under a condition, which registers %s" % (name, imported, t["register"])
+                                     for t in tasks_of(yaml.safe_load(inner) or []) if "register" in t)
+    assert found == []
+
+
 def test_every_fact_used_is_set():
     used = set()
     for directory in ("tasks", "templates"):
