@@ -37,6 +37,8 @@ KNOWN_FAMILIES = ("Debian", "RedHat")
 # PID 1 names Ansible maps to a service manager's name; any other name is the manager itself.
 PROC_1_NAMES = {"procd": "openwrt_init", "runit-init": "runit", "svscan": "svc", "openrc-init": "openrc"}
 SYSTEMD_CANARIES = ("/run/systemd/system/", "/dev/.run/systemd/", "/dev/.systemd/")
+# Where AnsibleModule.get_bin_path looks besides PATH.
+SBIN_DIRS = ("/sbin", "/usr/sbin", "/usr/local/sbin")
 
 
 def read_os_release(paths=OS_RELEASE_PATHS):
@@ -91,12 +93,21 @@ def _systemd_installed_offline(root):
     return os.path.islink(init) and os.path.basename(os.readlink(init)) == "systemd"
 
 
-def service_manager(root="/", which=shutil.which):
+def find_program(name):
+    """The program's path on PATH or in the sbin directories (as Ansible's get_bin_path), else None."""
+    path = os.pathsep.join([os.environ.get("PATH", "")] + list(SBIN_DIRS))
+    return shutil.which(name, path=path)
+
+
+def service_manager(root="/", which=find_program):
     """The host's service manager, named as Ansible's ``service_mgr`` fact names it on Linux."""
     name = _proc_1_name(root)
     if name:
         return name
-    exists = lambda path: os.path.exists(os.path.join(root, path.lstrip("/")))  # noqa: E731
+
+    def exists(path):
+        return os.path.exists(os.path.join(root, path.lstrip("/")))
+
     systemctl = which("systemctl") is not None
     if systemctl and any(exists(canary) for canary in SYSTEMD_CANARIES):
         return "systemd"
