@@ -9,8 +9,10 @@ two others, and its own site. Per round (a fresh world each, so that "first" is 
 
 - first: ``ansible-playbook -i INVENTORY antsle.antman.site`` on hosts the role never saw;
 - no-op: the same again (changed=0 expected);
-- floor: a play that gathers the facts the role needs (gather_subset distribution, service_mgr,
-  as its facts.yml) and runs one ``ping``: what any playbook costs on these hosts;
+- floor: a play that gathers what the role learns about the host (its OS family and service
+  manager: ``setup`` with gather_subset distribution, service_mgr - the role reads them in its own
+  lb_host_facts run, older releases ran that ``setup``) and runs one ``ping``: what any playbook
+  that knows these hosts costs on them, the same floor for every release compared;
 - one change: each host's own site moves to another antlet (one rule changed per host);
 - check: ``--check`` of the change back (its prediction is compared with the real run after it,
   which is timed as a second "one change").
@@ -49,13 +51,14 @@ PLAYBOOK_TIMEOUT = 900
 # name (docker), which ansible-core routes to the same plugin.
 CONNECTION = "community.docker.docker"
 
-# The floor: the facts the role gathers (tasks/facts.yml), then one module round trip.
+# The floor: what the role learns about the host (OS family, service manager; lb_host_facts reads them
+# now, a setup run before), gathered by setup with the same subset, then one module round trip.
 FLOOR_PLAYBOOK = """
 - name: Ansible's floor on the same hosts
   hosts: antsle
   gather_facts: false
   tasks:
-    - name: Gather the facts the role needs
+    - name: Gather what the role learns about the host (OS family, service manager)
       ansible.builtin.setup:
         gather_subset: ["!all", "!min", distribution, service_mgr]
     - name: One module round trip

@@ -149,6 +149,12 @@ _value:
           V(replaced); with no rules, V(deleted) with O(exclusive)), or V(null) when the entry point applies none or there is
           nothing to do.
       type: str
+    parts:
+      description:
+        - The parts of the role's apply module this entry point gives - V(base), V(rules) (only when RV(_value.rules_state)
+          is not null) and V(agent) for V(main), V(base) for V(configure), V(rules) for V(rules), none for the others.
+      type: list
+      elements: str
     keep_unlisted:
       description: Whether the managed rules on the host that are not listed stay (not O(exclusive), or an entry point
         that applies no rules).

@@ -15,7 +15,7 @@ from ansible_collections.antsle.antman.tests.support.private_host import Private
 FIRST_STEP = "- name: Prepare nginx on the antsle hosts for the lb_* modules"
 EXAMPLE = "- name: Load balancing on the antsle host"
 GROUP = "- name: Rules in a directory of your choice"
-BASE_TASK = "antsle.antman.load_balancer : Apply the base configuration (drop-in, stream context, default site), " \
+BASE_TASK = "antsle.antman.load_balancer : Apply the base configuration, the rules and the health agent, each " \
             "validated as one change"
 
 

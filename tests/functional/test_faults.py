@@ -296,7 +296,7 @@ def test_a_certificate_nginx_cannot_load_changes_nothing(tls_rules, certificates
     assert answer(ports["web"], "web.local") == a.name
 
 
-# -- base configuration and certificate files (lb_base_config), killed mid-change ------------------
+# -- base configuration and certificate files (lb_host_apply's base part), killed mid-change ------------------
 
 # Base files are replaced one rename(2) each, so a run killed between two of them ("mid-apply") leaves
 # some new and some old: nginx reads none of them before a reload (which only follows nginx -t), and
@@ -321,7 +321,7 @@ def base_request(nginx, files, includes=()):
 
 
 def base_config(nginx, files, includes=()):
-    """Apply base files as lb_base_config does (Transaction.run_files), in this process."""
+    """Apply base files as lb_host_apply's base part does (Transaction.run_files), in this process."""
     from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_base_config import plan
     request, applier = base_request(nginx, files, includes), nginx.applier()
     return applier.run_files(lambda view: plan(request, view, applier.host.scan, nginx.conf))
@@ -457,7 +457,7 @@ KILL_POINTS_BEFORE_JOURNAL = ("mid-write", "staged", "finished")  # no journal t
 
 @pytest.fixture
 def tls_files(nginx, backends, certificates):
-    """nginx serving shop (https) with the old certificate and key from files lb_base_config wrote in
+    """nginx serving shop (https) with the old certificate and key from files lb_host_apply's base part wrote in
     <prefix>/certs, and web (http), through a."""
     a, b = backends(2)
     os.makedirs(os.path.join(nginx.prefix, "certs"))

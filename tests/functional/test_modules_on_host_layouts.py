@@ -133,7 +133,7 @@ def test_rules_are_checked_against_the_host_s_servers_before_anything_is_touched
 
 
 def test_every_module_on_a_hand_written_nginx_conf_with_latin1_and_relative_includes(worlds, tmp_path):
-    """lb_host_info, lb_base_config (the drop-in beside nginx.conf and its one include line),
+    """lb_host_info, lb_host_apply's base part (the drop-in beside nginx.conf and its one include line),
     lb_rule, lb_rules (merged, gathered, and parsed from the Latin-1 site file), lb_rule_info,
     through ansible-playbook as users run them; nginx.conf keeps every byte but gains one line."""
     world = worlds("hand")
@@ -145,16 +145,17 @@ def test_every_module_on_a_hand_written_nginx_conf_with_latin1_and_relative_incl
   gather_facts: false
   module_defaults:
     antsle.antman.lb_host_info: &host {host}
-    antsle.antman.__load_balancer.lb_base_config: *host
+    antsle.antman.__load_balancer.lb_host_apply: *host
     antsle.antman.lb_rule: *host
     antsle.antman.lb_rules: *host
     antsle.antman.lb_rule_info: *host
   tasks:
     - antsle.antman.lb_host_info:
       register: info
-    - antsle.antman.__load_balancer.lb_base_config:
-        files: [{{path: "{{{{ info.dropin.path }}}}", content: "include {rules_dir}/*.conf;\\n"}}]
-        includes: [{{path: "{{{{ info.dropin.path }}}}"}}]
+    - antsle.antman.__load_balancer.lb_host_apply:
+        base:
+          files: [{{path: "{{{{ info.dropin.path }}}}", content: "include {rules_dir}/*.conf;\\n"}}]
+          includes: [{{path: "{{{{ info.dropin.path }}}}"}}]
       register: base
     - antsle.antman.lb_rule:
         name: shop2
@@ -184,7 +185,7 @@ def test_every_module_on_a_hand_written_nginx_conf_with_latin1_and_relative_incl
     proc, result = run_playbook(play, tmp_path)
     assert result is not None and proc.returncode == 0, proc.stdout[-4000:]
     assert result["info"]["dropin"]["path"] == dropin and not result["info"]["dropin"]["included"]
-    assert [c["path"] for c in result["base"]["changes"]] == [dropin, world.conf] and result["base"]["reloaded"]
+    assert [c["path"] for c in result["base"]["base"]["changes"]] == [dropin, world.conf] and result["base"]["base"]["reloaded"]
     assert result["rule"]["changed"] and result["merged"]["changed"]
     assert [r["name"] for r in result["listed"]["rules"]] == ["shop2", "www2"] == [
         r["name"] for r in result["gathered"]["gathered"]]

@@ -28,9 +28,8 @@ from ansible_collections.antsle.antman.tests.support.harness import distribution
 from ansible_collections.antsle.antman.tests.support.host_layouts import LayoutWorld, health_files, site
 from ansible_collections.antsle.antman.tests.support.paths import tool
 
-BASE_TASK = "antsle.antman.load_balancer : Apply the base configuration (drop-in, stream context, default site), " \
-            "validated as one change"
-RULES_TASK = "antsle.antman.load_balancer : Apply the rules from inventory"
+APPLY_TASK = "antsle.antman.load_balancer : Apply the base configuration, the rules and the health agent, each " \
+             "validated as one change"
 
 # Per layout: the port of the host's own default server (a rule there is served by name), a name
 # one of the host's servers answers on a port (a rule for it is refused, naming that file), and
@@ -119,8 +118,8 @@ def test_the_site_playbook_fits_the_host_and_keeps_what_it_served(world, tmp_pat
 
     first = site(world, tmp_path, rules, "--diff")
     assert first["rc"] == 0, first
-    assert first["changed_tasks"] == check["changed_tasks"] == [BASE_TASK, RULES_TASK]
-    assert first["changed"] == check["changed"] == 2 and first["diffs"] == check["diffs"]
+    assert first["changed_tasks"] == check["changed_tasks"] == [APPLY_TASK]
+    assert first["changed"] == check["changed"] == 1 and first["diffs"] == check["diffs"]
     assert first["reloads"] == 2 and check["reloads"] == 0
     # --check --diff showed exactly what is added to the host's own files: nothing, or (no include
     # glob to put the drop-in in) one include line at the end of nginx.conf's http block.
@@ -168,7 +167,7 @@ def test_the_role_keeps_debian_s_default_site_when_told_and_serves_rules_by_name
         before = world.answers()
         rules = rules_for(world, "debian")[:1]
         first = site(world, tmp_path, rules, antman_lb_disable_default_site=False)
-        assert first["rc"] == 0 and first["changed_tasks"] == [BASE_TASK, RULES_TASK], first
+        assert first["rc"] == 0 and first["changed_tasks"] == [APPLY_TASK], first
         assert world.answers() == before
         assert distribution(world.port(80), "web.test", 3) == {"antlet110": 2, "antlet111": 1}
         assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == []
@@ -200,7 +199,7 @@ def test_without_exclusive_the_rules_left_out_of_inventory_keep_their_port_s_cat
         assert get(world.port(9090), "unknown.example")[0] == 421
         # With antman_lb_exclusive (the default) the same inventory removes api, and its catch-all.
         exclusive = site(world, tmp_path, web_only)
-        assert exclusive["rc"] == 0 and exclusive["changed"] == 2, exclusive
+        assert exclusive["rc"] == 0 and exclusive["changed"] == 1, exclusive
         assert catch_all_ports(world, "/etc/nginx/conf.d/zz-antman.conf") == []
     finally:
         world.stop()
@@ -289,7 +288,7 @@ def test_a_host_that_includes_the_rules_directory_itself_keeps_that_include_and_
         playbook = os.path.join(str(tmp_path), "modules.yml")
         with open(playbook, "w") as handle:
             json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-                {"antsle.antman.__load_balancer.lb_base_config": dict(host, includes=[{"path": world.rules_dir + "/*.conf"}])},
+                {"antsle.antman.__load_balancer.lb_host_apply": dict(host, base={"includes": [{"path": world.rules_dir + "/*.conf"}]})},
                 {"antsle.antman.lb_rule": dict(mine[0], **host)}]}], handle)
         outside = subprocess.run(tool("tests.support.playrun", "--", "-i", "localhost,", "-c", "local", "-e",
                                       "ansible_python_interpreter=%s" % sys.executable, playbook),
@@ -300,7 +299,7 @@ def test_a_host_that_includes_the_rules_directory_itself_keeps_that_include_and_
         check = site(world, tmp_path, mine, "--check", "--diff")
         first = site(world, tmp_path, mine, "--diff")
         assert check["rc"] == 0 and first["rc"] == 0, first
-        assert first["changed_tasks"] == check["changed_tasks"] == [BASE_TASK] and first["diffs"] == check["diffs"]
+        assert first["changed_tasks"] == check["changed_tasks"] == [APPLY_TASK] and first["diffs"] == check["diffs"]
         with open(world.path("/etc/nginx/conf.d/zz-antman.conf")) as handle:
             dropin = handle.read()
         assert "include %s/*.conf;" % world.rules_dir not in dropin
@@ -403,8 +402,7 @@ def test_without_systemd_the_role_runs_the_health_agent_itself_and_removes_it(tm
     world = LayoutWorld("debian")
     files, moved = health_files(world)
     metrics_port = free_port()
-    install_task = "antsle.antman.load_balancer : Install the health agent's code and script (started and kept running " \
-                   "here where systemd does not run nginx)"
+    install_task = APPLY_TASK
     try:
         world.start()
         rules = rules_for(world, "debian")

@@ -5,7 +5,7 @@
 SPEC: {"prefix": nginx prefix, "rules_dir": optional rules_dir (default the instance's),
        "rules": [raw rules], "override": delete managed rules not in "rules",
        "files": [{"path", "content", "mode"}], "includes": [{"path", "context"}]: a base configuration
-                  run instead (lb_base_config's plan, Transaction.run_files),
+                  run instead (the base part's plan, Transaction.run_files),
        "kill_at": a step of Transaction (staged, journaled, switched, validated, reloaded, finished)
                   or "mid-write" (half of a new .conf file written: a rule file in the staged
                   generation, or a base file's temporary beside it), "mid-write-key" (the same for a

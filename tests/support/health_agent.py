@@ -1,5 +1,5 @@
 """The health agent as the role runs it, for tests and benchmarks: its code and script installed in
-a directory of their own by lb_health_agent's install (plugins/module_utils/health/install.py),
+a directory of their own by lb_host_apply's agent part (plugins/module_utils/health/install.py),
 started with the unit's command line and no PYTHONPATH (it imports the installed copy), logging to
 a file."""
 import os

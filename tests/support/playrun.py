@@ -6,7 +6,7 @@ Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_sum
 prints one JSON object:
   rc, failed (hosts with failures or unreachable), changed (sum of every host's changed count),
   changed_tasks (names of the tasks that changed something),
-  reloads (nginx reloads: module results with reloaded=true),
+  reloads (nginx reloads: module results with reloaded=true, each part's of lb_host_apply's too),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed),
@@ -73,8 +73,8 @@ def summarise(report):
         elif result.get("msg") and not result.get("skipped"):
             summary["messages"].append(result["msg"])
         for item in item_results(result):
-            if item.get("reloaded") is True:
-                summary["reloads"] += 1
+            parts = [item] + [item[part] for part in ("base", "rules", "agent") if isinstance(item.get(part), dict)]
+            summary["reloads"] += sum(1 for part in parts if part.get("reloaded") is True)
             summary["diffs"].extend(diff_texts(item))
     return summary
 

@@ -2,7 +2,7 @@
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The health agent on the antsle host: its code and its process, as the role's module
-``lb_health_agent`` installs, starts, stops and removes them.
+``lb_host_apply`` (its agent part) installs, starts, stops and removes them.
 
 The agent is this collection's code run by the host's Python, with no Ansible on the host: the
 module copies the ``module_utils`` files the agent imports (``agent_sources``: followed from

@@ -35,7 +35,7 @@ class VerdictWriter:
     """Applies verdicts to one rules directory of one nginx (``run``: a command runner returning
     (rc, stdout, stderr)). ``lock_timeout``: how long to wait for a module that holds the lock
     (the agent tries again later rather than wait long). ``check_mode``: plan only (the role's
-    lb_health_agent predicting what clearing the verdicts would change)."""
+    lb_host_apply's agent part predicting what clearing the verdicts would change)."""
 
     def __init__(self, rules_dir, nginx_binary, nginx_conf, run, lock_timeout=2.0, on_step=None, check_mode=False):
         self.rules_dir = rules_dir

@@ -6,7 +6,7 @@
 Both live beside the rules directory (``/etc/nginx/antman.d``), hidden from nginx's include globs:
 
 - ``.antman.d.lock``: an exclusive ``flock`` held for a whole run, by every writer (the rule
-  modules, ``lb_base_config``, and any later one); the HA check script waits on it too;
+  modules, ``lb_host_apply``, and any later one); the HA check script waits on it too;
 - ``.antman.d.journal``: present only while a change is in flight. It lists every path the change
   touches with its state before (``{"format": 1, "before": [{"path", "kind", "mode", "uid",
   "gid", "target", "backup"}]}``): a file (its bytes saved in ``.antman.d.backup/<n>``), a link

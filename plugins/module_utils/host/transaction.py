@@ -4,7 +4,7 @@
 """The transaction: the one way the collection changes files on a host, from a request to nginx
 serving it, or to nothing changed at all. Every writer goes through ``Transaction``: the rule
 modules (rules, and the certificates and keys given as content, which live with their rule in the
-rules directory), ``lb_base_config`` (the drop-in, the stream context, include lines in
+rules directory), ``lb_host_apply``'s base part, ``modules/lb_base_config.py`` (the drop-in, the stream context, include lines in
 ``nginx.conf``, links, ACME certificates) and any later writer (the health agent: its state file
 and the rules rendered from it, in one change).
 

@@ -24,6 +24,9 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.tls import acm
 # The role's entry points (tasks_from); main and rules apply antman_lb_rules, the others never touch a rule.
 ENTRY_POINTS = ("main", "install", "configure", "rules", "ha")
 APPLYING_RULES = ("main", "rules")
+# The parts of the role's apply module (lb_host_apply) each entry point gives: configure the base
+# configuration only, rules the rules only (and only when it has some to apply), main all three.
+APPLIED_PARTS = {"main": ("base", "rules", "agent"), "configure": ("base",), "rules": ("rules",)}
 # nginx's log_format name: written unquoted beside access_log.
 LOG_FORMAT_NAME_RE = re.compile(r"\A[a-z_][a-z0-9_]{0,63}\Z")
 # The status page's location (an exact location, unquoted in nginx).
@@ -85,7 +88,8 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
 
     Returns ``rules`` (canonical, TLS content as digests: safe in a fact), ``http_ports`` (the
     ports that may get a catch-all server), ``tls_ports``, ``stream`` (the stream module and context:
-    a tcp/udp rule, or ``stream``), ``rules_state`` (how lb_rules applies them), ``keep_unlisted``,
+    a tcp/udp rule, or ``stream``), ``rules_state`` (how lb_rules applies them), ``parts`` (the
+    parts of the role's apply module this entry point gives, ``APPLIED_PARTS``), ``keep_unlisted``,
     ``remove_links`` (the default site's link when it is disabled), ``status_listen`` (canonical,
     "" for no status page) and ``status_port``, ``metrics`` ({listen, allow, stub_status_url}: the
     health agent's endpoint, listen "" for none), ``acme`` ({rules: each acme rule's name, names and files,
@@ -138,9 +142,11 @@ def role_plan(rules, groups, hostvars, entry="main", rules_dir=None, dropin_path
     if problems:
         raise RuleError(problems)
     facts.update(settings)
+    state = rules_state(facts["rules"], flags["exclusive"]) if applies_rules else None
     facts.update({
         "stream": flags["stream"] or facts["stream"],
-        "rules_state": rules_state(facts["rules"], flags["exclusive"]) if applies_rules else None,
+        "rules_state": state,
+        "parts": [part for part in APPLIED_PARTS.get(entry, ()) if part != "rules" or state is not None],
         "keep_unlisted": not applies_rules or not flags["exclusive"],
         "remove_links": removed,
         "status_listen": "" if status is None else listen_text(status),

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The body of the load_balancer role's base configuration module
-(``antsle.antman.__load_balancer.lb_base_config``, internal to the role): the files nginx needs for
+"""The base part of the load_balancer role's apply module (``antsle.antman.__load_balancer.lb_host_apply``,
+its option ``base``; the module ``lb_base_config`` before it): the files nginx needs for
 the rules, outside the rules directory (the role's drop-in and stream context, a served ACME
 certificate, include lines in nginx.conf, the distribution's default site link removed), applied as
 one transaction like a rule change. Every path is checked with the collection's path grammar.

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: antsle.antman contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The body of the load_balancer role's module ``antsle.antman.__load_balancer.lb_health_agent``
-(role variable ``antman_lb_health``): the health agent's code and script on the host, kept running
+"""The agent part of the load_balancer role's apply module (``antsle.antman.__load_balancer.lb_host_apply``,
+its option ``agent``; role variable ``antman_lb_health``): the health agent's code and script on the host, kept running
 where systemd does not run it; or, with ``state=absent``, the agent stopped, its files removed and
 every antlet it held out returned to rotation through the one transaction.
 

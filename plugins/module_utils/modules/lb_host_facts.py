@@ -11,13 +11,19 @@ every host fact the role's tasks use, decided here rather than in YAML:
   on the host that stay count too (their ports keep their catch-all, their stream context stays);
 - whether the catch-all servers listen on IPv6: the same decision as the rules' ``[::]`` listeners
   (``host/features.py`` ``has_ipv6``), so both always listen on the same address families;
+- the host's OS family and service manager (``host/system.py``, read as Ansible's facts decide them):
+  the role refuses other systems with them and needs no ``setup`` run of its own;
 - how nginx is run (systemd or directly), and the drop-in's ``server_names_hash_bucket_size``
   (none when the host sets it: nginx refuses it twice);
 - where the role's server-level settings of every rule go (the file each rule's server includes);
 - the state of the systemd units the role keeps running (``host/units.py``), so that it asks systemd
   to enable or start one only when it is not enabled and running already;
 - what keeps the role from fitting, all at once, before anything is touched: a rule that would take
-  something from the host's servers, a log format name or a status port the host has already.
+  something from the host's servers, a log format name or a status port the host has already;
+- the install question: whether the nginx binary is there (``installed``; without it only the answers
+  below and the OS family and service manager are returned, as on a system of another family, and the role installs nginx and asks again), the host's Python (``python``: the
+  health agent's interpreter, for its unit's ExecStart), and which of the health agent's files are
+  on the host (``agent_found``: the role removes the agent only where something of it is).
 Reads only; changes nothing.
 """
 
@@ -25,8 +31,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import shutil
+import sys
+
+from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
+from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import has_ipv6, host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import AUTO
+from ansible_collections.antsle.antman.plugins.module_utils.host.system import KNOWN_FAMILIES, system_facts
 from ansible_collections.antsle.antman.plugins.module_utils.host.units import unit_states
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
@@ -52,13 +65,37 @@ def argument_spec():
         stream=dict(type="bool", default=False),
         ipv6=dict(type="bool", default=True),
         service_manager=dict(type="str", default="auto", choices=list(SERVICE_MANAGERS)),
-        host_service_manager=dict(type="str"),
         server_names_hash_bucket_size=dict(type="int", default=0),
         log_format_name=dict(type="str"),
         status_port=dict(type="int"),
         units=dict(type="list", elements="str", default=[]),
+        agent=dict(type="dict", options=dict(lib_dir=dict(type="path", required=True),
+                                             pid_file=dict(type="path", required=True),
+                                             unit=dict(type="path", required=True))),
     )
     return spec
+
+
+def agent_found(params):
+    """The health agent's files that are on the host, any of which means the agent was installed
+    and its removal has work to do: its code directory, its systemd unit, its pid file (an agent
+    the role ran without systemd; a stale one counts too), its status file beside the rules
+    directory, and its verdicts file in the rules directory (upstreams it holds out). Its log file
+    does not count: the removal keeps it (logs are not removed with a program)."""
+    if params["agent"] is None:
+        return []
+    paths = [params["agent"]["lib_dir"], params["agent"]["unit"], params["agent"]["pid_file"],
+             status_path(params["rules_dir"]), os.path.join(params["rules_dir"], VERDICTS_FILE)]
+    return [path for path in paths if os.path.lexists(path)]
+
+
+def install_facts(params):
+    """What the role's install step needs, which every host can answer, with or without nginx: with
+    the host's OS family (the package manager; other systems are refused) and service manager."""
+    system = system_facts()
+    return dict(installed=shutil.which(params["nginx_binary"]) is not None, python=sys.executable,
+                agent_found=agent_found(params), os_family=system["os_family"],
+                host_service_manager=system["service_manager"])
 
 
 def check_request(params):
@@ -90,13 +127,13 @@ def staying_rules(reading, rules):
     return [rule for name, rule in snapshot.rules().items() if name not in listed]
 
 
-def service(params, nginx):
+def service(params, nginx, host_service_manager):
     """How the role runs nginx. A host with systemd may still run an nginx that systemd did not
     start (antMan's own hosts can): then it is signalled directly, never started a second time
     through the unit."""
     if params["service_manager"] != "auto":
         return params["service_manager"]
-    if nginx["systemd"] or (not nginx["running"] and params["host_service_manager"] == "systemd"):
+    if nginx["systemd"] or (not nginx["running"] and host_service_manager == "systemd"):
         return "systemd"
     return "direct"
 
@@ -119,6 +156,10 @@ def taken_by_host(params, layout):
 def run(module):
     params = module.params
     rules = check_request(params)
+    installed = install_facts(params)
+    # Another system's nginx is not read: the role refuses the host with these answers.
+    if not installed["installed"] or installed["os_family"] not in KNOWN_FAMILIES:
+        return dict(installed, changed=False)
     reading = Reading(params, module.run_command, removed=params["remove_links"])
     layout = reading.layout
     kept = staying_rules(reading, rules) if params["keep_unlisted"] else []
@@ -139,7 +180,7 @@ def run(module):
     return dict(
         changed=False,
         nginx=nginx,
-        service=service(params, nginx),
+        service=service(params, nginx, installed["host_service_manager"]),
         dropin=reading.dropin_facts(),
         rules_included=reading.rules_included(),
         rules_included_by=reading.rules_included_by(),
@@ -154,4 +195,5 @@ def run(module):
         server_snippet=server_snippet_path(params["rules_dir"]),
         notes=notes,
         units=unit_states(module.run_command, params["units"]),
+        **installed
     )

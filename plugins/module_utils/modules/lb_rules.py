@@ -124,7 +124,7 @@ def run(module):
 
 def apply(module, state, request, include_pending=False):
     """Apply a writing state's request in one transaction; the module's result. ``include_pending``
-    (check mode only; the load_balancer role's rules step, ``lb_inventory_rules``): plan the rules
+    (check mode only; the load_balancer role's apply module ``lb_host_apply``, its rules part): plan the rules
     against the base configuration the same run applies first, which nginx does not include yet."""
     pending = module.check_mode and include_pending
     outcome = transaction(module, rules_included=not pending).run(lambda have: desired_rules(state, request, have),

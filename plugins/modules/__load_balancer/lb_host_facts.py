@@ -23,6 +23,13 @@ description:
   - Fails, listing every problem, when the role would take something from the host's own servers (a rule's server
     name, TLS on a port, a tcp port, an upstream name), or add a log format name or a status port the host has.
     Never changes anything.
+  - Answers the role's install question on every host - whether the nginx binary O(nginx_binary) is there
+    (RV(installed)), the host's Python (RV(python)), which of the health agent's files are there (RV(agent_found)),
+    the host's OS family (RV(os_family)) and its service manager (RV(host_service_manager)). On a host without nginx,
+    or of another family than Debian and RedHat (which the role refuses), it returns only these.
+  - The OS family and the service manager are read from the host itself, as Ansible's C(distribution) and
+    C(service_mgr) facts decide them, so that the role runs no C(setup) of its own; facts a play gathered are
+    neither needed nor changed.
 author:
   - antsle.antman developers (@antsle)
 extends_documentation_fragment:
@@ -80,9 +87,6 @@ options:
     type: str
     choices: [auto, systemd, direct]
     default: auto
-  host_service_manager:
-    description: The host's service manager as Ansible's facts say (C(ansible_facts.service_mgr)).
-    type: str
   server_names_hash_bucket_size:
     description: C(antman_lb_server_names_hash_bucket_size).
     type: int
@@ -98,6 +102,22 @@ options:
     type: list
     elements: str
     default: []
+  agent:
+    description: Where the health agent's files are, looked for to answer RV(agent_found).
+    type: dict
+    suboptions:
+      lib_dir:
+        description: Its code directory.
+        type: path
+        required: true
+      pid_file:
+        description: Its pid file where the role runs it without systemd.
+        type: path
+        required: true
+      unit:
+        description: Its systemd unit.
+        type: path
+        required: true
 seealso:
   - module: antsle.antman.lb_host_info
 """
@@ -112,6 +132,38 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+installed:
+  description:
+    - Whether the nginx binary O(nginx_binary) is on the host. When false (or RV(os_family) is neither V(Debian) nor V(RedHat)), only RV(installed), RV(python), RV(agent_found),
+      RV(os_family) and RV(host_service_manager) are returned.
+  returned: always
+  type: bool
+python:
+  description: The host's Python running this module (the health agent's interpreter).
+  returned: always
+  type: str
+os_family:
+  description:
+    - The host's OS family from C(/etc/os-release)'s C(ID) and C(ID_LIKE), V(Debian) or V(RedHat) as Ansible's
+      C(ansible_facts.os_family) maps them; any other system is answered with its C(NAME) (the role refuses it).
+  returned: always
+  type: str
+  sample: Debian
+host_service_manager:
+  description:
+    - The host's service manager, named as Ansible's C(ansible_facts.service_mgr) names it on Linux (V(systemd) when
+      systemd is PID 1 or has booted the host). With O(service_manager=auto) an nginx that does not run yet is
+      started through systemd only on a V(systemd) host.
+  returned: always
+  type: str
+  sample: systemd
+agent_found:
+  description:
+    - The health agent's files on the host - its code directory, unit and pid file (O(agent)), its status file beside
+      O(rules_dir) and its verdicts file in O(rules_dir). Its log file does not count.
+  returned: always
+  type: list
+  elements: str
 nginx:
   description: How nginx runs, as M(antsle.antman.lb_host_info) returns it.
   returned: always

@@ -6,8 +6,8 @@ lb_host_facts, the other filters), so the role and the modules cannot disagree:
   value, no path joined from parts, no /proc, no piece of the ACME layout);
 - each ``_antman_lb_*`` fact is set by one task only (set_fact or register), never overwritten with
   another meaning;
-- every ``_antman_lb_*`` name the tasks and templates use is set somewhere: by a task, by the role's
-  vars files, or as the entry point's name."""
+- every ``_antman_lb_*`` name the tasks and templates use is set somewhere: by a task (set_fact,
+  register, or the task's own ``vars``), by the role's vars files, or as the entry point's name."""
 import os
 import re
 
@@ -43,13 +43,16 @@ def tasks_of(items):
 
 
 def setters():
-    """{fact name: ["file: task name", ...]} for every set_fact key and register of the tasks."""
+    """{fact name: ["file: task name", ...]} for every set_fact key, register and task variable of the tasks
+    (an import's ``vars`` excepted: the entry point's name)."""
     found = {}
     for name in task_files():
         with open(os.path.join(TASKS, name)) as handle:
             tasks = yaml.safe_load(handle) or []
         for task in tasks_of(tasks):
             names = list(task.get("ansible.builtin.set_fact") or {}) + ([task["register"]] if "register" in task else [])
+            if "ansible.builtin.import_tasks" not in task:
+                names += list(task.get("vars") or {})
             for fact in names:
                 found.setdefault(fact, []).append("%s: %s" % (name, task.get("name")))
     return found
@@ -72,6 +75,22 @@ def test_each_fact_is_set_by_one_task():
     assert "_antman_lb_plan" in facts and "_antman_lb_host" in facts
     assert dict((fact, where) for fact, where in facts.items() if len(where) > 1) == {}
     assert [fact for fact in facts if not fact.startswith("_antman_lb_")] == []
+
+
+def test_no_fact_is_registered_by_a_task_imported_under_a_condition():
+    """An imported task skipped by its condition still registers (a skipped result): a fact set
+    earlier by the same task, imported a second time under a condition, would be replaced by it.
+    Such an import must be an include (skipped as a whole)."""
+    found = []
+    for name in task_files():
+        with open(os.path.join(TASKS, name)) as handle:
+            for task in tasks_of(yaml.safe_load(handle) or []):
+                imported = task.get("ansible.builtin.import_tasks")
+                if imported and "when" in task:
+                    with open(os.path.join(TASKS, imported)) as inner:
+                        found.extend("%s imports %s under a condition, which registers %s" % (name, imported, t["register"])
+                                     for t in tasks_of(yaml.safe_load(inner) or []) if "register" in t)
+    assert found == []
 
 
 def test_every_fact_used_is_set():

@@ -233,7 +233,7 @@ def test_other_states_read_the_version_from_the_host_and_refuse_the_option(apply
 def test_a_host_that_does_not_include_the_rules_directory_is_refused_in_check_mode_too(host, run_module):
     """Check mode predicts the real run: without the include, both fail. (The load_balancer role's
     check mode plans over the base configuration it applies first with its own module,
-    __load_balancer.lb_inventory_rules: lb_rules has no option for it.)"""
+    __load_balancer.lb_host_apply: lb_rules has no option for it.)"""
     with open(host.conf, "w") as handle:
         handle.write("events {}\nhttp {\n}\n")
     args = host.params(state="overridden", config=[WEB, API])

@@ -38,6 +38,14 @@ def test_the_plan_holds_the_facts_the_tasks_use_and_no_key():
     assert "TOPSECRET" not in json.dumps(facts)
 
 
+def test_the_plan_says_which_parts_of_the_apply_module_each_entry_point_gives():
+    assert plan([SITE])["parts"] == ["base", "rules", "agent"]
+    assert plan([], allow_empty=False, exclusive=False)["parts"] == ["base", "agent"]  # no rules to apply: no rules part
+    assert plan([SITE], entry="configure")["parts"] == ["base"]
+    assert plan([SITE], entry="rules")["parts"] == ["rules"]
+    assert plan([SITE], entry="install")["parts"] == plan([SITE], entry="ha")["parts"] == []
+
+
 def test_status_listen_is_parsed_by_the_model_ipv6_in_brackets():
     facts = plan([SITE], status_listen="[::1]:9000")
     assert (facts["status_listen"], facts["status_port"]) == ("[::1]:9000", 9000)

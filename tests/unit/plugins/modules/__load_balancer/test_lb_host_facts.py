@@ -6,6 +6,7 @@ import os
 import pytest
 
 from ansible_collections.antsle.antman.plugins.module_utils.host import features
+from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_facts as body
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
 from ansible_collections.antsle.antman.plugins.modules.__load_balancer import lb_host_facts
@@ -23,6 +24,15 @@ http {
 SHOP = {"name": "shop", "server_name": "shop.test", "server_port": 443, "redirect_http": True,
         "tls": {"certificate": "/etc/ssl/shop.crt", "key": "/etc/ssl/shop.key"}, "upstreams": [{"address": "10.1.1.102"}]}
 WEB = {"name": "web", "server_name": "web.test", "server_port": 8000, "upstreams": [{"address": "10.1.1.103"}]}
+
+
+@pytest.fixture(autouse=True)
+def system(monkeypatch):
+    """The host's OS family and service manager, as host/system.py would read them (a Debian host
+    with systemd unless a test says otherwise), not this machine's."""
+    answer = dict(os_family="Debian", service_manager="systemd")
+    monkeypatch.setattr(body, "system_facts", lambda: dict(answer))
+    return answer
 
 
 @pytest.fixture
@@ -43,7 +53,7 @@ def debian(host):
 
 def facts(host, run_module, **options):
     params = dict(ports=[80, 443, 8000, 9090], rules=[normalize_rule(SHOP), normalize_rule(WEB)],
-                  host_service_manager="systemd", server_names_hash_bucket_size=512, log_format_name="antman_upstream",
+                  server_names_hash_bucket_size=512, log_format_name="antman_upstream",
                   status_port=8081)
     params.update(options)
     return run_module(lb_host_facts.main, host.params(**params), check_mode=True)
@@ -79,12 +89,23 @@ def test_the_host_s_own_hash_bucket_size_wins_and_is_said_once(debian, run_modul
     ("direct", True, True, "systemd", "direct"),
     ("systemd", False, False, "sysvinit", "systemd"),
 ])
-def test_how_nginx_is_run(debian, run_module, monkeypatch, asked, systemd_runs_nginx, running, host_manager, expected):
+def test_how_nginx_is_run(debian, run_module, monkeypatch, system, asked, systemd_runs_nginx, running, host_manager,
+                          expected):
     from ansible_collections.antsle.antman.plugins.module_utils.nginx import control
     monkeypatch.setattr(control.Nginx, "master_pid", lambda self: 4242 if running else None)
     monkeypatch.setattr(control.Nginx, "systemd_manages", lambda self, pid: systemd_runs_nginx)
-    failed, result = facts(debian, run_module, service_manager=asked, host_service_manager=host_manager)
-    assert not failed and result["service"] == expected
+    system["service_manager"] = host_manager
+    failed, result = facts(debian, run_module, service_manager=asked)
+    assert not failed and result["service"] == expected and result["host_service_manager"] == host_manager
+
+
+def test_another_system_is_answered_with_its_name_and_its_nginx_is_not_read(debian, run_module, monkeypatch, system):
+    # The role refuses it with these answers; a rule the host's nginx would refuse is not even looked at.
+    system["os_family"] = "Alpine Linux"
+    taken = dict(WEB, server_name="app.test")
+    failed, result = facts(debian, run_module, rules=[normalize_rule(taken)])
+    assert not failed and result["os_family"] == "Alpine Linux" and result["installed"]
+    assert "nginx" not in result and "catch_all_ports" not in result
 
 
 def test_everything_the_role_would_take_from_the_host_is_refused_at_once(debian, run_module):
@@ -137,3 +158,27 @@ def test_the_catch_all_listens_on_ipv6_exactly_when_the_rules_do(debian, run_mod
     assert result["ipv6"] is host_has_ipv6 and ("listen [::]:8000;" in text) is host_has_ipv6
     failed, result = facts(debian, run_module, ipv6=False)  # antman_lb_ipv6: false turns the catch-all's off
     assert result["ipv6"] is False
+
+
+def test_a_host_without_nginx_answers_the_install_question_only(host, run_module):
+    """No nginx binary (and no nginx.conf): what the role's install step needs, nothing read."""
+    os.unlink(host.binary)
+    os.unlink(host.conf)
+    failed, result = run_module(lb_host_facts.main, host.params(ports=[80], rules=[normalize_rule(WEB)]))
+    assert not failed and not result["changed"], result
+    assert result["installed"] is False and os.path.isabs(result["python"]) and result["agent_found"] == []
+    assert "dropin" not in result and "nginx" not in result
+
+
+def test_agent_found_lists_the_health_agent_s_files_on_the_host(host, run_module):
+    from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
+    agent = dict(lib_dir=os.path.join(host.root, "lib"), pid_file=os.path.join(host.root, "agent.pid"),
+                 unit=os.path.join(host.root, "antman-health.service"))
+    failed, result = run_module(lb_host_facts.main, host.params(agent=agent))
+    assert not failed and result["installed"] is True and result["agent_found"] == []
+    os.mkdir(agent["lib_dir"])
+    for path in (agent["pid_file"], status_path(host.rules_dir), os.path.join(host.root, "antman-health.log")):
+        open(path, "w").close()
+    failed, result = run_module(lb_host_facts.main, host.params(agent=agent))
+    # The log file does not count: the removal keeps it.
+    assert not failed and result["agent_found"] == [agent["lib_dir"], agent["pid_file"], status_path(host.rules_dir)]
