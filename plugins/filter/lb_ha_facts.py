@@ -44,7 +44,9 @@ options:
     elements: str
     required: true
   service:
-    description: The host's service manager, named as C(ansible_facts.service_mgr) names it (the role gives lb_host_facts' answer); keepalived runs under V(systemd) only.
+    description:
+      - The host's service manager, named as C(ansible_facts.service_mgr) names it (the role gives lb_host_facts' answer);
+        keepalived runs under V(systemd) only.
     type: str
     default: systemd
   status_listen:

@@ -20,10 +20,11 @@ every host fact the role's tasks use, decided here rather than in YAML:
   to enable or start one only when it is not enabled and running already;
 - what keeps the role from fitting, all at once, before anything is touched: a rule that would take
   something from the host's servers, a log format name or a status port the host has already;
-- the install question: whether the nginx binary is there (``installed``; without it only the answers
-  below and the OS family and service manager are returned, as on a system of another family, and the role installs nginx and asks again), the host's Python (``python``: the
-  health agent's interpreter, for its unit's ExecStart), and which of the health agent's files are
-  on the host (``agent_found``: the role removes the agent only where something of it is).
+- the install question: whether the nginx binary is there (``installed``; without it, as on a system
+  of another family, only the answers below and the OS family and service manager are returned, and
+  the role installs nginx and asks again), the host's Python (``python``: the health agent's
+  interpreter, for its unit's ExecStart), and which of the health agent's files are on the host
+  (``agent_found``: the role removes the agent only where something of it is).
 Reads only; changes nothing.
 """
 

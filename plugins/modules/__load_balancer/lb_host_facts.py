@@ -134,8 +134,8 @@ EXAMPLES = r"""
 RETURN = r"""
 installed:
   description:
-    - Whether the nginx binary O(nginx_binary) is on the host. When false (or RV(os_family) is neither V(Debian) nor V(RedHat)), only RV(installed), RV(python), RV(agent_found),
-      RV(os_family) and RV(host_service_manager) are returned.
+    - Whether the nginx binary O(nginx_binary) is on the host. When false (or RV(os_family) is neither V(Debian) nor
+      V(RedHat)), only RV(installed), RV(python), RV(agent_found), RV(os_family) and RV(host_service_manager) are returned.
   returned: always
   type: bool
 python:
