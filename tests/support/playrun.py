@@ -6,7 +6,7 @@ Runs ``ansible-playbook ARGS`` with the callback callback_plugins/antman_run_sum
 prints one JSON object:
   rc, failed (hosts with failures or unreachable), changed (sum of every host's changed count),
   changed_tasks (names of the tasks that changed something),
-  reloads (nginx reloads: module results with reloaded=true, each part's of lb_host_apply's too),
+  reloads (nginx reloads: reloaded=true in module results, in their nested results too),
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed),
@@ -59,6 +59,14 @@ def task_results(report, names):
     return found
 
 
+def reloaded_count(result):
+    """How many (nested) results of one module result say reloaded=true: a module that applies in
+    parts (the role's lb_host_apply) reports each part's reload in that part's result."""
+    if not isinstance(result, dict):
+        return 0
+    return (result.get("reloaded") is True) + sum(reloaded_count(value) for value in result.values())
+
+
 def summarise(report):
     summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
     for host, stats in report.get("stats", {}).items():
@@ -73,8 +81,7 @@ def summarise(report):
         elif result.get("msg") and not result.get("skipped"):
             summary["messages"].append(result["msg"])
         for item in item_results(result):
-            parts = [item] + [item[part] for part in ("base", "rules", "agent") if isinstance(item.get(part), dict)]
-            summary["reloads"] += sum(1 for part in parts if part.get("reloaded") is True)
+            summary["reloads"] += reloaded_count(item)
             summary["diffs"].extend(diff_texts(item))
     return summary
 

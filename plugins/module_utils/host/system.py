@@ -21,7 +21,8 @@ __metaclass__ = type
 
 import os
 import shlex
-import shutil
+
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import locate
 
 OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
 # os-release IDs of the distributions Ansible's OS_FAMILY_MAP puts in each family (ID or ID_LIKE).
@@ -95,8 +96,7 @@ def _systemd_installed_offline(root):
 
 def find_program(name):
     """The program's path on PATH or in the sbin directories (as Ansible's get_bin_path), else None."""
-    path = os.pathsep.join([os.environ.get("PATH", "")] + list(SBIN_DIRS))
-    return shutil.which(name, path=path)
+    return locate(name, SBIN_DIRS)
 
 
 def service_manager(root="/", which=find_program):

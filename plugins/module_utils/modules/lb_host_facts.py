@@ -33,7 +33,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import shutil
 import sys
 
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
@@ -46,6 +45,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.model.fields import 
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule_set import http_ports, needs_stream, tls_ports
 from ansible_collections.antsle.antman.plugins.module_utils.modules.common import host_options
+from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import locate
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import server_snippet_path
 from ansible_collections.antsle.antman.plugins.module_utils.modules.lb_host_info import Reading, shown
 
@@ -94,7 +94,7 @@ def install_facts(params):
     """What the role's install step needs, which every host can answer, with or without nginx: with
     the host's OS family (the package manager; other systems are refused) and service manager."""
     system = system_facts()
-    return dict(installed=shutil.which(params["nginx_binary"]) is not None, python=sys.executable,
+    return dict(installed=locate(params["nginx_binary"]) is not None, python=sys.executable,
                 agent_found=agent_found(params), os_family=system["os_family"],
                 host_service_manager=system["service_manager"])
 

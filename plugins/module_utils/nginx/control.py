@@ -33,15 +33,23 @@ class NginxError(Exception):
         self.files = list(files)
 
 
-def find_binary(binary):
-    if "/" in binary:
-        candidates = [binary]
+def locate(program, directories=SEARCH_PATH):
+    """The path of ``program`` (a path, or a name looked for on PATH and then in ``directories``,
+    which a module's PATH may lack: nginx is in /usr/sbin), or None."""
+    if "/" in program:
+        candidates = [program]
     else:
-        directories = os.environ.get("PATH", "").split(os.pathsep) + list(SEARCH_PATH)
-        candidates = [os.path.join(d, binary) for d in directories if d]
+        candidates = [os.path.join(d, program) for d in os.environ.get("PATH", "").split(os.pathsep) + list(directories) if d]
     for candidate in candidates:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
+    return None
+
+
+def find_binary(binary):
+    found = locate(binary)
+    if found:
+        return found
     raise NginxError("nginx binary %r not found%s; install nginx or set nginx_binary"
                      % (binary, "" if "/" in binary else " in PATH or %s" % ":".join(SEARCH_PATH)))
 
