@@ -44,17 +44,28 @@ pymod() {
 
 # sync_tree [DIR [FROM]]: the checkout (or the tree FROM) copied to DIR (default $TREE,
 # .../ansible_collections/antsle/antman), files gone from it removed there; what ansible-test keeps
-# in DIR/tests/output (its venvs) stays.
+# in DIR/tests/output (its venvs) stays. A copy already made of the same files is left as it is (a
+# stamp of the archive under build/.sync): nothing another stage reads from it is rewritten under it
+# (the demo's setup.sh runs beside other stages).
 sync_tree() {
-  local dest="${1:-$TREE}" from="${2:-$ROOT}"
-  mkdir -p "$dest"
+  local dest="${1:-$TREE}" from="${2:-$ROOT}" archive stamp sum
+  mkdir -p "$dest" "$BUILD/.sync"
+  stamp="$BUILD/.sync/$(echo "$dest" | sha256sum | cut -c1-16)"
+  archive="$(mktemp "$BUILD/.sync/archive-XXXXXX")"
   # tar instead of rsync: nothing beyond coreutils/tar is needed on a fresh machine.
   (cd "$from" && tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude=./tests/output \
       --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
-      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) | (cd "$dest" && tar -xf -)
-  # Remove files that no longer exist in the checkout.
-  (cd "$dest" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
-    while read -r file; do [ -e "$from/$file" ] || rm -f "$dest/$file"; done
+      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) > "$archive"
+  sum="$(sha256sum < "$archive" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    rm -f "$stamp"
+    (cd "$dest" && tar -xf -) < "$archive"
+    # Remove files that no longer exist in the checkout.
+    (cd "$dest" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
+      while read -r file; do [ -e "$from/$file" ] || rm -f "$dest/$file"; done
+    echo "$sum" > "$stamp"
+  fi
+  rm -f "$archive"
 }
 
 # galaxy_dependencies_offline DIR: the collection's dependencies (galaxy.yml: community.crypto) in

@@ -5,11 +5,13 @@
 # bound, Python 3.11, the project venv; targets 3.8-3.13), 2.20 (Python 3.12), the newest release
 # (2.21, Python 3.13) and the newest pre-release (2.22, Python 3.13), each in a venv of its own.
 # Each core runs in its own copy of the collection tree (runs side by side must not share
-# tests/output/): every test but import two cores at a time (pylint keeps one CPU busy; the two
-# have different Pythons, so the venvs ansible-test keeps under ~/.ansible/test/venv differ), then
-# import one core at a time (its venvs, one per target Python, would be built by both at once):
-# 2.19 and 2.21 side by side, then 2.20 and the pre-release one after the other beside 2.19's
-# import (which alone kept one CPU busy for a minute), then the other imports.
+# tests/output/). Every ansible-test run keeps about one CPU busy, so the runs go in two lanes, side
+# by side, balanced by what they took here (every test but import: 2.19 and 2.21 about 70 s each,
+# 2.20 about 75 s, the pre-release about 15 s, which cannot install pylint; import: 2.19 about 25 s
+# on its six Pythons, the others under 10 s): lane one runs 2.19, then 2.20; lane two 2.21, the
+# pre-release, then the imports of 2.19 (once lane one's 2.19 run ended: one core's runs share its
+# copy's tests/output), 2.21 and the pre-release; 2.20's import, last in lane one, waits for them (no
+# two imports at once: the import test's venvs, one per target Python, would be built by both).
 # Import on every Python once: 2.19's covers 3.8-3.13; a later core imports on its controller's
 # Python and on the targets 2.19 does not have (3.14, when this machine has it), not again on
 # 3.9-3.12 (about 10 s of CPU each, five per core: two minutes of the stage).
@@ -67,32 +69,45 @@ others() {
   for entry in ${skipped[$1]}; do skip+=(--skip-test "${entry%%:*}"); done
   sanity "$1" "${skip[@]}"
 }
-# Every test but import of 2.19 and 2.21, side by side.
-others 2.19 &
-older=$!
-others 2.21 || rc_of[2.21]=1
-wait "$older" || rc_of[2.19]=1
-# Then 2.20's and the pre-release's, one after the other, beside 2.19's import (the longest: six
-# Pythons): one CPU each, and no two runs at once have the same controller Python (3.12 and 3.13
-# beside 3.11), nor build the same venvs (the import test's are its own).
-(if others 2.20; then echo 0; else echo 1; fi > "$BUILD/sanity/2.20.others"
- if others 2.22-pre; then echo 0; else echo 1; fi > "$BUILD/sanity/2.22-pre.others") &
-later=$!
-sanity 2.19 --test import || rc_of[2.19]=1
-wait "$later" || true
-for name in 2.20 2.22-pre; do
-  [ "$(cat "$BUILD/sanity/$name.others" 2>/dev/null)" = 0 ] || rc_of[$name]=1
-  rm -f "$BUILD/sanity/$name.others"
-done
-# The other imports, one core at a time (the import venvs, one per target Python, are shared).
-declare -A controller_python=([2.20]=3.12 [2.21]=3.13 [2.22-pre]=3.13)
-for name in 2.21 2.20 2.22-pre; do
-  for version in "${controller_python[$name]}" 3.14; do
-    if [ "$version" = "${controller_python[$name]}" ] || pyenv_python "$version" >/dev/null 2>&1; then
-      sanity "$name" --test import --python "$version" || rc_of[$name]=1
+# imports NAME: its import test, on its controller's Python and on 3.14 when this machine has it.
+declare -A controller_python=([2.19]="" [2.20]=3.12 [2.21]=3.13 [2.22-pre]=3.13)
+imports() {
+  local version
+  if [ "$1" = 2.19 ]; then sanity 2.19 --test import; return; fi
+  for version in "${controller_python[$1]}" 3.14; do
+    if [ "$version" = "${controller_python[$1]}" ] || pyenv_python "$version" >/dev/null 2>&1; then
+      sanity "$1" --test import --python "$version" || return 1
     fi
   done
-done
+}
+# run NAME STEP: one of a lane's runs; a failed one fails its core; then STEP's mark for the other lane.
+run() {
+  local rc=0
+  if [ "$2" = imports ]; then imports "$1" || rc=1; else others "$1" || rc=1; fi
+  [ "$rc" -eq 0 ] || echo "$1" >> "$marks/failed"
+  touch "$marks/$1-$2"
+}
+# after MARK...: wait until the other lane has run those.
+after() {
+  local mark
+  for mark in "$@"; do
+    while [ ! -e "$marks/$mark" ]; do sleep 1; done
+  done
+}
+marks="$BUILD/sanity/marks"
+rm -rf "$marks" && mkdir -p "$marks"
+(run 2.19 others
+ run 2.20 others
+ after 2.19-imports 2.21-imports 2.22-pre-imports
+ run 2.20 imports) &
+lane_one=$!
+run 2.21 others
+run 2.22-pre others
+after 2.19-others
+for name in 2.19 2.21 2.22-pre; do run "$name" imports; done
+wait "$lane_one" || true
+while read -r name; do rc_of[$name]=1; done < <(sort -u "$marks/failed" 2>/dev/null)
+rm -rf "$marks"
 
 status=0
 missing="$(for version in 3.8 3.9 3.10 3.11 3.12 3.13 3.14; do pyenv_python "$version" >/dev/null 2>&1 || echo "$version"; done | paste -sd, -)"
