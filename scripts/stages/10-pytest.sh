@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# pytest, 4 at a time (pytest-xdist; every test has its own nginx, ports, namespaces): the unit
+# pytest, 6 at a time (pytest-xdist; every test has its own nginx, ports, namespaces): the unit
 # tests (model, renderer, reader, modules; no nginx), the test tools' own tests (tests/tooling) and
 # the functional tests against real, private nginx instances on loopback (pytest.ini: testpaths).
 # Then: no nginx the tests started may still run (each one's files are under this stage's temp dir).
 #   ANTMAN_PYTEST_ARGS="tests/functional/test_faults.py -k killed"  what to run instead of testpaths
-#   ANTMAN_PYTEST_WORKERS=1                                        how many at a time (default 4)
+#   ANTMAN_PYTEST_WORKERS=1                                        how many at a time (default 6)
 source "$(dirname "$0")/../lib.sh"
 cd "$TREE" || exit 1
 work="$(mktemp -d "${TMPDIR:-/tmp}/antman-pytest-XXXXXX")"
@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 read -ra targets <<< "${ANTMAN_PYTEST_ARGS:-}"
 
 status=0
-PYTHONPATH="$COLLECTIONS" python -m pytest -q -n "${ANTMAN_PYTEST_WORKERS:-4}" --basetemp "$work/tmp" "${targets[@]}" ||
+PYTHONPATH="$COLLECTIONS" python -m pytest -q -n "${ANTMAN_PYTEST_WORKERS:-6}" --basetemp "$work/tmp" "${targets[@]}" ||
   status=$?
 
 # nginx processes of the tests: an nginx binary with a file open under $work (its logs).
