@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# runs beside the next stage
 # ansible-test sanity, every test, no ignore entries, on every Python each ansible-core supports as
 # a target (the tests that depend on the Python version, compile and import, once per version: the
 # collection claims what its ansible-core claims, meta/runtime.yml): ansible-core 2.19 (the lower
@@ -16,6 +17,8 @@
 # Python and on the targets 2.19 does not have (3.14, when this machine has it), not again on
 # 3.9-3.12 (about 10 s of CPU each, five per core: two minutes of the stage).
 # The pre-release's findings are reported (here and in test.sh's summary) without failing the stage.
+# Stage 30 runs beside it: the lanes leave a CPU idle at their ends (stage 30 works in the tree
+# itself, these runs in copies of their own).
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/scripts/gates.sh"
 
