@@ -4,8 +4,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from ansible.module_utils.parsing import convert_bool
 
 from ansible_collections.antsle.antman.plugins.module_utils.health import install
