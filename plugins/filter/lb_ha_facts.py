@@ -143,10 +143,6 @@ from ansible.utils.display import Display
 from jinja2 import Undefined
 from jinja2.exceptions import UndefinedError
 
-from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
-from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path
-from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HOSTVAR, HaError, ha_facts
-
 display = Display()
 
 
@@ -171,6 +167,7 @@ def pair_hostvars(host, hostvars, inventory_hosts):
     """What the model reads of the inventory - each host's ``antman_lb_ha`` (set ones only) and network
     facts - and the other hosts whose ``antman_lb_ha`` names a variable they do not have (an extra
     variable applies to every host of the inventory, antlets included): those are no member of a pair."""
+    from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HOSTVAR
     found, unreadable = {}, []
     for other in inventory_hosts:
         variables = hostvars.get(other) or {}
@@ -186,8 +183,13 @@ def pair_hostvars(host, hostvars, inventory_hosts):
     return found, unreadable
 
 
+# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
+# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_ha_facts(value, host, hostvars, inventory_hosts, service="systemd", status_listen="127.0.0.1:8081",
                 nginx_binary="/usr/sbin/nginx", nginx_conf="/etc/nginx/nginx.conf", rules_dir="/etc/nginx/antman.d"):
+    from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal
+    from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_path
+    from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HaError, ha_facts
     problems = []
     try:
         # The lock every transaction holds (host/journal.py names it).

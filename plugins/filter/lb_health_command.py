@@ -78,15 +78,16 @@ _value:
   type: dict
 """
 
-from ansible_collections.antsle.antman.plugins.module_utils.health import install
 
-
+# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
+# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_health_command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, writable=(), metrics_listen="",
                       metrics_allow=(), stub_status_url="", access_log=""):
-    argv = install.command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen, metrics_allow or (),
+    from ansible_collections.antsle.antman.plugins.module_utils.health import command
+    argv = command.command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen, metrics_allow or (),
                            stub_status_url, access_log or "")
-    return dict(command=argv, exec_start=install.systemd_command_line(argv),
-                writable=install.writable_paths(rules_dir, list(writable or ())))
+    return dict(command=argv, exec_start=command.systemd_command_line(argv),
+                writable=command.writable_paths(rules_dir, list(writable or ())))
 
 
 class FilterModule(object):

@@ -189,12 +189,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.role import role_plan
-from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import tls_policy_lines
 
-
+# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
+# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_role_plan(rules, groups, hostvars, **settings):
+    from ansible_collections.antsle.antman.plugins.module_utils.model.role import role_plan
+    from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import tls_policy_lines
     try:
         plan = role_plan(rules, groups, hostvars, **settings)
     except RuleError as error:

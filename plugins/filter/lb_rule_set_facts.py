@@ -81,12 +81,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
-from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
-from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import tls_policy_lines
 
-
+# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
+# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_rule_set_facts(rules, groups, hostvars, extra_ports=None, acme_dir=None):
+    from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
+    from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
+    from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import tls_policy_lines
     try:
         facts = rule_set_facts(rules, groups, hostvars, extra_ports or [], acme_dir)
     except RuleError as error:

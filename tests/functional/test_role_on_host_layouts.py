@@ -145,6 +145,12 @@ def test_the_site_playbook_fits_the_host_and_keeps_what_it_served(world, tmp_pat
 
     second = site(world, tmp_path, rules)
     assert second["rc"] == 0 and second["changed"] == 0 and second["reloads"] == 0, second
+    # A run that changes nothing costs as few tasks as the role has (each, run or skipped, costs a
+    # worker per host: docs/benchmarks.md, fleet): run the argument check, the plan, lb_host_facts, the
+    # notes and lb_host_apply; skip the HA facts, the install, what comes before and after the change
+    # (one include each) and keepalived.
+    recap = second["recap"]["layout-host"]
+    assert (recap["ok"], recap["skipped"]) == (5, 5), recap
 
     # A rule for a name a host server answers on its port: refused before anything is touched.
     port, name, file_name = expected["taken"]

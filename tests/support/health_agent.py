@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 
-from ansible_collections.antsle.antman.plugins.module_utils.health.install import SCRIPT, command, install
+from ansible_collections.antsle.antman.plugins.module_utils.health.command import SCRIPT, command
+from ansible_collections.antsle.antman.plugins.module_utils.health.install import install
 from ansible_collections.antsle.antman.tests.support.harness import _die_with_parent
 from ansible_collections.antsle.antman.tests.support.paths import COLLECTION
 
@@ -17,7 +18,7 @@ class AgentProcess:
 
     def __init__(self, nginx, directory, **options):
         self.nginx = nginx
-        self.options = options  # install.command's: metrics_listen, metrics_allow, stub_status_url
+        self.options = options  # command.command's: metrics_listen, metrics_allow, stub_status_url
         self.log_path = os.path.join(str(directory), "agent.log")
         self.lib_dir = os.path.join(str(directory), "antsle-antman")
         self.proc = None

@@ -10,6 +10,7 @@ prints one JSON object:
   diffs (every diff text the run produced, in order), errors (messages of failed tasks),
   messages (the ``msg`` of tasks that succeeded with one, such as ansible.builtin.debug, in order),
   output_tail (the end of ansible-playbook's own output, when it failed),
+  recap ({host: the PLAY RECAP's counts: ok, changed, skipped, failures, unreachable, rescued, ignored}),
   results (with ``--results TASK``: {TASK: [{host, status, item, and the item's return values}]}, one entry
   per host and loop item of each task of that name, in the order they ran; diffs and invocations left out);
   with ``--absent-env VAR``: ``absent`` = {"in_output": whether the value of $VAR (a secret) appears in
@@ -68,7 +69,8 @@ def reloaded_count(result):
 
 
 def summarise(report):
-    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": []}
+    summary = {"changed": 0, "failed": 0, "changed_tasks": [], "reloads": 0, "diffs": [], "errors": [], "messages": [],
+               "recap": report.get("stats", {})}
     for host, stats in report.get("stats", {}).items():
         summary["changed"] += stats.get("changed", 0)
         summary["failed"] += 1 if stats.get("failures", 0) or stats.get("unreachable", 0) else 0

@@ -31,11 +31,11 @@ import time
 # agent's code for agent_sources to read.
 from ansible_collections.antsle.antman.plugins.module_utils.health import agent
 from ansible_collections.antsle.antman.plugins.module_utils.health import exporter
+from ansible_collections.antsle.antman.plugins.module_utils.health.command import SCRIPT
 from ansible_collections.antsle.antman.plugins.module_utils.host.files import fsync_dir, remove_quietly, write_file
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.control import cmdline, process_alive
 
 LIB_DIR = "/usr/local/lib/antsle-antman"
-SCRIPT = "antman-health"
 PACKAGE = "ansible_collections.antsle.antman.plugins.module_utils"
 ENTRIES = (agent.__name__, exporter.__name__)  # what the process script imports
 STOP_TIMEOUT = 30.0
@@ -153,44 +153,10 @@ def uninstall(lib_dir, check_mode=False):
     return True
 
 
-def command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, metrics_listen="", metrics_allow=(),
-            stub_status_url="", access_log=""):
-    """The agent's command line (argument list): the host's Python, no bytecode written (the code's
-    directory is read-only to the service); the access log it follows when ``access_log`` is given,
-    the metrics endpoint when ``metrics_listen`` is."""
-    argv = [python, "-B", os.path.join(lib_dir, SCRIPT), "--rules-dir", rules_dir, "--nginx-conf", nginx_conf,
-            "--nginx-binary", nginx_binary]
-    if access_log:
-        argv += ["--access-log", access_log]
-    if metrics_listen:
-        argv += ["--metrics-listen", metrics_listen]
-        for item in metrics_allow:
-            argv += ["--metrics-allow", item]
-        if stub_status_url:
-            argv += ["--stub-status-url", stub_status_url]
-    return argv
-
-
 def running_command(pid):
     """The argument list process ``pid`` runs (None: no such process)."""
     text = cmdline(pid)
     return text.split("\0")[:-1] if text else None
-
-
-def systemd_command_line(argv):
-    """``argv`` as a unit's ExecStart= value: each argument quoted, ``%`` and ``$`` not expanded."""
-    def quoted(arg):
-        return '"%s"' % arg.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%").replace("$", "$$")
-    return " ".join(quoted(arg) for arg in argv)
-
-
-def writable_paths(rules_dir, files):
-    """The directories the agent writes in, for the unit's ReadWritePaths= (the rest of the file
-    system is read-only to it): the rules directory's parent (its generations, the lock, the journal,
-    the status file) and the directory of each of ``files`` (nginx's logs and pid file, which
-    ``nginx -t`` opens for writing)."""
-    parent = os.path.dirname(os.path.normpath(os.path.abspath(rules_dir)))
-    return sorted(set([parent] + [os.path.dirname(os.path.normpath(os.path.abspath(path))) for path in files]))
 
 
 # -- the process where systemd does not run it ------------------------------------------------------

@@ -22,7 +22,7 @@ __metaclass__ = type
 import os
 import sys
 
-from ansible_collections.antsle.antman.plugins.module_utils.health import install
+from ansible_collections.antsle.antman.plugins.module_utils.health import command, install
 from ansible_collections.antsle.antman.plugins.module_utils.health.status import remove_status, status_path
 from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE, Verdicts
 from ansible_collections.antsle.antman.plugins.module_utils.health.writer import VerdictWriter
@@ -55,12 +55,12 @@ def argument_spec():
 def present(module):
     params = module.params
     written = install.install(params["lib_dir"], params["script"].encode("utf-8"), module.check_mode)
-    argv = install.command(sys.executable, params["lib_dir"], params["rules_dir"], params["nginx_binary"], params["nginx_conf"],
+    argv = command.command(sys.executable, params["lib_dir"], params["rules_dir"], params["nginx_binary"], params["nginx_conf"],
                            params["metrics_listen"], params["metrics_allow"], params["stub_status_url"],
                            params["access_log"])
     result = dict(changed=bool(written), files=written, python=sys.executable, command=argv,
-                  exec_start=install.systemd_command_line(argv), started=False,
-                  writable=install.writable_paths(params["rules_dir"], params["writable"]))
+                  exec_start=command.systemd_command_line(argv), started=False,
+                  writable=command.writable_paths(params["rules_dir"], params["writable"]))
     if params["service"] == "direct":
         pid = install.running_pid(params["pid_file"])
         # its arguments changed (the metrics settings): started again, as a unit's ExecStart= change restarts it

@@ -11,8 +11,10 @@ every host fact the role's tasks use, decided here rather than in YAML:
   on the host that stay count too (their ports keep their catch-all, their stream context stays);
 - whether the catch-all servers listen on IPv6: the same decision as the rules' ``[::]`` listeners
   (``host/features.py`` ``has_ipv6``), so both always listen on the same address families;
-- the host's OS family and service manager (``host/system.py``, read as Ansible's facts decide them):
-  the role refuses other systems with them and needs no ``setup`` run of its own;
+- the host's OS family and service manager (``host/system.py``, read as Ansible's facts decide them),
+  so that the role needs no ``setup`` run of its own; a host of a family not in ``os_families`` (the
+  families the role knows) is refused here, before anything is read or touched, rather than by a task
+  of the role (a task costs every host a worker on every run, skipped or not: docs/benchmarks.md, fleet);
 - how nginx is run (systemd or directly), and the drop-in's ``server_names_hash_bucket_size``
   (none when the host sets it: nginx refuses it twice);
 - where the role's server-level settings of every rule go (the file each rule's server includes);
@@ -39,7 +41,7 @@ from ansible_collections.antsle.antman.plugins.module_utils.health.status import
 from ansible_collections.antsle.antman.plugins.module_utils.health.verdicts import VERDICTS_FILE
 from ansible_collections.antsle.antman.plugins.module_utils.host.features import has_ipv6, host_features
 from ansible_collections.antsle.antman.plugins.module_utils.host.layout import AUTO
-from ansible_collections.antsle.antman.plugins.module_utils.host.system import KNOWN_FAMILIES, system_facts
+from ansible_collections.antsle.antman.plugins.module_utils.host.system import KNOWN_FAMILIES, OS_FAMILY_IDS, system_facts
 from ansible_collections.antsle.antman.plugins.module_utils.host.units import unit_states
 from ansible_collections.antsle.antman.plugins.module_utils.model.fields import FieldError, parse_int, show
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError, normalize_rule
@@ -70,6 +72,7 @@ def argument_spec():
         log_format_name=dict(type="str"),
         status_port=dict(type="int"),
         units=dict(type="list", elements="str", default=[]),
+        os_families=dict(type="list", elements="str", default=[]),
         agent=dict(type="dict", options=dict(lib_dir=dict(type="path", required=True),
                                              pid_file=dict(type="path", required=True),
                                              unit=dict(type="path", required=True))),
@@ -97,6 +100,17 @@ def install_facts(params):
     return dict(installed=locate(params["nginx_binary"]) is not None, python=sys.executable,
                 agent_found=agent_found(params), os_family=system["os_family"],
                 host_service_manager=system["service_manager"])
+
+
+def refuse_other_systems(params, os_family):
+    """RuleError when ``os_families`` is given and the host's OS family is not among them."""
+    known = params["os_families"]
+    if not known or os_family in known:
+        return
+    families = [family + (" (%s, ...)" % ", ".join(OS_FAMILY_IDS[family][:2]) if family in OS_FAMILY_IDS else "")
+                for family in known]
+    raise RuleError(["antsle.antman.load_balancer knows hosts of the OS families %s only; this host is %s (its "
+                     "/etc/os-release); nothing was changed" % (" and ".join(families), show(os_family))])
 
 
 def check_request(params):
@@ -156,8 +170,9 @@ def taken_by_host(params, layout):
 
 def run(module):
     params = module.params
-    rules = check_request(params)
     installed = install_facts(params)
+    refuse_other_systems(params, installed["os_family"])
+    rules = check_request(params)
     # Another system's nginx is not read: the role refuses the host with these answers.
     if not installed["installed"] or installed["os_family"] not in KNOWN_FAMILIES:
         return dict(installed, changed=False)

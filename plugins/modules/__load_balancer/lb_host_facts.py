@@ -26,7 +26,8 @@ description:
   - Answers the role's install question on every host - whether the nginx binary O(nginx_binary) is there
     (RV(installed)), the host's Python (RV(python)), which of the health agent's files are there (RV(agent_found)),
     the host's OS family (RV(os_family)) and its service manager (RV(host_service_manager)). On a host without nginx,
-    or of another family than Debian and RedHat (which the role refuses), it returns only these.
+    or of another family than Debian and RedHat, it returns only these.
+  - Fails, before reading anything else, on a host whose OS family is not in O(os_families) (the role's own families).
   - The OS family and the service manager are read from the host itself, as Ansible's C(distribution) and
     C(service_mgr) facts decide them, so that the role runs no C(setup) of its own; facts a play gathered are
     neither needed nor changed.
@@ -102,6 +103,13 @@ options:
     type: list
     elements: str
     default: []
+  os_families:
+    description:
+      - The OS families the role knows; the module fails on a host of another family, naming it, before it reads
+        anything else. Empty for any family.
+    type: list
+    elements: str
+    default: []
   agent:
     description: Where the health agent's files are, looked for to answer RV(agent_found).
     type: dict
@@ -145,7 +153,7 @@ python:
 os_family:
   description:
     - The host's OS family from C(/etc/os-release)'s C(ID) and C(ID_LIKE), V(Debian) or V(RedHat) as Ansible's
-      C(ansible_facts.os_family) maps them; any other system is answered with its C(NAME) (the role refuses it).
+      C(ansible_facts.os_family) maps them; any other system is answered with its C(NAME) (refused when O(os_families) is given).
   returned: always
   type: str
   sample: Debian

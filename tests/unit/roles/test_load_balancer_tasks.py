@@ -27,8 +27,17 @@ DERIVED = {
     "a piece of the ACME layout": re.compile(r"/private\b|/certs\b|/issued\b|/challenge\b|account\.key|\.well-known"),
     "an entry-point guard": re.compile(r"_antman_lb_facts_known"),
 }
-# Set by the role's vars files, or given to facts.yml by each entry point.
-NOT_FACTS = {"_antman_lb_os", "_antman_lb_ha_files", "_antman_lb_health_files", "_antman_lb_entry"}
+# Given to facts.yml by each entry point.
+ENTRY = "_antman_lb_entry"
+
+
+def role_vars():
+    """The names the role's vars files define (its data, and conditions templated when a task asks)."""
+    names = set()
+    for name in os.listdir(os.path.join(ROLE, "vars")):
+        with open(os.path.join(ROLE, "vars", name)) as handle:
+            names.update(yaml.safe_load(handle) or {})
+    return names
 
 
 def task_files():
@@ -75,6 +84,7 @@ def test_each_fact_is_set_by_one_task():
     assert "_antman_lb_plan" in facts and "_antman_lb_host" in facts
     assert dict((fact, where) for fact, where in facts.items() if len(where) > 1) == {}
     assert [fact for fact in facts if not fact.startswith("_antman_lb_")] == []
+    assert sorted(set(facts) & role_vars()) == []
 
 
 def test_no_fact_is_registered_by_a_task_imported_under_a_condition():
@@ -95,7 +105,7 @@ def test_no_fact_is_registered_by_a_task_imported_under_a_condition():
 
 def test_every_fact_used_is_set():
     used = set()
-    for directory in ("tasks", "templates"):
+    for directory in ("tasks", "templates", "handlers", "vars"):
         for name in os.listdir(os.path.join(ROLE, directory)):
             with open(os.path.join(ROLE, directory, name)) as handle:
                 used.update(FACT_RE.findall(handle.read()))
@@ -104,7 +114,7 @@ def test_every_fact_used_is_set():
         with open(os.path.join(TASKS, name)) as handle:
             for task in tasks_of(yaml.safe_load(handle) or []):
                 loop_vars.add((task.get("loop_control") or {}).get("loop_var"))
-    assert sorted(used - set(setters()) - NOT_FACTS - loop_vars) == []
+    assert sorted(used - set(setters()) - role_vars() - {ENTRY} - loop_vars) == []
 
 
 def test_the_checks_above_catch_what_they_look_for():

@@ -1,11 +1,8 @@
 """The health agent's installation (health/install.py): the code it imports copied exactly, runnable
-by a Python without Ansible or the collection, idempotent, stale files removed; the unit's command
-line quoted for systemd; the directories the service may write."""
+by a Python without Ansible or the collection, idempotent, stale files removed."""
 import os
 import subprocess
 import sys
-
-import pytest
 
 from ansible.module_utils.parsing import convert_bool
 
@@ -68,24 +65,6 @@ def test_uninstall(tmp_path):
     install.install(lib, script())
     assert install.uninstall(lib, check_mode=True) is True and os.path.isdir(lib)
     assert install.uninstall(lib) is True and not os.path.exists(lib)
-
-
-@pytest.mark.parametrize("arg, quoted", [
-    ("/etc/nginx/antman.d", '"/etc/nginx/antman.d"'),
-    ("/srv/my dir/50%$HOME\\\"", '"/srv/my dir/50%%$$HOME\\\\\\""'),
-])
-def test_the_unit_s_command_line_is_quoted_for_systemd(arg, quoted):
-    assert install.systemd_command_line([arg]) == quoted
-
-
-def test_the_command_runs_the_installed_script_with_the_host_s_python():
-    argv = install.command("/usr/bin/python3", "/usr/local/lib/antsle-antman", "/etc/nginx/antman.d", "nginx", "/etc/nginx/nginx.conf")
-    assert argv[:3] == ["/usr/bin/python3", "-B", "/usr/local/lib/antsle-antman/antman-health"]
-
-
-def test_writable_paths():
-    assert install.writable_paths("/etc/nginx/antman.d/", ["/var/log/nginx/antman_access.log", "/run/nginx.pid"]) == [
-        "/etc/nginx", "/run", "/var/log/nginx"]
 
 
 def test_the_agent_s_booleans_are_ansible_s():

@@ -108,6 +108,19 @@ def test_another_system_is_answered_with_its_name_and_its_nginx_is_not_read(debi
     assert "nginx" not in result and "catch_all_ports" not in result
 
 
+def test_a_family_the_role_does_not_know_is_refused_naming_it_before_anything_is_read(debian, run_module, system):
+    system["os_family"] = "Alpine Linux"
+    taken = dict(WEB, server_name="app.test")
+    failed, result = facts(debian, run_module, rules=[normalize_rule(taken)], os_families=["Debian", "RedHat"])
+    # Only this problem: the host's nginx (which would refuse the rule) is not read.
+    assert failed and result["problems"] == [
+        "antsle.antman.load_balancer knows hosts of the OS families Debian (debian, ubuntu, ...) and RedHat (rhel, "
+        "fedora, ...) only; this host is \"Alpine Linux\" (its /etc/os-release); nothing was changed"]
+    system["os_family"] = "RedHat"
+    failed, result = facts(debian, run_module, os_families=["Debian", "RedHat"])
+    assert not failed and result["os_family"] == "RedHat" and "catch_all_ports" in result
+
+
 def test_everything_the_role_would_take_from_the_host_is_refused_at_once(debian, run_module):
     taken = dict(WEB, server_name="app.test")
     failed, result = facts(debian, run_module, rules=[normalize_rule(taken)], log_format_name="main", status_port=8000)
