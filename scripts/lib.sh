@@ -44,9 +44,9 @@ pymod() {
 
 # sync_tree [DIR [FROM]]: the checkout (or the tree FROM) copied to DIR (default $TREE,
 # .../ansible_collections/antsle/antman), files gone from it removed there; what ansible-test keeps
-# in DIR/tests/output (its venvs) stays. A copy already made of the same files is left as it is (a
-# stamp of the archive under build/.sync): nothing another stage reads from it is rewritten under it
-# (the demo's setup.sh runs beside other stages).
+# in DIR/tests/output (its venvs) stays. A copy already made of the same files is left as it is (the
+# archive's stamp under build/.sync is the same and tar finds no file of it differing in DIR): nothing
+# another stage reads from it is rewritten under it (the demo's setup.sh runs beside other stages).
 sync_tree() {
   local dest="${1:-$TREE}" from="${2:-$ROOT}" archive stamp sum
   mkdir -p "$dest" "$BUILD/.sync"
@@ -57,7 +57,7 @@ sync_tree() {
       --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
       --exclude=./.pytest_cache --exclude=./docs/build -cf - .) > "$archive"
   sum="$(sha256sum < "$archive" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || ! (cd "$dest" && tar -df - >/dev/null 2>&1) < "$archive"; then
     rm -f "$stamp"
     (cd "$dest" && tar -xf -) < "$archive"
     # Remove files that no longer exist in the checkout.
