@@ -173,7 +173,8 @@ def run(module):
     installed = install_facts(params)
     refuse_other_systems(params, installed["os_family"])
     rules = check_request(params)
-    # Another system's nginx is not read: the role refuses the host with these answers.
+    # No nginx to read, or a system whose layout the collection does not know (a caller that gave no
+    # os_families gets the install answers; the role's os_families refused it above).
     if not installed["installed"] or installed["os_family"] not in KNOWN_FAMILIES:
         return dict(installed, changed=False)
     reading = Reading(params, module.run_command, removed=params["remove_links"])
