@@ -42,30 +42,11 @@ pymod() {
   PYTHONPATH="$DEV_COLLECTIONS${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/python" -m "ansible_collections.antsle.antman.$module" "$@"
 }
 
-# sync_tree [DIR [FROM]]: the checkout (or the tree FROM) copied to DIR (default $TREE,
-# .../ansible_collections/antsle/antman), files gone from it removed there; what ansible-test keeps
-# in DIR/tests/output (its venvs) stays. A copy already made of the same files is left as it is (the
-# archive's stamp under build/.sync is the same and tar finds no file of it differing in DIR): nothing
-# another stage reads from it is rewritten under it (the demo's setup.sh runs beside other stages).
+# sync_tree [DIR [FROM]]: the checkout (or the tree FROM) copied to DIR (default $TREE), without
+# build output, venvs, git or caches. Only changed files are rewritten, each in one rename, so a
+# stage reading DIR beside one syncing it never finds a file missing (scripts/sync_tree.py).
 sync_tree() {
-  local dest="${1:-$TREE}" from="${2:-$ROOT}" archive stamp sum
-  mkdir -p "$dest" "$BUILD/.sync"
-  stamp="$BUILD/.sync/$(echo "$dest" | sha256sum | cut -c1-16)"
-  archive="$(mktemp "$BUILD/.sync/archive-XXXXXX")"
-  # tar instead of rsync: nothing beyond coreutils/tar is needed on a fresh machine.
-  (cd "$from" && tar --exclude=./build --exclude='./.venv*' --exclude=./.git --exclude=./tests/output \
-      --exclude=./collections --exclude='*.pyc' --exclude=__pycache__ --exclude=./.hypothesis \
-      --exclude=./.pytest_cache --exclude=./docs/build -cf - .) > "$archive"
-  sum="$(sha256sum < "$archive" | cut -d' ' -f1)"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ] || ! (cd "$dest" && tar -df - >/dev/null 2>&1) < "$archive"; then
-    rm -f "$stamp"
-    (cd "$dest" && tar -xf -) < "$archive"
-    # Remove files that no longer exist in the checkout.
-    (cd "$dest" && find . -type f ! -path './.git/*' ! -path './tests/output/*' ! -path './.hypothesis/*' ! -path '*/__pycache__/*' -print) |
-      while read -r file; do [ -e "$from/$file" ] || rm -f "$dest/$file"; done
-    echo "$sum" > "$stamp"
-  fi
-  rm -f "$archive"
+  python3 "$ROOT/scripts/sync_tree.py" "${2:-$ROOT}" "${1:-$TREE}"
 }
 
 # galaxy_dependencies_offline DIR: the collection's dependencies (galaxy.yml: community.crypto) in

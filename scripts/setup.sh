@@ -4,6 +4,8 @@
 # the collections molecule's docker driver needs, a Python 3.13 venv with the newest ansible-core as a
 # second controller (pyenv's Python), and the collection tree. Starts no service.
 source "$(dirname "$0")/lib.sh"
+# Already run by scripts/test.sh for the stages it runs (the demo's call, stage 55).
+[ -z "${ANTMAN_SETUP_DONE:-}" ] || exit 0
 source "$ROOT/scripts/docker.sh"
 source "$ROOT/scripts/gates.sh"
 
@@ -19,6 +21,7 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)  # ansible-test sanity
 [ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || need_apt+=(libnginx-mod-stream)
 command -v openssl >/dev/null || need_apt+=(openssl)
+command -v ssh-keygen >/dev/null || need_apt+=(openssh-client)  # ansible-test's key pair (stage 40)
 # What the role installs on a host for its ACME certificates (community.crypto on the system python),
 # for the functional test of its decision (tests/functional/test_role_on_host_layouts.py).
 /usr/bin/python3 -c 'import cryptography' 2>/dev/null || need_apt+=(python3-cryptography)

@@ -38,6 +38,17 @@ integration() {
   return "$rc"
 }
 
+# ansible-test makes its SSH key pair (~/.ansible/test/id_rsa, for remote hosts) on its first run on a
+# machine; two first runs at once race to make it and one fails ("already exists"). Made here first,
+# as ansible-test makes it (core_ci.py SshKey: PEM, the header paramiko reads).
+key="$HOME/.ansible/test/id_rsa"
+if [ ! -f "$key" ] || [ ! -f "$key.pub" ]; then
+  mkdir -p "$(dirname "$key")"
+  rm -f "$key" "$key.pub"
+  ssh-keygen -m PEM -q -t rsa -N '' -f "$key"
+  sed -i -E 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' "$key"
+fi
+
 outputs=("$BUILD/logs/integration-2.19.log" "$BUILD/logs/integration-2.21.log")
 integration "$VENV" 3.11 3.8 10000:21000 "${outputs[0]}" &
 older=$!

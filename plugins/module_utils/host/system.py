@@ -33,8 +33,9 @@ OS_FAMILY_IDS = {
                "alinux", "euleros", "openeuler", "almalinux", "rocky", "tencentos", "eurolinux", "kylin", "miracle"),
 }
 UNKNOWN = "unknown"
-# The families the role knows (their packages and layouts); it refuses any other system.
-KNOWN_FAMILIES = ("Debian", "RedHat")
+# The families the collection knows (the role's packages and layouts of each: its vars/main.yml
+# _antman_lb_os_families, tied to these by a unit test); the role refuses any other system.
+KNOWN_FAMILIES = tuple(OS_FAMILY_IDS)
 # PID 1 names Ansible maps to a service manager's name; any other name is the manager itself.
 PROC_1_NAMES = {"procd": "openwrt_init", "runit-init": "runit", "svscan": "svc", "openrc-init": "openrc"}
 SYSTEMD_CANARIES = ("/run/systemd/system/", "/dev/.run/systemd/", "/dev/.systemd/")

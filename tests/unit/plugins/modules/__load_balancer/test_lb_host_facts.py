@@ -4,12 +4,15 @@ reason the role cannot fit reported at once before anything is touched."""
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.antsle.antman.plugins.module_utils.host import features
+from ansible_collections.antsle.antman.plugins.module_utils.host.system import KNOWN_FAMILIES
 from ansible_collections.antsle.antman.plugins.module_utils.modules import lb_host_facts as body
 from ansible_collections.antsle.antman.plugins.module_utils.model.rule import normalize_rule
 from ansible_collections.antsle.antman.plugins.module_utils.nginx.render import render_rule
 from ansible_collections.antsle.antman.plugins.modules.__load_balancer import lb_host_facts
+from ansible_collections.antsle.antman.tests.support.schema_files import ROOT
 
 # A Debian-like host: conf.d/*.conf read at http level, a default site with an explicit default_server
 # on 80 (a link), a server of its own on 8000 (the default there only because it is read first).
@@ -119,6 +122,12 @@ def test_a_family_the_role_does_not_know_is_refused_naming_it_before_anything_is
     system["os_family"] = "RedHat"
     failed, result = facts(debian, run_module, os_families=["Debian", "RedHat"])
     assert not failed and result["os_family"] == "RedHat" and "catch_all_ports" in result
+
+
+def test_the_role_knows_the_families_whose_layout_lb_host_facts_reads():
+    with open(os.path.join(ROOT, "roles", "load_balancer", "vars", "main.yml")) as handle:
+        role_families = yaml.safe_load(handle)["_antman_lb_os_families"]
+    assert sorted(role_families) == sorted(KNOWN_FAMILIES)
 
 
 def test_everything_the_role_would_take_from_the_host_is_refused_at_once(debian, run_module):
