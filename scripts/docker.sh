@@ -21,7 +21,7 @@
 #                   nginx installed as the role's first task installs it (apt-get install nginx from
 #                   the release's mirror), for the scenarios that do not test the installation
 #                   (ANTMAN_DEBIAN12_NGINX_IMAGE, ANTMAN_DEBIAN13_NGINX_IMAGE; the overrides above
-#                   stand for both).
+#                   stand for both). One call at a time builds (a lock under build/docker).
 #   docker_prometheus_image  the image of molecule/prometheus's Prometheus server: the Debian 12 image
 #                   with Debian's prometheus package (2.42) installed from the mirror,
 #                   antman/debian12-prometheus:<recipe hash>, built when that tag is absent (the
@@ -166,7 +166,19 @@ docker_image_recipe() {
   declare -f docker_build_image
 }
 
+# One caller builds at a time (the demo and stage 52 side by side): a second waits for the first's
+# images and finds them built.
 docker_image() {  # RELEASE...: bookworm, trixie (none: both)
+  local lock status=0
+  mkdir -p "$DOCKER_STATE"
+  exec {lock}>"$DOCKER_STATE/images.lock"
+  flock "$lock"
+  docker_image_unlocked "$@" || status=$?
+  exec {lock}>&-
+  return "$status"
+}
+
+docker_image_unlocked() {
   local release variable tag releases=("$@")
   local -A tag_of pid_of
   [ "${#releases[@]}" -gt 0 ] || releases=(bookworm trixie)

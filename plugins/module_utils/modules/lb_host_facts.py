@@ -34,6 +34,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib.util
 import os
 import sys
 
@@ -95,9 +96,11 @@ def agent_found(params):
 
 def install_facts(params):
     """What the role's install step needs, which every host can answer, with or without nginx: with
-    the host's OS family (the package manager; other systems are refused) and service manager."""
+    the host's OS family (the package manager; other systems are refused) and service manager, and
+    whether this Python (the one community.crypto's modules run on) imports cryptography."""
     system = system_facts()
     return dict(installed=locate(params["nginx_binary"]) is not None, python=sys.executable,
+                cryptography=importlib.util.find_spec("cryptography") is not None,
                 agent_found=agent_found(params), os_family=system["os_family"],
                 host_service_manager=system["service_manager"])
 

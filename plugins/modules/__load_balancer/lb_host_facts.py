@@ -143,13 +143,20 @@ RETURN = r"""
 installed:
   description:
     - Whether the nginx binary O(nginx_binary) is on the host. When false (or RV(os_family) is neither V(Debian) nor
-      V(RedHat)), only RV(installed), RV(python), RV(agent_found), RV(os_family) and RV(host_service_manager) are returned.
+      V(RedHat)), only RV(installed), RV(python), RV(cryptography), RV(agent_found), RV(os_family) and
+      RV(host_service_manager) are returned.
   returned: always
   type: bool
 python:
   description: The host's Python running this module (the health agent's interpreter).
   returned: always
   type: str
+cryptography:
+  description:
+    - Whether the host's Python running this module imports Python's cryptography (what community.crypto's modules,
+      which the role runs there for ACME certificates, need); the role installs it only when it does not.
+  returned: always
+  type: bool
 os_family:
   description:
     - The host's OS family from C(/etc/os-release)'s C(ID) and C(ID_LIKE), V(Debian) or V(RedHat) as Ansible's

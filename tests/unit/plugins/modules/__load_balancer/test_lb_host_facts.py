@@ -192,6 +192,21 @@ def test_a_host_without_nginx_answers_the_install_question_only(host, run_module
     assert "dropin" not in result and "nginx" not in result
 
 
+def test_cryptography_says_whether_the_module_s_python_imports_it(host, run_module, monkeypatch):
+    """The role installs Python's cryptography (for community.crypto's modules) only where it is missing."""
+    import importlib.util
+    found = {"cryptography": True}
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: object() if found.get(name) else (None if name in found else real(name, *args)))
+    failed, result = run_module(lb_host_facts.main, host.params())
+    assert not failed and result["cryptography"] is True
+    found["cryptography"] = False
+    os.unlink(host.binary)  # answered without nginx too: the install step asks it
+    failed, result = run_module(lb_host_facts.main, host.params())
+    assert not failed and result["installed"] is False and result["cryptography"] is False
+
+
 def test_agent_found_lists_the_health_agent_s_files_on_the_host(host, run_module):
     from ansible_collections.antsle.antman.plugins.module_utils.health.status import status_path
     agent = dict(lib_dir=os.path.join(host.root, "lib"), pid_file=os.path.join(host.root, "agent.pid"),
