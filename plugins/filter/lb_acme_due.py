@@ -73,8 +73,6 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_acme_due(rules, issued, files, records, directory, renew_days):
     from ansible_collections.antsle.antman.plugins.module_utils.model.acme import due_certificates
     try:

@@ -183,8 +183,6 @@ def pair_hostvars(host, hostvars, inventory_hosts):
     return found, unreadable
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_ha_facts(value, host, hostvars, inventory_hosts, service="systemd", status_listen="127.0.0.1:8081",
                 nginx_binary="/usr/sbin/nginx", nginx_conf="/etc/nginx/nginx.conf", rules_dir="/etc/nginx/antman.d"):
     from ansible_collections.antsle.antman.plugins.module_utils.host.journal import Journal

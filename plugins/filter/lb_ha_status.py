@@ -51,8 +51,6 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_ha_status(value, facts):
     from ansible_collections.antsle.antman.plugins.module_utils.model.ha import HaError, ha_status
     try:

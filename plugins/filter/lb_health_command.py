@@ -79,8 +79,6 @@ _value:
 """
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_health_command(python, lib_dir, rules_dir, nginx_binary, nginx_conf, writable=(), metrics_listen="",
                       metrics_allow=(), stub_status_url="", access_log=""):
     from ansible_collections.antsle.antman.plugins.module_utils.health import command

@@ -190,8 +190,6 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_role_plan(rules, groups, hostvars, **settings):
     from ansible_collections.antsle.antman.plugins.module_utils.model.role import role_plan
     from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError

@@ -82,8 +82,6 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 
-# The collection's code is imported when the filter runs, not with this file: ansible-core imports every
-# filter file of a collection in each worker that uses any one of them (docs/benchmarks.md, fleet).
 def lb_rule_set_facts(rules, groups, hostvars, extra_ports=None, acme_dir=None):
     from ansible_collections.antsle.antman.plugins.module_utils.model.inventory import rule_set_facts
     from ansible_collections.antsle.antman.plugins.module_utils.model.rule import RuleError
