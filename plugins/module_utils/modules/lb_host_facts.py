@@ -100,9 +100,14 @@ def install_facts(params):
     whether this Python (the one community.crypto's modules run on) imports cryptography."""
     system = system_facts()
     return dict(installed=locate(params["nginx_binary"]) is not None, python=sys.executable,
-                cryptography=importlib.util.find_spec("cryptography") is not None,
+                cryptography=imports_cryptography(),
                 agent_found=agent_found(params), os_family=system["os_family"],
                 host_service_manager=system["service_manager"])
+
+
+def imports_cryptography():
+    """Whether this Python (the one community.crypto's modules run on) can import cryptography."""
+    return importlib.util.find_spec("cryptography") is not None
 
 
 def refuse_other_systems(params, os_family):
