@@ -166,8 +166,8 @@ docker_image_recipe() {
   declare -f docker_build_image
 }
 
-# One caller builds at a time (stage 05 and a demo started by hand, two checkouts' suites): a second
-# waits for the first's images and finds them built.
+# One caller builds at a time (the demo and stage 52 side by side): a second waits for the first's
+# images and finds them built.
 docker_image() {  # RELEASE...: bookworm, trixie (none: both)
   local lock status=0
   mkdir -p "$DOCKER_STATE"
