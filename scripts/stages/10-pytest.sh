@@ -1,7 +1,5 @@
 #!/usr/bin/env bash
-# pytest, 6 at a time (pytest-xdist; every test has its own nginx, ports, namespaces; worksteal: a
-# worker that runs out takes half of what another has left, the tests last from milliseconds to a
-# minute and the site playbook's sit together in one file: 328 s against 341-362 s): the unit
+# pytest, 6 at a time (pytest-xdist; every test has its own nginx, ports, namespaces): the unit
 # tests (model, renderer, reader, modules; no nginx), the test tools' own tests (tests/tooling) and
 # the functional tests against real, private nginx instances on loopback (pytest.ini: testpaths).
 # Then: no nginx the tests started may still run (each one's files are under this stage's temp dir).
@@ -15,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 read -ra targets <<< "${ANTMAN_PYTEST_ARGS:-}"
 
 status=0
-PYTHONPATH="$COLLECTIONS" python -m pytest -q -n "${ANTMAN_PYTEST_WORKERS:-6}" --dist worksteal --basetemp "$work/tmp" "${targets[@]}" ||
+PYTHONPATH="$COLLECTIONS" python -m pytest -q -n "${ANTMAN_PYTEST_WORKERS:-6}" --basetemp "$work/tmp" "${targets[@]}" ||
   status=$?
 
 # nginx processes of the tests: an nginx binary with a file open under $work (its logs).
