@@ -38,7 +38,7 @@ declare -A DOCKER_NGINX_IMAGE_VARIABLE=([bookworm]=ANTMAN_DEBIAN12_NGINX_IMAGE [
 # What the image holds: systemd as PID 1 for the antsle hosts, python3 for Ansible and the antlets'
 # HTTP server, procps and iproute2 for the tests' process and address checks.
 DOCKER_IMAGE_PACKAGES=python3,systemd,systemd-sysv,dbus,iproute2,procps
-# What the nginx flavour adds: what the role's "Install nginx (apt)" task installs on Debian
+# What the nginx flavour adds: what the role's "Install nginx" task installs on Debian
 # (antman_lb_nginx_package, recommends included, as the apt module does by default, and python3-apt,
 # which the apt module installs first when it is missing: without package lists it could not).
 DOCKER_NGINX_PACKAGES="nginx python3-apt"

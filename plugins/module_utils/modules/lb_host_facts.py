@@ -96,8 +96,8 @@ def agent_found(params):
 
 def install_facts(params):
     """What the role's install step needs, which every host can answer, with or without nginx: with
-    the host's OS family (the package manager; other systems are refused) and service manager, and
-    whether this Python (the one community.crypto's modules run on) imports cryptography."""
+    the host's OS family (the package manager; other systems are refused), service manager and
+    cryptography (imports_cryptography)."""
     system = system_facts()
     return dict(installed=locate(params["nginx_binary"]) is not None, python=sys.executable,
                 cryptography=imports_cryptography(),
