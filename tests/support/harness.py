@@ -127,7 +127,11 @@ def nginx_master_of(pid, conf):
         # its pid cannot be reused before it is reaped; its process group still holds its workers.
         return stat[0] == "nginx"
     command = cmdline(pid).replace("\0", " ")
-    return command.startswith("nginx: master process") and (" -c %s " % conf) in (command + " ")
+    # A master writes its pid file before it takes its title ("nginx: master process ..."), so a
+    # moment after start it still shows the command that started it ("/usr/sbin/nginx -c CONF"). Its
+    # workers start only after the title, so an nginx process with that command is the master.
+    master = command.startswith("nginx: master process") or (stat[0] == "nginx" and not command.startswith("nginx: "))
+    return master and (" -c %s " % conf) in (command + " ")
 
 
 def stop_master(pid, workers, how=signal.SIGQUIT, grace=5.0):

@@ -67,3 +67,17 @@ def test_a_pid_file_counts_only_while_it_names_this_instances_master(tmp_path):
         one.stop()
         two.stop()
     assert one.master_pid() is None and two.master_pid() is None
+
+
+@pytest.mark.parametrize("name, command, expected", [
+    ("nginx", "nginx: master process /usr/sbin/nginx -c /w/nginx.conf", True),
+    ("nginx", "/usr/sbin/nginx\0-c\0/w/nginx.conf\0", True),  # started, its pid file written, no title yet
+    ("nginx", "nginx: worker process", False),
+    ("nginx", "nginx: master process /usr/sbin/nginx -c /w/other.conf", False),
+    ("nginx", "/usr/sbin/nginx\0-c\0/w/nginx.conf.bak\0", False),
+    ("python3", "python3\0-c\0/w/nginx.conf\0", False),  # not nginx, whatever its arguments
+])
+def test_a_master_counts_from_its_pid_file_before_and_after_it_takes_its_title(monkeypatch, name, command, expected):
+    monkeypatch.setattr(harness, "proc_stat", lambda pid: (name, "S", 1))
+    monkeypatch.setattr(harness, "cmdline", lambda pid: command)
+    assert harness.nginx_master_of(4242, "/w/nginx.conf") is expected
